@@ -1,0 +1,254 @@
+//! [`Builder`]: how a tasklet is started (name, daemon, stack), and the [`spawn`] shorthand.
+
+use std::borrow::Cow;
+use std::time::{Duration, Instant};
+
+use crate::periodic;
+use crate::scheduler::{self, default_name, entry, SpawnOptions};
+use crate::stack::StackMode;
+use crate::tasklet::Tasklet;
+
+/// Options for a new tasklet, then the function to run: the Rust form of
+/// `Tasklet.new(f, name=..., daemon=...)`, and of `later`, `loop`, `interval` and `rate`, which
+/// take the same options.
+///
+/// A new tasklet goes to the back of the run queue; the creator keeps running until it blocks.
+/// Its parent is the creator, except for daemons, which have none.
+///
+/// # Examples
+///
+/// ```
+/// use concurrence::{dispatch, Builder};
+///
+/// dispatch(|| {
+///     let t = Builder::new().name("adder").stack_size(128 * 1024).spawn(|| 1 + 2);
+///     assert_eq!(t.name(), "adder");
+///     assert_eq!(t.join().unwrap(), 3);
+/// });
+/// ```
+#[derive(Debug, Clone, Default)]
+#[must_use = "a builder does nothing until one of its spawn methods is called"]
+pub struct Builder {
+    name: Option<Cow<'static, str>>,
+    daemon: bool,
+    stack_size: Option<usize>,
+    stack_mode: Option<StackMode>,
+}
+
+impl Builder {
+    /// A builder with the defaults: a name derived from the function, not a daemon, the
+    /// dispatcher's stack size and mode.
+    pub fn new() -> Builder {
+        Builder::default()
+    }
+
+    /// Names the tasklet.
+    pub fn name(mut self, name: impl Into<Cow<'static, str>>) -> Builder {
+        self.name = Some(name.into());
+        self
+    }
+
+    /// Makes the tasklet a daemon: the dispatcher does not wait for it (it is killed when the
+    /// last non-daemon tasklet ends), and it is nobody's child.
+    pub fn daemon(mut self, daemon: bool) -> Builder {
+        self.daemon = daemon;
+        self
+    }
+
+    /// The usable size of the tasklet's stack in bytes, rounded up to whole pages;
+    /// [`DEFAULT_STACK_SIZE`](crate::DEFAULT_STACK_SIZE) unless the dispatcher says otherwise.
+    pub fn stack_size(mut self, bytes: usize) -> Builder {
+        self.stack_size = Some(bytes);
+        self
+    }
+
+    /// The kind of stack the tasklet runs on; see [`StackMode`].
+    pub fn stack_mode(mut self, mode: StackMode) -> Builder {
+        self.stack_mode = Some(mode);
+        self
+    }
+
+    fn options(self) -> SpawnOptions {
+        SpawnOptions {
+            name: self.name,
+            daemon: self.daemon,
+            stack_size: self.stack_size,
+            stack_mode: self.stack_mode,
+        }
+    }
+
+    /// Starts a tasklet that runs `f`; its result is what [`Tasklet::join`] returns.
+    ///
+    /// # Panics
+    ///
+    /// Panics when no dispatcher runs on this thread.
+    pub fn spawn<F, T>(self, f: F) -> Tasklet<T>
+    where
+        F: FnOnce() -> T + 'static,
+        T: 'static,
+    {
+        let task = scheduler::get().spawn(self.options(), entry(f), default_name::<F>());
+        Tasklet::from_task(task)
+    }
+
+    /// Starts a tasklet that first sleeps for `delay`, then runs `f`.
+    ///
+    /// # Panics
+    ///
+    /// As [`spawn`](Builder::spawn).
+    pub fn later<F, T>(self, delay: Duration, f: F) -> Tasklet<T>
+    where
+        F: FnOnce() -> T + 'static,
+        T: 'static,
+    {
+        let task = scheduler::get().spawn(
+            self.options(),
+            entry(move || {
+                crate::sleep(delay);
+                f()
+            }),
+            default_name::<F>(),
+        );
+        Tasklet::from_task(task)
+    }
+
+    /// Starts a tasklet that calls `f` over and over until it is killed. A panic in `f` is
+    /// logged (through the `log` facade) and the loop goes on after letting the other tasklets
+    /// run; `f` should block now and then, or it keeps the others from running.
+    ///
+    /// # Panics
+    ///
+    /// As [`spawn`](Builder::spawn).
+    pub fn loop_<F>(self, f: F) -> Tasklet<()>
+    where
+        F: FnMut() + 'static,
+    {
+        self.spawn_periodic(default_name::<F>(), move || periodic::run_loop(f))
+    }
+
+    /// Starts a tasklet that calls `f` every `period`: it sleeps `period`, calls `f`, and so on
+    /// until it is killed; with `immediate` it calls `f` once before the first sleep. The period
+    /// is measured from the end of one call to the start of the next, as in the original; use
+    /// [`rate`](Builder::rate) for calls that keep pace with the clock. Panics in `f` are logged
+    /// and the interval goes on.
+    ///
+    /// # Panics
+    ///
+    /// As [`spawn`](Builder::spawn).
+    pub fn interval<F>(self, period: Duration, immediate: bool, f: F) -> Tasklet<()>
+    where
+        F: FnMut() + 'static,
+    {
+        self.spawn_periodic(default_name::<F>(), move || {
+            periodic::run_interval(period, immediate, f)
+        })
+    }
+
+    /// Starts a tasklet that calls `f(now)` `per_second` times a second until it is killed.
+    ///
+    /// Unlike [`interval`](Builder::interval) it keeps pace with the clock whatever `f` and the
+    /// other tasklets cost: after each call the wait is corrected by a fifth of the difference
+    /// between the target period `1 / per_second` and the period actually measured, and kept
+    /// within half and one and a half times the target. Panics in `f` are logged and the rate
+    /// goes on.
+    ///
+    /// # Panics
+    ///
+    /// Panics when `per_second` is not a positive finite number, and as
+    /// [`spawn`](Builder::spawn).
+    pub fn rate<F>(self, per_second: f64, f: F) -> Tasklet<()>
+    where
+        F: FnMut(Instant) + 'static,
+    {
+        assert!(
+            per_second.is_finite() && per_second > 0.0,
+            "concurrence::rate: per_second must be a positive finite number, got {per_second}"
+        );
+        self.spawn_periodic(default_name::<F>(), move || {
+            periodic::run_rate(per_second, f)
+        })
+    }
+
+    fn spawn_periodic(self, name: &'static str, body: impl FnOnce() + 'static) -> Tasklet<()> {
+        Tasklet::from_task(scheduler::get().spawn(self.options(), entry(body), name))
+    }
+}
+
+/// Starts a tasklet that runs `f`, with the default options: `Builder::new().spawn(f)`.
+///
+/// The new tasklet is queued at the back of the run queue; the caller keeps running until it
+/// blocks. Seed 001's `Tasklet.new(greeting)("Hello")` is `spawn(|| greeting("Hello"))`.
+///
+/// # Panics
+///
+/// Panics when no dispatcher runs on this thread.
+///
+/// # Examples
+///
+/// ```
+/// use concurrence::{dispatch, spawn};
+///
+/// dispatch(|| {
+///     let t = spawn(|| "hello from a tasklet");
+///     assert_eq!(t.join().unwrap(), "hello from a tasklet");
+/// });
+/// ```
+pub fn spawn<F, T>(f: F) -> Tasklet<T>
+where
+    F: FnOnce() -> T + 'static,
+    T: 'static,
+{
+    Builder::new().spawn(f)
+}
+
+/// `Builder::new().later(delay, f)`: run `f` in a new tasklet after `delay`.
+pub fn later<F, T>(delay: Duration, f: F) -> Tasklet<T>
+where
+    F: FnOnce() -> T + 'static,
+    T: 'static,
+{
+    Builder::new().later(delay, f)
+}
+
+/// `Builder::new().loop_(f)`: call `f` in a new tasklet over and over until it is killed.
+pub fn loop_<F>(f: F) -> Tasklet<()>
+where
+    F: FnMut() + 'static,
+{
+    Builder::new().loop_(f)
+}
+
+/// `Builder::new().interval(period, immediate, f)`: call `f` in a new tasklet every `period`.
+///
+/// # Examples
+///
+/// ```
+/// use concurrence::{dispatch, interval, sleep};
+/// use std::cell::Cell;
+/// use std::rc::Rc;
+/// use std::time::Duration;
+///
+/// dispatch(|| {
+///     let ticks = Rc::new(Cell::new(0));
+///     let counter = ticks.clone();
+///     let t = interval(Duration::from_millis(10), true, move || counter.set(counter.get() + 1));
+///     sleep(Duration::from_millis(100));
+///     t.kill();
+///     assert!(ticks.get() >= 3);
+/// });
+/// ```
+pub fn interval<F>(period: Duration, immediate: bool, f: F) -> Tasklet<()>
+where
+    F: FnMut() + 'static,
+{
+    Builder::new().interval(period, immediate, f)
+}
+
+/// `Builder::new().rate(per_second, f)`: call `f(now)` in a new tasklet `per_second` times a
+/// second.
+pub fn rate<F>(per_second: f64, f: F) -> Tasklet<()>
+where
+    F: FnMut(Instant) + 'static,
+{
+    Builder::new().rate(per_second, f)
+}

@@ -1,0 +1,71 @@
+//! Cooperative, stackful tasklets for Rust: blocking-style concurrent code without `async`.
+//!
+//! concurrence re-creates the Python *Concurrence* framework. A **tasklet** is a function
+//! running on its own small stack; it runs until it blocks (sleeps, joins, waits for a message
+//! or IO), and then the **dispatcher** runs the next ready tasklet, round-robin, on the same
+//! thread. Because only one tasklet runs at a time and switches happen only where a tasklet
+//! blocks, tasklets share `Rc`s and `RefCell`s freely; handles are not `Send`.
+//!
+//! # A tour
+//!
+//! [`dispatch`] runs a dispatcher with a first tasklet; [`spawn`] (or a [`Builder`]) starts
+//! more; [`Tasklet::join`] waits for one and gives its result; [`sleep`] and [`yield_`] give the
+//! others a turn.
+//!
+//! ```
+//! use concurrence::{dispatch, sleep, spawn, Builder};
+//! use std::time::Duration;
+//!
+//! let status = dispatch(|| {
+//!     let sum = Builder::new().name("sum").spawn(|| 10 + 20);
+//!     let slow = spawn(|| {
+//!         sleep(Duration::from_millis(10));
+//!         "slow done"
+//!     });
+//!     println!("start done.");               // spawning does not block
+//!     assert_eq!(sum.join().unwrap(), 30);
+//!     assert_eq!(slow.join().unwrap(), "slow done");
+//! });
+//! assert!(status.success());
+//! ```
+//!
+//! Panics stay inside their tasklet and come back from [`join`](Tasklet::join) as a
+//! [`JoinError`]; [`kill`](Tasklet::kill) unwinds a tasklet where it waits, running its
+//! destructors; timeouts are `*_timeout` variants that return [`TimeoutError`]. The repeating
+//! helpers [`later`], [`loop_`], [`interval`] and [`rate`] start tasklets that call a function on
+//! a schedule, and every tasklet knows its [`parent`](Tasklet::parent),
+//! [`children`](Tasklet::children) and [`tree`](Tasklet::tree).
+//!
+//! # How it runs
+//!
+//! One dispatcher per thread; tasklets never move between threads. When no tasklet is ready the
+//! dispatcher blocks in the OS poller (`mio`) until the next timer. Every blocking call is the
+//! same three steps: register wake-ups, suspend, learn why it was woken (ready, timed out, or
+//! killed). Stacks are pooled, allocated when a tasklet first runs, and overflow is caught by a
+//! guard page or a canary; see [`StackMode`].
+#![doc(test(attr(deny(warnings))))]
+#![warn(unsafe_op_in_unsafe_fn, clippy::undocumented_unsafe_blocks)]
+
+mod builder;
+mod coroutine;
+mod error;
+mod overflow;
+mod periodic;
+mod reactor;
+mod runtime;
+mod scheduler;
+mod stack;
+mod state;
+mod tasklet;
+mod timer;
+mod wait;
+
+pub use builder::{interval, later, loop_, rate, spawn, Builder};
+pub use error::{JoinCause, JoinError, TimeoutError};
+pub use runtime::{dispatch, quit, BlockedTasklet, Dispatcher, ExitReason, ExitStatus};
+pub use stack::{guarded_budget, StackMode, DEFAULT_STACK_SIZE};
+pub use tasklet::{
+    current, join_all, join_all_timeout, join_children, join_children_timeout, try_current,
+    yield_, Tasklet, TaskletExit, Tree,
+};
+pub use timer::{sleep, sleep_until};

@@ -1,0 +1,214 @@
+//! Stack overflow reporting: a fault in the running tasklet's guard page, or a damaged canary,
+//! aborts the process with a message that names the tasklet.
+//!
+//! The scheduler tells this module, at every switch, which guard page belongs to the tasklet it
+//! resumes ([`enter`]). A `SIGSEGV`/`SIGBUS` handler, installed once per process and run on an
+//! alternate signal stack, compares the faulting address with that page: inside it, the handler
+//! writes `tasklet '<name>' (#<id>) overflowed its stack` to stderr and aborts; anywhere else it
+//! puts back the handler that was there before and returns, so the fault repeats and is handled
+//! as it would have been without us (Rust's own main-thread guard, or the default crash).
+
+use std::cell::Cell;
+use std::ptr;
+use std::sync::OnceLock;
+
+/// What the fault handler needs to know about the running tasklet. Plain data: the handler may
+/// read it at any instruction.
+#[derive(Clone, Copy)]
+pub(crate) struct Guard {
+    lo: usize,
+    hi: usize,
+    name: *const u8,
+    name_len: usize,
+    id: u64,
+}
+
+impl Guard {
+    /// No tasklet running: the handler claims no fault.
+    pub(crate) const NONE: Guard = Guard {
+        lo: 0,
+        hi: 0,
+        name: ptr::null(),
+        name_len: 0,
+        id: 0,
+    };
+
+    /// The guard of a tasklet named `name` whose guard page spans `range`. `name` must stay
+    /// alive while the guard is entered; the scheduler guarantees it by holding the tasklet.
+    pub(crate) fn new(range: Option<(usize, usize)>, name: &str, id: u64) -> Guard {
+        let (lo, hi) = range.unwrap_or((0, 0));
+        Guard {
+            lo,
+            hi,
+            name: name.as_ptr(),
+            name_len: name.len(),
+            id,
+        }
+    }
+}
+
+thread_local! {
+    static CURRENT: Cell<Guard> = const { Cell::new(Guard::NONE) };
+}
+
+/// Makes `guard` the running tasklet's guard; returns the one it replaces.
+pub(crate) fn enter(guard: Guard) -> Guard {
+    CURRENT.with(|c| c.replace(guard))
+}
+
+/// The previous handlers of SIGSEGV and SIGBUS, to give faults that are not ours back to.
+struct Previous {
+    segv: libc::sigaction,
+    bus: libc::sigaction,
+}
+
+// SAFETY: `sigaction` is plain data (a handler address, flags and a signal mask).
+unsafe impl Sync for Previous {}
+// SAFETY: as above.
+unsafe impl Send for Previous {}
+
+static PREVIOUS: OnceLock<Previous> = OnceLock::new();
+
+/// Installs the fault handler (once per process) and gives the calling thread an alternate
+/// signal stack if it has none. Returns the alternate stack to free when the dispatcher ends.
+pub(crate) fn prepare_thread() -> AltStack {
+    PREVIOUS.get_or_init(|| {
+        // SAFETY: `sigaction` structs are plain data that may be zeroed; the new action names a
+        // handler of the SA_SIGINFO signature; the old actions are written to our own structs.
+        unsafe {
+            let mut action: libc::sigaction = std::mem::zeroed();
+            action.sa_sigaction = handler as *const () as usize;
+            action.sa_flags = libc::SA_SIGINFO | libc::SA_ONSTACK;
+            libc::sigemptyset(&mut action.sa_mask);
+            let mut segv: libc::sigaction = std::mem::zeroed();
+            let mut bus: libc::sigaction = std::mem::zeroed();
+            libc::sigaction(libc::SIGSEGV, &action, &mut segv);
+            libc::sigaction(libc::SIGBUS, &action, &mut bus);
+            Previous { segv, bus }
+        }
+    });
+    AltStack::ensure()
+}
+
+/// An alternate signal stack this module installed, removed and unmapped on drop.
+pub(crate) struct AltStack {
+    mapping: Option<(usize, usize)>,
+}
+
+impl AltStack {
+    fn ensure() -> AltStack {
+        // SAFETY: querying the current alternate stack writes only into `old`.
+        let mut old: libc::stack_t = unsafe { std::mem::zeroed() };
+        // SAFETY: as above; a null new stack only queries.
+        unsafe { libc::sigaltstack(ptr::null(), &mut old) };
+        if old.ss_flags & libc::SS_DISABLE == 0 {
+            return AltStack { mapping: None };
+        }
+        let len = 64 * 1024;
+        // SAFETY: a fresh anonymous mapping, checked for failure.
+        let base = unsafe {
+            libc::mmap(
+                ptr::null_mut(),
+                len,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+                -1,
+                0,
+            )
+        };
+        if base == libc::MAP_FAILED {
+            return AltStack { mapping: None };
+        }
+        let new = libc::stack_t {
+            ss_sp: base,
+            ss_flags: 0,
+            ss_size: len,
+        };
+        // SAFETY: `new` describes the mapping made above, which stays mapped until drop.
+        unsafe { libc::sigaltstack(&new, ptr::null_mut()) };
+        AltStack {
+            mapping: Some((base as usize, len)),
+        }
+    }
+}
+
+impl Drop for AltStack {
+    fn drop(&mut self) {
+        if let Some((base, len)) = self.mapping {
+            let off = libc::stack_t {
+                ss_sp: ptr::null_mut(),
+                ss_flags: libc::SS_DISABLE,
+                ss_size: 0,
+            };
+            // SAFETY: disabling the alternate stack first, then unmapping the memory that only
+            // it used; no signal handler runs on it at this point (we are on the normal stack).
+            unsafe {
+                libc::sigaltstack(&off, ptr::null_mut());
+                libc::munmap(base as *mut libc::c_void, len);
+            }
+        }
+    }
+}
+
+/// Aborts the process because the canary below the running tasklet's stack was overwritten.
+pub(crate) fn canary_damaged(name: &str, id: u64, size: usize) -> ! {
+    eprintln!(
+        "concurrence: tasklet '{name}' (#{id}) overflowed its stack of {size} bytes \
+         (canary damaged); give it a larger stack_size"
+    );
+    std::process::abort()
+}
+
+extern "C" fn handler(sig: libc::c_int, info: *mut libc::siginfo_t, _ctx: *mut libc::c_void) {
+    // SAFETY: the kernel passes a valid siginfo for SA_SIGINFO handlers of SIGSEGV/SIGBUS.
+    let addr = unsafe { (*info).si_addr() } as usize;
+    // A const-initialised thread-local Cell of plain data: reading it does not allocate or lock.
+    let guard = CURRENT.with(|c| c.get());
+    if guard.lo <= addr && addr < guard.hi {
+        // SAFETY: the name points into the running tasklet's name, which the scheduler keeps
+        // alive while the guard is entered; only async-signal-safe calls (write, abort) follow.
+        unsafe {
+            let name = std::slice::from_raw_parts(guard.name, guard.name_len);
+            write_stderr(b"concurrence: tasklet '");
+            write_stderr(name);
+            write_stderr(b"' (#");
+            let mut digits = [0u8; 20];
+            write_stderr(format_u64(guard.id, &mut digits));
+            write_stderr(b") overflowed its stack (guard page hit); give it a larger stack_size\n");
+            libc::abort();
+        }
+    }
+    if let Some(prev) = PREVIOUS.get() {
+        let old = if sig == libc::SIGBUS {
+            &prev.bus
+        } else {
+            &prev.segv
+        };
+        // SAFETY: reinstalling the action that was in place before ours; returning re-executes
+        // the faulting instruction, which then reaches that handler.
+        unsafe { libc::sigaction(sig, old, ptr::null_mut()) };
+    }
+}
+
+/// Writes bytes to stderr with the async-signal-safe `write`.
+///
+/// # Safety
+/// Callable from a signal handler; `bytes` must be readable.
+unsafe fn write_stderr(bytes: &[u8]) {
+    // SAFETY: `bytes` is a readable slice, per the caller.
+    unsafe { libc::write(2, bytes.as_ptr().cast(), bytes.len()) };
+}
+
+/// Formats `n` in decimal into `buf` without allocating.
+fn format_u64(mut n: u64, buf: &mut [u8; 20]) -> &[u8] {
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    &buf[i..]
+}

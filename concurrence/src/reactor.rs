@@ -1,0 +1,111 @@
+//! The dispatcher's connection to the OS: a `mio::Poll` it blocks in when no tasklet is ready,
+//! with the next timer deadline as timeout, and SIGINT delivered into it.
+//!
+//! IO sources, cross-thread wakers and other signals register here as further `mio` sources;
+//! `io_sources` counts the registrations that can wake a tasklet, which is what tells a
+//! deadlock (nothing can ever wake anyone) from an idle wait.
+
+use std::io;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use mio::{Events, Interest, Poll, Token};
+use signal_hook::consts::SIGINT;
+use signal_hook::SigId;
+use signal_hook_mio::v1_0::Signals;
+
+const SIGNAL_TOKEN: Token = Token(usize::MAX - 1);
+
+/// Dispatchers running in this process that handle SIGINT.
+static HANDLING: AtomicUsize = AtomicUsize::new(0);
+
+/// True while no dispatcher handles SIGINT: then SIGINT keeps its default action (terminate).
+fn default_when_idle() -> &'static Arc<AtomicBool> {
+    static IDLE: OnceLock<Arc<AtomicBool>> = OnceLock::new();
+    IDLE.get_or_init(|| {
+        let idle = Arc::new(AtomicBool::new(true));
+        // Registering our handler replaces the default action for good, so put it back as a
+        // conditional action for the times when no dispatcher is running.
+        if let Err(err) = signal_hook::flag::register_conditional_default(SIGINT, idle.clone()) {
+            log::warn!("concurrence: cannot keep SIGINT's default action: {err}");
+        }
+        idle
+    })
+}
+
+struct SigintHandling {
+    signals: Signals,
+    flag: Arc<AtomicBool>,
+    id: SigId,
+}
+
+pub(crate) struct Reactor {
+    poll: Poll,
+    events: Events,
+    sigint: Option<SigintHandling>,
+    /// Registered sources that can wake a tasklet (IO and the like; not SIGINT).
+    pub(crate) io_sources: usize,
+}
+
+impl Reactor {
+    pub(crate) fn new(handle_sigint: bool) -> io::Result<Reactor> {
+        let poll = Poll::new()?;
+        let sigint = if handle_sigint {
+            let idle = default_when_idle();
+            let flag = Arc::new(AtomicBool::new(false));
+            let id = signal_hook::flag::register(SIGINT, flag.clone())?;
+            let mut signals = Signals::new([SIGINT])?;
+            poll.registry()
+                .register(&mut signals, SIGNAL_TOKEN, Interest::READABLE)?;
+            HANDLING.fetch_add(1, Ordering::SeqCst);
+            idle.store(false, Ordering::SeqCst);
+            Some(SigintHandling { signals, flag, id })
+        } else {
+            None
+        };
+        Ok(Reactor {
+            poll,
+            events: Events::with_capacity(256),
+            sigint,
+            io_sources: 0,
+        })
+    }
+
+    /// Whether SIGINT arrived since this dispatcher started.
+    pub(crate) fn interrupted(&self) -> bool {
+        self.sigint
+            .as_ref()
+            .is_some_and(|s| s.flag.load(Ordering::Relaxed))
+    }
+
+    /// Waits for OS events for at most `timeout` (`None`: until one arrives).
+    pub(crate) fn poll(&mut self, timeout: Option<Duration>) -> io::Result<()> {
+        match self.poll.poll(&mut self.events, timeout) {
+            Ok(()) => {}
+            Err(err) if err.kind() == io::ErrorKind::Interrupted => return Ok(()),
+            Err(err) => return Err(err),
+        }
+        for event in self.events.iter() {
+            if event.token() == SIGNAL_TOKEN {
+                if let Some(s) = self.sigint.as_mut() {
+                    // Drain the self-pipe; the flag already says what arrived.
+                    for _ in s.signals.pending() {}
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Drop for Reactor {
+    fn drop(&mut self) {
+        if let Some(s) = self.sigint.take() {
+            signal_hook::low_level::unregister(s.id);
+            drop(s.signals);
+            if HANDLING.fetch_sub(1, Ordering::SeqCst) == 1 {
+                default_when_idle().store(true, Ordering::SeqCst);
+            }
+        }
+    }
+}

@@ -1,0 +1,274 @@
+//! [`dispatch`] and [`quit`]: running a dispatcher on the current thread, and how it ends.
+
+use std::fmt;
+use std::process::{ExitCode, Termination};
+use std::rc::Rc;
+
+use crate::coroutine::Wake;
+use crate::overflow;
+use crate::reactor::Reactor;
+use crate::scheduler::{self, default_name, entry, Scheduler, SpawnOptions};
+use crate::stack::{StackMode, DEFAULT_STACK_SIZE};
+use crate::state::WaitOn;
+use crate::wait::Wait;
+
+/// Settings for a dispatcher, then [`run`](Dispatcher::run) to start it. [`dispatch`] runs one
+/// with the defaults.
+///
+/// # Examples
+///
+/// ```
+/// use concurrence::{Dispatcher, StackMode};
+///
+/// let status = Dispatcher::new()
+///     .stack_size(256 * 1024)
+///     .stack_mode(StackMode::Guarded)
+///     .handle_sigint(false)
+///     .run(|| println!("running"));
+/// assert_eq!(status.code(), 0);
+/// ```
+#[derive(Debug, Clone)]
+#[must_use = "a dispatcher does nothing until run"]
+pub struct Dispatcher {
+    stack_size: usize,
+    stack_mode: StackMode,
+    handle_sigint: bool,
+}
+
+impl Default for Dispatcher {
+    fn default() -> Self {
+        Dispatcher {
+            stack_size: DEFAULT_STACK_SIZE,
+            stack_mode: StackMode::Auto,
+            handle_sigint: true,
+        }
+    }
+}
+
+impl Dispatcher {
+    /// The defaults: [`DEFAULT_STACK_SIZE`], [`StackMode::Auto`], SIGINT handled.
+    pub fn new() -> Dispatcher {
+        Dispatcher::default()
+    }
+
+    /// The stack size of tasklets that do not choose their own.
+    pub fn stack_size(mut self, bytes: usize) -> Dispatcher {
+        self.stack_size = bytes;
+        self
+    }
+
+    /// The stack mode of tasklets that do not choose their own.
+    pub fn stack_mode(mut self, mode: StackMode) -> Dispatcher {
+        self.stack_mode = mode;
+        self
+    }
+
+    /// Whether SIGINT (Ctrl-C) stops the dispatcher (the default) with
+    /// [`ExitReason::Interrupted`]. While no dispatcher handles it, SIGINT keeps its default
+    /// action.
+    pub fn handle_sigint(mut self, handle: bool) -> Dispatcher {
+        self.handle_sigint = handle;
+        self
+    }
+
+    /// Runs a dispatcher on this thread with `f` as its first tasklet, until [`quit`] is called,
+    /// SIGINT arrives, no non-daemon tasklet is left, or no tasklet can ever be woken again (a
+    /// deadlock, reported in the status). Tasklets still alive at that point are killed, so their
+    /// destructors run, before this returns.
+    ///
+    /// # Panics
+    ///
+    /// Panics when a dispatcher already runs on this thread, or when the OS refuses the poller.
+    pub fn run<F>(self, f: F) -> ExitStatus
+    where
+        F: FnOnce() + 'static,
+    {
+        assert!(
+            scheduler::try_get().is_none(),
+            "concurrence: dispatch() called inside a running dispatcher"
+        );
+        let _alt_stack = overflow::prepare_thread();
+        let reactor = Reactor::new(self.handle_sigint)
+            .unwrap_or_else(|err| panic!("concurrence: cannot create the poller: {err}"));
+        let sched = Rc::new(Scheduler::new(reactor, self.stack_size, self.stack_mode));
+        scheduler::install(Some(sched.clone()));
+        let installed = Installed;
+        let first = SpawnOptions {
+            name: None,
+            daemon: false,
+            stack_size: None,
+            stack_mode: None,
+        };
+        sched.spawn(first, entry(f), default_name::<F>());
+        let reason = sched.run_loop();
+        if let ExitReason::Deadlock(_) = &reason {
+            log::error!("concurrence: {}", ExitStatus { reason: reason.clone() });
+        }
+        sched.shutdown();
+        drop(installed);
+        ExitStatus { reason }
+    }
+}
+
+/// Uninstalls the thread's scheduler when dropped, even on a panic.
+struct Installed;
+
+impl Drop for Installed {
+    fn drop(&mut self) {
+        scheduler::install(None);
+    }
+}
+
+/// Runs a dispatcher on this thread with `f` as its first tasklet; see [`Dispatcher::run`].
+///
+/// The status it returns implements [`Termination`], so a program can end with it:
+///
+/// ```no_run
+/// use concurrence::{dispatch, spawn, ExitStatus};
+///
+/// fn main() -> ExitStatus {
+///     dispatch(|| {
+///         spawn(|| println!("Hello"));
+///         spawn(|| println!("World"));
+///         println!("start done.");
+///     })
+/// }
+/// ```
+///
+/// # Panics
+///
+/// As [`Dispatcher::run`].
+pub fn dispatch<F>(f: F) -> ExitStatus
+where
+    F: FnOnce() + 'static,
+{
+    Dispatcher::new().run(f)
+}
+
+/// Stops the dispatcher: it returns [`ExitReason::Quit`] with `code` once the caller suspends,
+/// and kills every tasklet still alive, the caller too. Called from a tasklet, `quit` suspends
+/// the caller at once, so it returns only if the caller catches its [`TaskletExit`].
+///
+/// [`TaskletExit`]: crate::TaskletExit
+///
+/// # Panics
+///
+/// Panics when no dispatcher runs on this thread.
+///
+/// # Examples
+///
+/// ```
+/// use concurrence::{dispatch, quit, sleep, spawn};
+/// use std::time::Duration;
+///
+/// let status = dispatch(|| {
+///     spawn(|| sleep(Duration::from_secs(3600)));
+///     quit(3);
+///     unreachable!("quit does not return to a tasklet that lets itself be killed");
+/// });
+/// assert_eq!(status.code(), 3);
+/// ```
+pub fn quit(code: i32) {
+    let sched = scheduler::get();
+    sched.request_quit(code);
+    if sched.current().is_some() {
+        let wait = Wait::begin(WaitOn::Quit);
+        sched.wake(wait.task(), wait.epoch(), Wake::Ready);
+        let _ = wait.suspend(None);
+    }
+}
+
+/// How a dispatcher ended, with the status to give the OS.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExitStatus {
+    reason: ExitReason,
+}
+
+/// Why a dispatcher ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ExitReason {
+    /// Every non-daemon tasklet finished. Status 0.
+    Finished,
+    /// [`quit`] was called with this code, which is the status.
+    Quit(i32),
+    /// SIGINT arrived. Status 130, the shells' convention for death by SIGINT (128 + 2).
+    Interrupted,
+    /// Tasklets were left that nothing could ever wake: nothing ready, no timer, no IO source.
+    /// These are the blocked tasklets. Status 70 (`EX_SOFTWARE`).
+    Deadlock(Vec<BlockedTasklet>),
+}
+
+/// A tasklet found blocked forever when a dispatcher deadlocked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BlockedTasklet {
+    /// Its name.
+    pub name: String,
+    /// Its id.
+    pub id: u64,
+    /// Whether it is a daemon.
+    pub daemon: bool,
+    /// What it was waiting for, e.g. `"join of tasklet #3"`.
+    pub waiting_on: String,
+}
+
+impl fmt::Display for BlockedTasklet {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "tasklet '{}' (#{}{}) blocked in {}",
+            self.name,
+            self.id,
+            if self.daemon { ", daemon" } else { "" },
+            self.waiting_on
+        )
+    }
+}
+
+impl ExitStatus {
+    /// The status for the OS: 0 when finished, the [`quit`] code, 130 on SIGINT, 70 on deadlock.
+    pub fn code(&self) -> i32 {
+        match &self.reason {
+            ExitReason::Finished => 0,
+            ExitReason::Quit(code) => *code,
+            ExitReason::Interrupted => 130,
+            ExitReason::Deadlock(_) => 70,
+        }
+    }
+
+    /// Why the dispatcher ended.
+    pub fn reason(&self) -> &ExitReason {
+        &self.reason
+    }
+
+    /// Whether the status is 0.
+    pub fn success(&self) -> bool {
+        self.code() == 0
+    }
+}
+
+impl fmt::Display for ExitStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.reason {
+            ExitReason::Finished => f.write_str("every tasklet finished"),
+            ExitReason::Quit(code) => write!(f, "quit with code {code}"),
+            ExitReason::Interrupted => f.write_str("interrupted by SIGINT"),
+            ExitReason::Deadlock(blocked) => {
+                write!(f, "deadlock: {} tasklet(s) blocked forever", blocked.len())?;
+                for b in blocked {
+                    write!(f, "\n  {b}")?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+impl Termination for ExitStatus {
+    fn report(self) -> ExitCode {
+        if !matches!(self.reason, ExitReason::Finished | ExitReason::Quit(_)) {
+            eprintln!("concurrence: {self}");
+        }
+        ExitCode::from((self.code() & 0xff) as u8)
+    }
+}

@@ -1,0 +1,404 @@
+//! The scheduler: run queue, the tick loop, and parking in the reactor when idle.
+//!
+//! One scheduler per OS thread, reached through a thread-local while [`dispatch`] runs.
+//! Tasklets run round-robin: each pass of the loop runs the tasklets that were ready when the
+//! pass began, in order; then expired timers are fired, and if nothing is ready the thread
+//! blocks in the reactor until the next deadline. No `RefCell` borrow of the scheduler is held
+//! while a tasklet runs.
+//!
+//! [`dispatch`]: crate::dispatch
+
+use std::any::Any;
+use std::borrow::Cow;
+use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::rc::{Rc, Weak};
+use std::time::Instant;
+
+use crate::coroutine::{Coro, Suspender, Wake};
+use crate::error::panic_message;
+use crate::overflow::{self, Guard};
+use crate::reactor::Reactor;
+use crate::runtime::{BlockedTasklet, ExitReason};
+use crate::stack::{StackMode, StackPool};
+use crate::state::{Entry, Outcome, State, Task};
+use crate::tasklet::TaskletExit;
+use crate::timer::Timers;
+
+thread_local! {
+    static SCHEDULER: RefCell<Option<Rc<Scheduler>>> = const { RefCell::new(None) };
+}
+
+/// The scheduler running on this thread. Panics when there is none.
+pub(crate) fn get() -> Rc<Scheduler> {
+    try_get().expect("concurrence: no dispatcher is running on this thread; call this inside dispatch()")
+}
+
+/// The scheduler running on this thread, if any.
+pub(crate) fn try_get() -> Option<Rc<Scheduler>> {
+    SCHEDULER.with(|s| s.borrow().clone())
+}
+
+/// Installs `sched` as this thread's scheduler; `None` removes it. Returns the previous one.
+pub(crate) fn install(sched: Option<Rc<Scheduler>>) -> Option<Rc<Scheduler>> {
+    SCHEDULER.with(|s| std::mem::replace(&mut *s.borrow_mut(), sched))
+}
+
+/// What a spawn asks for, besides the closure.
+pub(crate) struct SpawnOptions {
+    pub(crate) name: Option<Cow<'static, str>>,
+    pub(crate) daemon: bool,
+    pub(crate) stack_size: Option<usize>,
+    pub(crate) stack_mode: Option<StackMode>,
+}
+
+/// One dispatcher's state.
+pub(crate) struct Scheduler {
+    /// Tasklets due to run, with the epoch they were queued for (stale entries are skipped).
+    queue: RefCell<VecDeque<(Rc<Task>, u32)>>,
+    /// The running tasklet; empty while the scheduler itself runs.
+    current: RefCell<Option<Rc<Task>>>,
+    pub(crate) timers: RefCell<Timers>,
+    stacks: RefCell<StackPool>,
+    /// Every unfinished tasklet (`Task::live_index` is its place).
+    live: RefCell<Vec<Rc<Task>>>,
+    /// How many unfinished tasklets are not daemons.
+    non_daemon: Cell<usize>,
+    next_id: Cell<u64>,
+    /// Set by `quit`.
+    quit: Cell<Option<i32>>,
+    pub(crate) reactor: RefCell<Reactor>,
+    stack_size: usize,
+    stack_mode: StackMode,
+}
+
+impl Scheduler {
+    pub(crate) fn new(reactor: Reactor, stack_size: usize, stack_mode: StackMode) -> Scheduler {
+        Scheduler {
+            queue: RefCell::new(VecDeque::new()),
+            current: RefCell::new(None),
+            timers: RefCell::new(Timers::default()),
+            stacks: RefCell::new(StackPool::new()),
+            live: RefCell::new(Vec::new()),
+            non_daemon: Cell::new(0),
+            next_id: Cell::new(1),
+            quit: Cell::new(None),
+            reactor: RefCell::new(reactor),
+            stack_size,
+            stack_mode,
+        }
+    }
+
+    /// The running tasklet.
+    pub(crate) fn current(&self) -> Option<Rc<Task>> {
+        self.current.borrow().clone()
+    }
+
+    /// Whether `task` is the running tasklet.
+    pub(crate) fn is_current(&self, task: &Task) -> bool {
+        self.current
+            .borrow()
+            .as_ref()
+            .is_some_and(|c| std::ptr::eq(&**c, task))
+    }
+
+    /// Whether any tasklet is queued to run.
+    pub(crate) fn has_ready(&self) -> bool {
+        !self.queue.borrow().is_empty()
+    }
+
+    /// Asks the loop to stop with `code` after the running tasklet suspends.
+    pub(crate) fn request_quit(&self, code: i32) {
+        self.quit.set(Some(code));
+    }
+
+    /// Creates a tasklet and queues it at the back of the run queue.
+    pub(crate) fn spawn(&self, opts: SpawnOptions, entry: Entry, default_name: &'static str) -> Rc<Task> {
+        let id = self.next_id.get();
+        self.next_id.set(id + 1);
+        let parent = if opts.daemon {
+            None
+        } else {
+            self.current()
+        };
+        let task = Rc::new(Task::new(
+            id,
+            opts.name.unwrap_or(Cow::Borrowed(default_name)),
+            opts.daemon,
+            opts.stack_size.unwrap_or(self.stack_size),
+            opts.stack_mode.unwrap_or(self.stack_mode),
+            parent.as_ref().map_or_else(Weak::new, Rc::downgrade),
+            entry,
+        ));
+        if let Some(parent) = parent {
+            let mut children = parent.children.borrow_mut();
+            task.child_index.set(children.len());
+            children.push(task.clone());
+        }
+        {
+            let mut live = self.live.borrow_mut();
+            task.live_index.set(live.len());
+            live.push(task.clone());
+        }
+        if !task.daemon {
+            self.non_daemon.set(self.non_daemon.get() + 1);
+        }
+        self.queue.borrow_mut().push_back((task.clone(), 0));
+        task
+    }
+
+    /// Uses a wake-up token: makes `task` ready if it still waits in `epoch`.
+    pub(crate) fn wake(&self, task: &Rc<Task>, epoch: u32, why: Wake) {
+        if task.state.get() == State::Waiting && task.epoch.get() == epoch {
+            task.state.set(State::Ready);
+            task.wake.set(why);
+            self.queue.borrow_mut().push_back((task.clone(), epoch));
+        }
+    }
+
+    /// Runs `task` (new or suspended) until it suspends or finishes.
+    pub(crate) fn run(&self, task: &Rc<Task>, why: Wake) {
+        let taken = task.coro.borrow_mut().take();
+        let mut coro = match taken {
+            Some(coro) => coro,
+            None => match self.start(task) {
+                Some(coro) => coro,
+                None => return,
+            },
+        };
+        task.state.set(State::Running);
+        let previous = self.current.replace(Some(task.clone()));
+        let info = task.stack_info.get();
+        let previous_guard = overflow::enter(Guard::new(info.guard, &task.name, task.id));
+        let finished = coro.resume(why);
+        overflow::enter(previous_guard);
+        *self.current.borrow_mut() = previous;
+        if !info.canary_intact() {
+            overflow::canary_damaged(&task.name, task.id, info.size);
+        }
+        if finished {
+            self.stacks.borrow_mut().put(coro.into_stack());
+            self.finish(task);
+        } else {
+            *task.coro.borrow_mut() = Some(coro);
+        }
+    }
+
+    /// Gives a new tasklet its stack and coroutine; on failure finishes it with `NoStack`.
+    fn start(&self, task: &Rc<Task>) -> Option<Coro> {
+        let stack = self
+            .stacks
+            .borrow_mut()
+            .get(task.stack_size, task.stack_mode);
+        let stack = match stack {
+            Ok(stack) => stack,
+            Err(err) => {
+                drop(task.entry.borrow_mut().take());
+                *task.outcome.borrow_mut() = Outcome::NoStack(err.to_string());
+                log::error!("tasklet '{}' (#{}) could not start: {err}", task.name, task.id);
+                self.finish(task);
+                return None;
+            }
+        };
+        task.stack_info.set(stack.info());
+        let me = task.clone();
+        Some(Coro::new(stack, move |suspender, _first| body(me, suspender)))
+    }
+
+    /// Bookkeeping when a tasklet has finished (its outcome is set, its stack returned).
+    fn finish(&self, task: &Rc<Task>) {
+        task.state.set(State::Finished);
+        task.bump_epoch();
+        if let Some(parent) = task.parent.upgrade() {
+            remove_indexed(&mut parent.children.borrow_mut(), task, |t| &t.child_index);
+        }
+        remove_indexed(&mut self.live.borrow_mut(), task, |t| &t.live_index);
+        if !task.daemon {
+            self.non_daemon.set(self.non_daemon.get() - 1);
+        }
+        let joiners = std::mem::take(&mut *task.joiners.borrow_mut());
+        for (joiner, epoch) in joiners {
+            self.wake(&joiner, epoch, Wake::Ready);
+        }
+    }
+
+    /// Kills `task`: it unwinds from its suspension point before this returns. See
+    /// [`Tasklet::kill`](crate::Tasklet::kill) for the cases.
+    pub(crate) fn kill(&self, task: &Rc<Task>) {
+        match task.state.get() {
+            State::Finished => {}
+            State::New => {
+                drop(task.entry.borrow_mut().take());
+                *task.outcome.borrow_mut() = Outcome::Killed;
+                self.finish(task);
+            }
+            State::Running => {
+                if self.is_current(task) {
+                    std::panic::resume_unwind(Box::new(TaskletExit));
+                }
+                // It is resuming the tasklet that kills it: it unwinds when control returns.
+                task.kill_pending.set(true);
+            }
+            State::Waiting | State::Ready => {
+                task.bump_epoch();
+                self.run(task, Wake::Killed);
+                if let Some(me) = self.current() {
+                    if me.kill_pending.replace(false) {
+                        std::panic::resume_unwind(Box::new(TaskletExit));
+                    }
+                }
+            }
+        }
+    }
+
+    /// Runs tasklets until `quit`, SIGINT, no non-daemon tasklet left, or a deadlock.
+    pub(crate) fn run_loop(&self) -> ExitReason {
+        loop {
+            let mut pass = self.queue.borrow().len();
+            while pass > 0 {
+                pass -= 1;
+                let next = self.queue.borrow_mut().pop_front();
+                let Some((task, epoch)) = next else { break };
+                match task.state.get() {
+                    State::New if epoch == 0 => self.run(&task, Wake::Ready),
+                    State::Ready if task.epoch.get() == epoch => self.run(&task, task.wake.get()),
+                    _ => {} // stale: the wait it was queued for has ended
+                }
+                if let Some(code) = self.quit.get() {
+                    return ExitReason::Quit(code);
+                }
+            }
+            if self.reactor.borrow().interrupted() {
+                return ExitReason::Interrupted;
+            }
+            if self.non_daemon.get() == 0 {
+                return ExitReason::Finished;
+            }
+            let next_deadline = self.timers.borrow().next_deadline();
+            if self.has_ready() {
+                if next_deadline.is_some_and(|d| d <= Instant::now()) {
+                    self.fire_timers();
+                }
+                if self.reactor.borrow().io_sources > 0 {
+                    self.poll(Some(std::time::Duration::ZERO));
+                }
+                continue;
+            }
+            if next_deadline.is_none() && self.reactor.borrow().io_sources == 0 {
+                return ExitReason::Deadlock(self.blocked());
+            }
+            let timeout = next_deadline.map(|d| d.saturating_duration_since(Instant::now()));
+            self.poll(timeout);
+            self.fire_timers();
+        }
+    }
+
+    fn poll(&self, timeout: Option<std::time::Duration>) {
+        if let Err(err) = self.reactor.borrow_mut().poll(timeout) {
+            log::error!("concurrence: polling the reactor failed: {err}");
+        }
+    }
+
+    /// Wakes every tasklet whose deadline has passed, in deadline order.
+    fn fire_timers(&self) {
+        let now = Instant::now();
+        loop {
+            let expired = self.timers.borrow_mut().pop_expired(now);
+            let Some((task, epoch)) = expired else { break };
+            self.wake(&task, epoch, Wake::TimedOut);
+        }
+    }
+
+    /// The unfinished tasklets and what each waits for.
+    fn blocked(&self) -> Vec<BlockedTasklet> {
+        let mut blocked: Vec<BlockedTasklet> = self
+            .live
+            .borrow()
+            .iter()
+            .filter(|t| t.state.get() == State::Waiting)
+            .map(|t| BlockedTasklet {
+                name: t.name.to_string(),
+                id: t.id,
+                daemon: t.daemon,
+                waiting_on: t.waiting_on.get().to_string(),
+            })
+            .collect();
+        blocked.sort_by_key(|b| b.id);
+        blocked
+    }
+
+    /// Kills every unfinished tasklet, youngest first, so that their destructors run. A
+    /// tasklet that survives three rounds of kills is leaked (its stack with it), and logged.
+    pub(crate) fn shutdown(&self) {
+        for _round in 0..3 {
+            let victims: Vec<Rc<Task>> = self.live.borrow().iter().rev().cloned().collect();
+            if victims.is_empty() {
+                break;
+            }
+            for victim in victims {
+                self.kill(&victim);
+            }
+        }
+        let survivors = std::mem::take(&mut *self.live.borrow_mut());
+        for task in survivors {
+            log::error!(
+                "tasklet '{}' (#{}) refused to die at dispatcher shutdown; leaking it",
+                task.name,
+                task.id
+            );
+            // Dropping a suspended coroutine would unwind it once more; it has shown that it
+            // catches that, so its stack and closure are leaked instead.
+            std::mem::forget(task.coro.borrow_mut().take());
+            task.state.set(State::Finished);
+        }
+        self.queue.borrow_mut().clear();
+        self.timers.borrow_mut().clear();
+    }
+}
+
+/// Removes `task` from an index-tracked list in O(1) by swapping the last element in.
+fn remove_indexed(list: &mut Vec<Rc<Task>>, task: &Rc<Task>, index: fn(&Task) -> &Cell<usize>) {
+    let i = index(task).get();
+    if list.get(i).is_some_and(|t| Rc::ptr_eq(t, task)) {
+        list.swap_remove(i);
+        if let Some(moved) = list.get(i) {
+            index(moved).set(i);
+        }
+    }
+}
+
+/// What every tasklet's coroutine runs: the entry closure, with panics and kills caught and
+/// turned into the tasklet's outcome.
+fn body(task: Rc<Task>, suspender: Suspender) {
+    task.suspender.set(suspender);
+    let entry = task.entry.borrow_mut().take();
+    let outcome = match entry {
+        Some(entry) => match catch_unwind(AssertUnwindSafe(entry)) {
+            Ok(value) => Outcome::Value(value),
+            Err(payload) if payload.is::<TaskletExit>() => Outcome::Killed,
+            Err(payload) => Outcome::Panicked(panic_message(&*payload)),
+        },
+        None => Outcome::Killed,
+    };
+    *task.outcome.borrow_mut() = outcome;
+}
+
+/// The default name of a tasklet running a value of type `F`: the name of the function it was
+/// made in (closures) or of the function itself.
+pub(crate) fn default_name<F>() -> &'static str {
+    let mut name = std::any::type_name::<F>();
+    while let Some(stripped) = name.strip_suffix("::{{closure}}") {
+        name = stripped;
+    }
+    name.rsplit("::").next().unwrap_or(name)
+}
+
+/// Boxes a closure's result for the type-erased entry.
+pub(crate) fn entry<F, T>(f: F) -> Entry
+where
+    F: FnOnce() -> T + 'static,
+    T: 'static,
+{
+    Box::new(move || Box::new(f()) as Box<dyn Any>)
+}

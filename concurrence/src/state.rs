@@ -1,0 +1,221 @@
+//! The tasklet state machine and the record the runtime keeps for each tasklet.
+//!
+//! | state      | what it means                                   | queued | coroutine              | goes to                        |
+//! |------------|-------------------------------------------------|--------|------------------------|--------------------------------|
+//! | `New`      | spawned, never run, no stack yet                | yes    | none; `entry` holds `f`| `Running`; `Finished` (killed) |
+//! | `Ready`    | suspended and due to run; `wake` says why       | yes    | suspended              | `Running`                      |
+//! | `Running`  | executing, or resuming a tasklet it is killing  | no     | taken out while it runs| `Waiting`, `Ready`, `Finished` |
+//! | `Waiting`  | suspended in a blocking call, wake-ups registered | no   | suspended              | `Ready`; `Running` (killed)    |
+//! | `Finished` | returned, panicked or killed; `outcome` set     | no     | none; stack back in pool| —                             |
+//!
+//! **Epochs.** Every wait starts a new epoch. Wake-up tokens, timers and run-queue entries carry
+//! the epoch they were made for; one that carries an older epoch is stale and does nothing. So a
+//! wait can register several wake-up sources (a join and a deadline, say) and the first to fire
+//! wins, and nothing has to be unregistered eagerly for correctness.
+//!
+//! Who touches what: the scheduler moves a tasklet between `New`/`Ready` and `Running` and to
+//! `Finished`; the tasklet itself moves from `Running` to `Waiting` (or `Ready`, when it yields);
+//! wake-up sources move it from `Waiting` to `Ready` through [`Scheduler::wake`]; a kill moves a
+//! `Waiting` or `Ready` tasklet straight to `Running`.
+//!
+//! [`Scheduler::wake`]: crate::scheduler::Scheduler::wake
+
+use std::any::Any;
+use std::borrow::Cow;
+use std::cell::{Cell, RefCell};
+use std::fmt;
+use std::rc::{Rc, Weak};
+
+use crate::coroutine::{Coro, Suspender, Wake};
+use crate::error::{JoinCause, JoinError};
+use crate::stack::{StackInfo, StackMode};
+
+/// Where a tasklet is in its life; see the module docs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum State {
+    New,
+    Ready,
+    Running,
+    Waiting,
+    Finished,
+}
+
+/// What a waiting tasklet waits for, for deadlock reports and debugging.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum WaitOn {
+    Sleep,
+    Yield,
+    Join(u64),
+    JoinAll,
+    Quit,
+}
+
+impl fmt::Display for WaitOn {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            WaitOn::Sleep => f.write_str("sleep"),
+            WaitOn::Yield => f.write_str("yield_"),
+            WaitOn::Join(id) => write!(f, "join of tasklet #{id}"),
+            WaitOn::JoinAll => f.write_str("join_all"),
+            WaitOn::Quit => f.write_str("quit"),
+        }
+    }
+}
+
+/// The result slot of a tasklet.
+pub(crate) enum Outcome {
+    /// Not finished yet.
+    Pending,
+    /// Returned this value, not taken yet.
+    Value(Box<dyn Any>),
+    /// Returned a value that a join has taken.
+    Taken,
+    /// Panicked with this message.
+    Panicked(String),
+    /// Killed before it returned.
+    Killed,
+    /// Could not get a stack.
+    NoStack(String),
+}
+
+/// The closure a `New` tasklet will run, its value boxed.
+pub(crate) type Entry = Box<dyn FnOnce() -> Box<dyn Any>>;
+
+/// The runtime's record of one tasklet, shared by its handles (`Rc`).
+pub(crate) struct Task {
+    pub(crate) id: u64,
+    pub(crate) name: Cow<'static, str>,
+    pub(crate) daemon: bool,
+    pub(crate) stack_size: usize,
+    pub(crate) stack_mode: StackMode,
+    /// The creator; dangling for daemons and the first tasklet.
+    pub(crate) parent: Weak<Task>,
+    /// Unfinished tasklets this one spawned, in no particular order (a finished child removes
+    /// itself by swapping the last one into its place).
+    pub(crate) children: RefCell<Vec<Rc<Task>>>,
+    /// This tasklet's index in its parent's `children`.
+    pub(crate) child_index: Cell<usize>,
+    /// This tasklet's index in the scheduler's list of unfinished tasklets.
+    pub(crate) live_index: Cell<usize>,
+    pub(crate) state: Cell<State>,
+    pub(crate) epoch: Cell<u32>,
+    /// Why it was last woken; meaningful while `Ready`.
+    pub(crate) wake: Cell<Wake>,
+    /// What it waits for; meaningful while `Waiting`.
+    pub(crate) waiting_on: Cell<WaitOn>,
+    /// A kill arrived while this tasklet was resuming another: honoured when control returns.
+    pub(crate) kill_pending: Cell<bool>,
+    /// The closure to run; taken when the tasklet starts or is killed unstarted.
+    pub(crate) entry: RefCell<Option<Entry>>,
+    /// The suspended coroutine; empty before start, while running and after finishing.
+    pub(crate) coro: RefCell<Option<Coro>>,
+    pub(crate) suspender: Cell<Suspender>,
+    pub(crate) stack_info: Cell<StackInfo>,
+    pub(crate) outcome: RefCell<Outcome>,
+    /// Set once a join has reported a panic, so that dropping the record does not log it.
+    pub(crate) panic_seen: Cell<bool>,
+    /// Tasklets waiting in a join: (tasklet, the epoch of its wait).
+    pub(crate) joiners: RefCell<Vec<(Rc<Task>, u32)>>,
+}
+
+impl Task {
+    pub(crate) fn new(
+        id: u64,
+        name: Cow<'static, str>,
+        daemon: bool,
+        stack_size: usize,
+        stack_mode: StackMode,
+        parent: Weak<Task>,
+        entry: Entry,
+    ) -> Task {
+        Task {
+            id,
+            name,
+            daemon,
+            stack_size,
+            stack_mode,
+            parent,
+            children: RefCell::new(Vec::new()),
+            child_index: Cell::new(0),
+            live_index: Cell::new(0),
+            state: Cell::new(State::New),
+            epoch: Cell::new(0),
+            wake: Cell::new(Wake::Ready),
+            waiting_on: Cell::new(WaitOn::Yield),
+            kill_pending: Cell::new(false),
+            entry: RefCell::new(Some(entry)),
+            coro: RefCell::new(None),
+            suspender: Cell::new(Suspender::NONE),
+            stack_info: Cell::new(StackInfo::default()),
+            outcome: RefCell::new(Outcome::Pending),
+            panic_seen: Cell::new(false),
+            joiners: RefCell::new(Vec::new()),
+        }
+    }
+
+    pub(crate) fn is_finished(&self) -> bool {
+        self.state.get() == State::Finished
+    }
+
+    /// Starts a new epoch: every older wake-up token, timer and queue entry goes stale.
+    pub(crate) fn bump_epoch(&self) -> u32 {
+        let epoch = self.epoch.get().wrapping_add(1);
+        self.epoch.set(epoch);
+        epoch
+    }
+
+    /// The join error for this tasklet with the given cause.
+    pub(crate) fn join_error(&self, cause: JoinCause) -> JoinError {
+        JoinError {
+            name: self.name.to_string(),
+            id: self.id,
+            cause,
+        }
+    }
+
+    /// Takes the result of a finished tasklet, as a join sees it.
+    pub(crate) fn take_result(&self) -> Result<Box<dyn Any>, JoinError> {
+        let mut outcome = self.outcome.borrow_mut();
+        let cause = match &*outcome {
+            Outcome::Value(_) => {
+                let Outcome::Value(v) = std::mem::replace(&mut *outcome, Outcome::Taken) else {
+                    unreachable!("matched a value just above")
+                };
+                return Ok(v);
+            }
+            Outcome::Pending => unreachable!("take_result on an unfinished tasklet"),
+            Outcome::Taken => JoinCause::AlreadyJoined,
+            Outcome::Panicked(msg) => {
+                self.panic_seen.set(true);
+                JoinCause::Panicked(msg.clone())
+            }
+            Outcome::Killed => JoinCause::Killed,
+            Outcome::NoStack(why) => JoinCause::NoStack(why.clone()),
+        };
+        Err(self.join_error(cause))
+    }
+
+    /// Adds a joiner, dropping tokens that went stale (a joiner that timed out and left).
+    pub(crate) fn add_joiner(&self, task: Rc<Task>, epoch: u32) {
+        let mut joiners = self.joiners.borrow_mut();
+        if joiners.len() >= 8 {
+            joiners.retain(|(t, e)| t.state.get() == State::Waiting && t.epoch.get() == *e);
+        }
+        joiners.push((task, epoch));
+    }
+}
+
+impl Drop for Task {
+    fn drop(&mut self) {
+        if let Outcome::Panicked(msg) = &*self.outcome.borrow() {
+            if !self.panic_seen.get() {
+                log::error!(
+                    "tasklet '{}' (#{}) panicked and was never joined: {}",
+                    self.name,
+                    self.id,
+                    msg
+                );
+            }
+        }
+    }
+}

@@ -1,0 +1,505 @@
+//! The [`Tasklet`] handle: identity, family (parent, children, tree), join and kill; and the
+//! free functions that act on the current tasklet.
+
+use std::any::Any;
+use std::fmt;
+use std::hash::{Hash, Hasher};
+use std::marker::PhantomData;
+use std::rc::Rc;
+use std::time::{Duration, Instant};
+
+use crate::coroutine::Wake;
+use crate::error::{JoinCause, JoinError, TimeoutError};
+use crate::scheduler;
+use crate::state::{Task, WaitOn};
+use crate::wait::Wait;
+
+/// The panic payload a killed tasklet unwinds with.
+///
+/// [`Tasklet::kill`] makes the victim's blocking call unwind with this payload (through
+/// [`std::panic::resume_unwind`], so no panic message is printed), which runs every destructor on
+/// the way. A tasklet may catch it with [`std::panic::catch_unwind`] and go on, refusing to die, as
+/// the original allows; it should normally resume the unwind.
+///
+/// # Examples
+///
+/// ```
+/// use concurrence::{dispatch, sleep, spawn, TaskletExit};
+/// use std::panic::{catch_unwind, resume_unwind};
+/// use std::time::Duration;
+///
+/// dispatch(|| {
+///     let stubborn = spawn(|| {
+///         let caught = catch_unwind(|| sleep(Duration::from_secs(60)));
+///         match caught {
+///             Err(payload) if payload.is::<TaskletExit>() => "survived a kill",
+///             Err(payload) => resume_unwind(payload),
+///             Ok(()) => "slept",
+///         }
+///     });
+///     concurrence::yield_(); // let it start sleeping
+///     stubborn.kill();
+///     assert_eq!(stubborn.join().unwrap(), "survived a kill");
+/// });
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TaskletExit;
+
+/// A handle to a tasklet: a cooperative, stackful activity run by the dispatcher of the thread
+/// that created it.
+///
+/// `T` is the type the tasklet's function returns, which [`join`](Tasklet::join) gives back.
+/// Handles returned by [`current`], [`Tasklet::parent`] and [`Tasklet::children`] do not know it
+/// and use the default, `Box<dyn Any>`; [`Tasklet::erase`] turns a typed handle into one of
+/// those. Handles are cheap to clone, compare by tasklet, and stay valid after the tasklet ends.
+///
+/// A handle belongs to its dispatcher's thread: it is neither `Send` nor `Sync`.
+///
+/// ```compile_fail
+/// fn assert_send<T: Send>() {}
+/// assert_send::<concurrence::Tasklet<u32>>();
+/// ```
+///
+/// # Examples
+///
+/// The seed's `join` example: two subtasks whose results the parent waits for.
+///
+/// ```
+/// use concurrence::{dispatch, spawn};
+///
+/// dispatch(|| {
+///     let t1 = spawn(|| 10 + 20);
+///     let t2 = spawn(|| 30 + 40);
+///     assert_eq!(t1.join().unwrap(), 30);
+///     assert_eq!(t2.join().unwrap(), 70);
+/// });
+/// ```
+pub struct Tasklet<T = Box<dyn Any>> {
+    pub(crate) task: Rc<Task>,
+    _result: PhantomData<fn() -> T>,
+}
+
+impl<T> Tasklet<T> {
+    pub(crate) fn from_task(task: Rc<Task>) -> Tasklet<T> {
+        Tasklet {
+            task,
+            _result: PhantomData,
+        }
+    }
+
+    /// The tasklet's id: unique among the tasklets of one dispatcher, increasing in spawn order.
+    pub fn id(&self) -> u64 {
+        self.task.id
+    }
+
+    /// The tasklet's name: the one given to [`Builder::name`](crate::Builder::name), or else the
+    /// name of the function it runs (for a closure, of the function the closure was written in).
+    pub fn name(&self) -> &str {
+        &self.task.name
+    }
+
+    /// Whether this is a daemon tasklet (one the dispatcher does not wait for).
+    pub fn is_daemon(&self) -> bool {
+        self.task.daemon
+    }
+
+    /// Whether the tasklet has finished: returned, panicked, or was killed.
+    pub fn has_finished(&self) -> bool {
+        self.task.is_finished()
+    }
+
+    /// A handle that has forgotten the result type, as [`current`] and [`Tasklet::children`]
+    /// return them. Its join gives the result as `Box<dyn Any>`.
+    pub fn erase(&self) -> Tasklet {
+        Tasklet::from_task(self.task.clone())
+    }
+
+    /// The tasklet that spawned this one, while it has not finished. `None` for daemons, for the
+    /// dispatcher's first tasklet, and once the parent is no longer there.
+    pub fn parent(&self) -> Option<Tasklet> {
+        self.task
+            .parent
+            .upgrade()
+            .filter(|p| !p.is_finished())
+            .map(Tasklet::from_task)
+    }
+
+    /// The unfinished tasklets this one spawned (daemons are nobody's children), oldest first.
+    /// A child leaves this list when it finishes.
+    pub fn children(&self) -> Vec<Tasklet> {
+        let mut children: Vec<Tasklet> = self
+            .task
+            .children
+            .borrow()
+            .iter()
+            .map(|t| Tasklet::from_task(t.clone()))
+            .collect();
+        children.sort_by_key(Tasklet::id);
+        children
+    }
+
+    /// A depth-first walk over this tasklet and its descendants: each with its level (0 for
+    /// this one). The [`Tree`] also prints as an indented dump.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use concurrence::{current, dispatch, Builder, sleep};
+    /// use std::time::Duration;
+    ///
+    /// dispatch(|| {
+    ///     let a = Builder::new().name("a").spawn(|| {
+    ///         Builder::new().name("a1").spawn(|| sleep(Duration::from_millis(50)));
+    ///         sleep(Duration::from_millis(50));
+    ///     });
+    ///     Builder::new().name("b").spawn(|| sleep(Duration::from_millis(50)));
+    ///     sleep(Duration::from_millis(10));
+    ///     let levels: Vec<(String, usize)> = current()
+    ///         .tree()
+    ///         .iter()
+    ///         .map(|(t, level)| (t.name().to_owned(), *level))
+    ///         .collect();
+    ///     assert_eq!(levels[1..], [("a".into(), 1), ("a1".into(), 2), ("b".into(), 1)]);
+    ///     a.join().unwrap();
+    /// });
+    /// ```
+    pub fn tree(&self) -> Tree {
+        fn walk(t: Tasklet, level: usize, out: &mut Vec<(Tasklet, usize)>) {
+            let children = t.children();
+            out.push((t, level));
+            for child in children {
+                walk(child, level + 1, out);
+            }
+        }
+        let mut entries = Vec::new();
+        walk(self.erase(), 0, &mut entries);
+        Tree { entries }
+    }
+
+    /// Kills the tasklet, synchronously: before `kill` returns, the victim has unwound from the
+    /// point where it was suspended with a [`TaskletExit`] payload, running every destructor on
+    /// its stack, and its joiners see [`JoinCause::Killed`].
+    ///
+    /// * A tasklet that is sleeping, joining or blocked in any other wait unwinds from that wait.
+    /// * A tasklet that was spawned but never ran finishes as killed without running its
+    ///   function (the function and what it captured are dropped).
+    /// * A finished tasklet is left alone.
+    /// * A tasklet that kills itself unwinds at once, from this call.
+    /// * A tasklet may catch [`TaskletExit`] and go on; then `kill` returns when it next
+    ///   suspends, and it is not finished.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use concurrence::{dispatch, sleep, spawn};
+    /// use std::time::Duration;
+    ///
+    /// dispatch(|| {
+    ///     let sleeper = spawn(|| sleep(Duration::from_secs(3600)));
+    ///     concurrence::yield_();
+    ///     sleeper.kill();
+    ///     assert!(sleeper.has_finished());
+    ///     assert!(sleeper.join().unwrap_err().is_killed());
+    /// });
+    /// ```
+    pub fn kill(&self) {
+        if self.task.is_finished() {
+            return;
+        }
+        scheduler::get().kill(&self.task);
+    }
+}
+
+impl<T: 'static> Tasklet<T> {
+    /// Blocks the current tasklet until this one finishes, and returns its result.
+    ///
+    /// The value goes to the first join that asks for it; a later join of the same tasklet
+    /// (from the same or another tasklet) gets [`JoinCause::AlreadyJoined`]. A panic or kill is
+    /// reported to every join. Several tasklets may wait on the same one at once: all are woken
+    /// when it finishes, in the order they started waiting.
+    ///
+    /// # Errors
+    ///
+    /// [`JoinError`] when the tasklet panicked, was killed, could not start, was already joined,
+    /// or is the current tasklet itself.
+    ///
+    /// # Panics
+    ///
+    /// Panics when the tasklet has not finished and the caller is not a tasklet.
+    pub fn join(&self) -> Result<T, JoinError> {
+        self.join_until(None)
+            .expect("a join without a deadline cannot time out")
+    }
+
+    /// As [`join`](Tasklet::join), giving up after `timeout`. The outer `Result` says whether
+    /// the tasklet finished in time, the inner one what it finished with. A join that timed out
+    /// took nothing and may be retried.
+    ///
+    /// # Errors
+    ///
+    /// [`TimeoutError`] when the tasklet is still running after `timeout`.
+    pub fn join_timeout(&self, timeout: Duration) -> Result<Result<T, JoinError>, TimeoutError> {
+        self.join_until(Some(Instant::now() + timeout))
+    }
+
+    fn join_until(&self, deadline: Option<Instant>) -> Result<Result<T, JoinError>, TimeoutError> {
+        if let Some(sched) = scheduler::try_get() {
+            if sched.is_current(&self.task) {
+                return Ok(Err(self.task.join_error(JoinCause::JoinedSelf)));
+            }
+        }
+        if !self.task.is_finished() {
+            let wait = Wait::begin(WaitOn::Join(self.task.id));
+            self.task.add_joiner(wait.task().clone(), wait.epoch());
+            wait.suspend(deadline)?;
+        }
+        Ok(self.task.take_result().map(downcast::<T>))
+    }
+}
+
+/// Unboxes a tasklet result as `T`; `T = Box<dyn Any>` (an erased handle) gets the box itself.
+fn downcast<T: 'static>(value: Box<dyn Any>) -> T {
+    match value.downcast::<T>() {
+        Ok(value) => *value,
+        Err(value) => {
+            let mut slot = Some(value);
+            (&mut slot as &mut dyn Any)
+                .downcast_mut::<Option<T>>()
+                .and_then(Option::take)
+                .expect("a typed tasklet handle always matches its tasklet's result type")
+        }
+    }
+}
+
+impl<T> Clone for Tasklet<T> {
+    fn clone(&self) -> Self {
+        Tasklet::from_task(self.task.clone())
+    }
+}
+
+impl<T> PartialEq for Tasklet<T> {
+    fn eq(&self, other: &Self) -> bool {
+        Rc::ptr_eq(&self.task, &other.task)
+    }
+}
+
+impl<T> Eq for Tasklet<T> {}
+
+impl<T> Hash for Tasklet<T> {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.task.id.hash(state);
+    }
+}
+
+impl<T> fmt::Debug for Tasklet<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Tasklet")
+            .field("id", &self.task.id)
+            .field("name", &self.task.name)
+            .field("state", &self.task.state.get())
+            .finish()
+    }
+}
+
+impl<T> fmt::Display for Tasklet<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}#{}", self.task.name, self.task.id)
+    }
+}
+
+/// A depth-first walk of a tasklet and its descendants, made by [`Tasklet::tree`]: pairs of
+/// (tasklet, level). Prints as an indented dump, four spaces a level.
+#[derive(Debug, Clone)]
+pub struct Tree {
+    entries: Vec<(Tasklet, usize)>,
+}
+
+impl Tree {
+    /// The (tasklet, level) pairs in depth-first order.
+    pub fn iter(&self) -> std::slice::Iter<'_, (Tasklet, usize)> {
+        self.entries.iter()
+    }
+
+    /// How many tasklets the tree holds.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Whether the tree is empty (never: it holds at least its root).
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+}
+
+impl IntoIterator for Tree {
+    type Item = (Tasklet, usize);
+    type IntoIter = std::vec::IntoIter<(Tasklet, usize)>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.entries.into_iter()
+    }
+}
+
+impl<'a> IntoIterator for &'a Tree {
+    type Item = &'a (Tasklet, usize);
+    type IntoIter = std::slice::Iter<'a, (Tasklet, usize)>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.entries.iter()
+    }
+}
+
+impl fmt::Display for Tree {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (tasklet, level) in &self.entries {
+            writeln!(f, "{:indent$}{tasklet}", "", indent = level * 4)?;
+        }
+        Ok(())
+    }
+}
+
+/// The tasklet that is running: the caller.
+///
+/// # Panics
+///
+/// Panics outside a tasklet; [`try_current`] does not.
+///
+/// # Examples
+///
+/// ```
+/// use concurrence::{current, dispatch, Builder};
+///
+/// dispatch(|| {
+///     let t = Builder::new().name("worker").spawn(|| current().name().to_owned());
+///     assert_eq!(t.join().unwrap(), "worker");
+/// });
+/// ```
+pub fn current() -> Tasklet {
+    try_current().expect("concurrence::current() called outside a tasklet")
+}
+
+/// The tasklet that is running, or `None` outside a tasklet.
+pub fn try_current() -> Option<Tasklet> {
+    scheduler::try_get()?.current().map(Tasklet::from_task)
+}
+
+/// Lets every other ready tasklet run once, then returns: the caller goes to the back of the run
+/// queue. A no-op when no other tasklet is ready.
+///
+/// Use it in long computations that would otherwise keep the other tasklets from running.
+///
+/// # Panics
+///
+/// Panics outside a tasklet. A tasklet killed while it yields unwinds from here.
+///
+/// # Examples
+///
+/// ```
+/// use concurrence::{dispatch, spawn, yield_};
+/// use std::cell::RefCell;
+/// use std::rc::Rc;
+///
+/// dispatch(|| {
+///     let log = Rc::new(RefCell::new(Vec::new()));
+///     let (a, b) = (log.clone(), log.clone());
+///     let t1 = spawn(move || for i in 0..2 { a.borrow_mut().push(("a", i)); yield_(); });
+///     let t2 = spawn(move || for i in 0..2 { b.borrow_mut().push(("b", i)); yield_(); });
+///     t1.join().unwrap();
+///     t2.join().unwrap();
+///     assert_eq!(*log.borrow(), [("a", 0), ("b", 0), ("a", 1), ("b", 1)]);
+/// });
+/// ```
+pub fn yield_() {
+    let sched = scheduler::get();
+    assert!(
+        sched.current().is_some(),
+        "concurrence::yield_() called outside a tasklet"
+    );
+    if !sched.has_ready() {
+        return;
+    }
+    let wait = Wait::begin(WaitOn::Yield);
+    sched.wake(wait.task(), wait.epoch(), Wake::Ready);
+    // A yield is woken by its own token: it cannot time out.
+    let _ = wait.suspend(None);
+}
+
+/// Waits for every tasklet in `tasks` to finish and returns their results in the same order;
+/// a tasklet that failed has its [`JoinError`] in its place.
+///
+/// # Panics
+///
+/// Panics when a tasklet has not finished and the caller is not a tasklet.
+///
+/// # Examples
+///
+/// ```
+/// use concurrence::{dispatch, join_all, spawn};
+///
+/// dispatch(|| {
+///     let tasks: Vec<_> = (0..3).map(|i| spawn(move || i * 10)).collect();
+///     let results: Vec<i32> = join_all(&tasks).into_iter().map(Result::unwrap).collect();
+///     assert_eq!(results, [0, 10, 20]);
+/// });
+/// ```
+pub fn join_all<T: 'static>(tasks: &[Tasklet<T>]) -> Vec<Result<T, JoinError>> {
+    join_all_until(tasks, None).expect("a join without a deadline cannot time out")
+}
+
+/// As [`join_all`], with one overall `timeout` for the whole set.
+///
+/// # Errors
+///
+/// [`TimeoutError`] when some tasklet is still running after `timeout`; then no result has been
+/// taken, and the join may be retried.
+pub fn join_all_timeout<T: 'static>(
+    tasks: &[Tasklet<T>],
+    timeout: Duration,
+) -> Result<Vec<Result<T, JoinError>>, TimeoutError> {
+    join_all_until(tasks, Some(Instant::now() + timeout))
+}
+
+fn join_all_until<T: 'static>(
+    tasks: &[Tasklet<T>],
+    deadline: Option<Instant>,
+) -> Result<Vec<Result<T, JoinError>>, TimeoutError> {
+    let me = try_current();
+    for tasklet in tasks {
+        if me.as_ref().is_some_and(|me| me.task.id == tasklet.task.id) {
+            continue; // reported as JoinedSelf below, without waiting
+        }
+        while !tasklet.task.is_finished() {
+            let wait = Wait::begin(WaitOn::JoinAll);
+            tasklet.task.add_joiner(wait.task().clone(), wait.epoch());
+            wait.suspend(deadline)?;
+        }
+    }
+    Ok(tasks
+        .iter()
+        .map(|t| {
+            t.join_until(None)
+                .expect("every tasklet has finished: nothing left to wait for")
+        })
+        .collect())
+}
+
+/// Joins every child of the current tasklet, as [`join_all`] on [`Tasklet::children`] taken at
+/// the time of the call. Results are `Box<dyn Any>`: downcast them to what each child returns.
+///
+/// # Panics
+///
+/// Panics outside a tasklet.
+pub fn join_children() -> Vec<Result<Box<dyn Any>, JoinError>> {
+    join_all(&current().children())
+}
+
+/// As [`join_children`], with one overall `timeout`.
+///
+/// # Errors
+///
+/// [`TimeoutError`] when some child is still running after `timeout`.
+pub fn join_children_timeout(
+    timeout: Duration,
+) -> Result<Vec<Result<Box<dyn Any>, JoinError>>, TimeoutError> {
+    join_all_timeout(&current().children(), timeout)
+}
