@@ -29,7 +29,10 @@ impl Suspender {
     /// Only the scheduler calls this, and only with the suspender of the tasklet that is
     /// running, from that tasklet's own stack.
     pub(crate) fn suspend(self) -> Wake {
-        assert!(!self.0.is_null(), "suspend called before the tasklet started");
+        assert!(
+            !self.0.is_null(),
+            "suspend called before the tasklet started"
+        );
         // SAFETY: the pointer was taken from the `&Yielder` corosensei passed to this tasklet's
         // body, and that yielder lives on the coroutine's stack until the body returns. The
         // scheduler calls `suspend` only for the running tasklet (its body has not returned)

@@ -9,7 +9,7 @@ use crate::overflow;
 use crate::reactor::Reactor;
 use crate::scheduler::{self, default_name, entry, Scheduler, SpawnOptions};
 use crate::stack::{StackMode, DEFAULT_STACK_SIZE};
-use crate::state::WaitOn;
+use crate::state::{Outcome, WaitOn};
 use crate::wait::Wait;
 
 /// Settings for a dispatcher, then [`run`](Dispatcher::run) to start it. [`dispatch`] runs one
@@ -99,10 +99,21 @@ impl Dispatcher {
             stack_size: None,
             stack_mode: None,
         };
-        sched.spawn(first, entry(f), default_name::<F>());
-        let reason = sched.run_loop();
+        let first = sched.spawn(first, entry(f), default_name::<F>());
+        let mut reason = sched.run_loop();
+        if reason == ExitReason::Finished {
+            if let Outcome::Panicked(msg) = &*first.outcome.borrow() {
+                first.panic_seen.set(true);
+                reason = ExitReason::Panicked(msg.clone());
+            }
+        }
         if let ExitReason::Deadlock(_) = &reason {
-            log::error!("concurrence: {}", ExitStatus { reason: reason.clone() });
+            log::error!(
+                "concurrence: {}",
+                ExitStatus {
+                    reason: reason.clone()
+                }
+            );
         }
         sched.shutdown();
         drop(installed);
@@ -190,6 +201,9 @@ pub struct ExitStatus {
 pub enum ExitReason {
     /// Every non-daemon tasklet finished. Status 0.
     Finished,
+    /// Every non-daemon tasklet finished, but the first one (the function given to
+    /// [`dispatch`]) panicked with this message. Status 101, as for a panicking `main`.
+    Panicked(String),
     /// [`quit`] was called with this code, which is the status.
     Quit(i32),
     /// SIGINT arrived. Status 130, the shells' convention for death by SIGINT (128 + 2).
@@ -226,10 +240,12 @@ impl fmt::Display for BlockedTasklet {
 }
 
 impl ExitStatus {
-    /// The status for the OS: 0 when finished, the [`quit`] code, 130 on SIGINT, 70 on deadlock.
+    /// The status for the OS: 0 when finished, 101 when the first tasklet panicked, the [`quit`]
+    /// code, 130 on SIGINT, 70 on deadlock.
     pub fn code(&self) -> i32 {
         match &self.reason {
             ExitReason::Finished => 0,
+            ExitReason::Panicked(_) => 101,
             ExitReason::Quit(code) => *code,
             ExitReason::Interrupted => 130,
             ExitReason::Deadlock(_) => 70,
@@ -251,6 +267,7 @@ impl fmt::Display for ExitStatus {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.reason {
             ExitReason::Finished => f.write_str("every tasklet finished"),
+            ExitReason::Panicked(msg) => write!(f, "the first tasklet panicked: {msg}"),
             ExitReason::Quit(code) => write!(f, "quit with code {code}"),
             ExitReason::Interrupted => f.write_str("interrupted by SIGINT"),
             ExitReason::Deadlock(blocked) => {

@@ -32,7 +32,8 @@ thread_local! {
 
 /// The scheduler running on this thread. Panics when there is none.
 pub(crate) fn get() -> Rc<Scheduler> {
-    try_get().expect("concurrence: no dispatcher is running on this thread; call this inside dispatch()")
+    try_get()
+        .expect("concurrence: no dispatcher is running on this thread; call this inside dispatch()")
 }
 
 /// The scheduler running on this thread, if any.
@@ -114,14 +115,15 @@ impl Scheduler {
     }
 
     /// Creates a tasklet and queues it at the back of the run queue.
-    pub(crate) fn spawn(&self, opts: SpawnOptions, entry: Entry, default_name: &'static str) -> Rc<Task> {
+    pub(crate) fn spawn(
+        &self,
+        opts: SpawnOptions,
+        entry: Entry,
+        default_name: &'static str,
+    ) -> Rc<Task> {
         let id = self.next_id.get();
         self.next_id.set(id + 1);
-        let parent = if opts.daemon {
-            None
-        } else {
-            self.current()
-        };
+        let parent = if opts.daemon { None } else { self.current() };
         let task = Rc::new(Task::new(
             id,
             opts.name.unwrap_or(Cow::Borrowed(default_name)),
@@ -196,14 +198,20 @@ impl Scheduler {
             Err(err) => {
                 drop(task.entry.borrow_mut().take());
                 *task.outcome.borrow_mut() = Outcome::NoStack(err.to_string());
-                log::error!("tasklet '{}' (#{}) could not start: {err}", task.name, task.id);
+                log::error!(
+                    "tasklet '{}' (#{}) could not start: {err}",
+                    task.name,
+                    task.id
+                );
                 self.finish(task);
                 return None;
             }
         };
         task.stack_info.set(stack.info());
         let me = task.clone();
-        Some(Coro::new(stack, move |suspender, _first| body(me, suspender)))
+        Some(Coro::new(stack, move |suspender, _first| {
+            body(me, suspender)
+        }))
     }
 
     /// Bookkeeping when a tasklet has finished (its outcome is set, its stack returned).

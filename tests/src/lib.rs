@@ -1,1 +1,145 @@
-//! Tests.
+//! Helpers shared by the integration tests: bounded dispatching, drop counters, captured logs,
+//! and re-running a test in a child process for behaviour that ends the process.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{mpsc, Arc, Mutex, OnceLock};
+use std::time::Duration;
+
+use concurrence::{Dispatcher, ExitStatus};
+
+/// How long any one test's dispatcher may run before the test fails instead of hanging.
+pub const LIMIT: Duration = Duration::from_secs(60);
+
+/// Runs `f` as the first tasklet of a dispatcher (SIGINT not handled) on a fresh thread, and
+/// returns its status; panics if it does not end within [`LIMIT`] or if the dispatcher panics.
+pub fn run<F: FnOnce() + Send + 'static>(f: F) -> ExitStatus {
+    run_with(Dispatcher::new().handle_sigint(false), f)
+}
+
+/// As [`run`], with the given dispatcher settings.
+pub fn run_with<F: FnOnce() + Send + 'static>(dispatcher: Dispatcher, f: F) -> ExitStatus {
+    let (tx, rx) = mpsc::channel();
+    let handle = std::thread::spawn(move || {
+        let status = dispatcher.run(f);
+        let _ = tx.send(status);
+    });
+    match rx.recv_timeout(LIMIT) {
+        Ok(status) => {
+            handle.join().expect("dispatcher thread");
+            status
+        }
+        Err(mpsc::RecvTimeoutError::Disconnected) => match handle.join() {
+            Err(payload) => std::panic::resume_unwind(payload),
+            Ok(()) => panic!("dispatcher thread ended without a status"),
+        },
+        Err(mpsc::RecvTimeoutError::Timeout) => {
+            panic!("the dispatcher did not finish within {LIMIT:?}: a wait is not bounded")
+        }
+    }
+}
+
+/// Counts drops of the [`Token`]s it hands out, to prove destructors ran.
+#[derive(Clone, Default)]
+pub struct DropCounter(Arc<AtomicUsize>);
+
+/// Increments its counter when dropped.
+pub struct Token(Arc<AtomicUsize>);
+
+impl DropCounter {
+    /// A new counter at zero.
+    pub fn new() -> DropCounter {
+        DropCounter::default()
+    }
+
+    /// A token that counts one drop.
+    pub fn token(&self) -> Token {
+        Token(self.0.clone())
+    }
+
+    /// Drops counted so far.
+    pub fn count(&self) -> usize {
+        self.0.load(Ordering::SeqCst)
+    }
+}
+
+impl Drop for Token {
+    fn drop(&mut self) {
+        self.0.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+struct Capture {
+    lines: Mutex<Vec<String>>,
+}
+
+impl log::Log for Capture {
+    fn enabled(&self, _: &log::Metadata<'_>) -> bool {
+        true
+    }
+
+    fn log(&self, record: &log::Record<'_>) {
+        let line = format!("{} {}", record.level(), record.args());
+        self.lines.lock().unwrap().push(line);
+    }
+
+    fn flush(&self) {}
+}
+
+fn capture() -> &'static Capture {
+    static CAPTURE: OnceLock<&'static Capture> = OnceLock::new();
+    CAPTURE.get_or_init(|| {
+        let capture: &'static Capture = Box::leak(Box::new(Capture {
+            lines: Mutex::new(Vec::new()),
+        }));
+        log::set_logger(capture).expect("no other logger in the test binary");
+        log::set_max_level(log::LevelFilter::Trace);
+        capture
+    })
+}
+
+/// Starts capturing log records (process-wide, once).
+pub fn capture_logs() {
+    capture();
+}
+
+/// Captured log lines that contain `needle`.
+pub fn logged(needle: &str) -> Vec<String> {
+    capture()
+        .lines
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|l| l.contains(needle))
+        .cloned()
+        .collect()
+}
+
+/// The environment variable that tells a re-run test binary which test to act out.
+pub const CHILD_ENV: &str = "CONCURRENCE_TEST_CHILD";
+
+/// Whether this process is the child run of test `name`.
+pub fn is_child(name: &str) -> bool {
+    std::env::var(CHILD_ENV).is_ok_and(|v| v == name)
+}
+
+/// Re-runs the current test binary for test `name` alone, as a child process that acts out the
+/// part guarded by [`is_child`]; returns its output (bounded by [`LIMIT`]).
+pub fn run_child(name: &str) -> std::process::Output {
+    let exe = std::env::current_exe().expect("test binary path");
+    let mut child = std::process::Command::new(exe)
+        .args([name, "--exact", "--nocapture", "--test-threads=1"])
+        .env(CHILD_ENV, name)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn the test binary");
+    let deadline = std::time::Instant::now() + LIMIT;
+    while child.try_wait().expect("poll child").is_none() {
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("child test {name} did not end within {LIMIT:?}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.wait_with_output().expect("child output")
+}

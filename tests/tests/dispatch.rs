@@ -1,0 +1,210 @@
+//! The dispatcher: how it ends (finished, quit, deadlock), daemons, and shutdown kills.
+
+use std::time::{Duration, Instant};
+
+use concurrence::{dispatch, quit, sleep, spawn, yield_, Builder, ExitReason, Tasklet};
+use concurrence_tests::{run, DropCounter};
+
+#[test]
+fn dispatch_returns_success_when_every_tasklet_finished() {
+    let status = run(|| {
+        spawn(|| sleep(Duration::from_millis(10)));
+    });
+    assert_eq!(status.reason(), &ExitReason::Finished);
+    assert_eq!(status.code(), 0);
+    assert!(status.success());
+}
+
+#[test]
+fn dispatch_waits_for_non_daemon_children_of_a_finished_first_tasklet() {
+    let drops = DropCounter::new();
+    let d = drops.clone();
+    let start = Instant::now();
+    run(move || {
+        let token = d.token();
+        spawn(move || {
+            sleep(Duration::from_millis(50));
+            drop(token);
+        });
+    });
+    assert!(start.elapsed() >= Duration::from_millis(50));
+    assert_eq!(drops.count(), 1);
+}
+
+#[test]
+fn quit_stops_the_dispatcher_with_its_code_and_kills_the_rest() {
+    let drops = DropCounter::new();
+    let d = drops.clone();
+    let status = run(move || {
+        let token = d.token();
+        spawn(move || {
+            let _held = token;
+            sleep(Duration::from_secs(3600));
+        });
+        let quitter_token = d.token();
+        spawn(move || {
+            let _held = quitter_token;
+            yield_();
+            quit(7);
+            unreachable!("the quitter is killed too");
+        });
+        sleep(Duration::from_secs(3600));
+    });
+    assert_eq!(status.reason(), &ExitReason::Quit(7));
+    assert_eq!(status.code(), 7);
+    assert_eq!(drops.count(), 2, "every tasklet alive at quit was unwound");
+}
+
+#[test]
+fn daemons_do_not_keep_the_dispatcher_alive_and_are_killed_at_the_end() {
+    let drops = DropCounter::new();
+    let d = drops.clone();
+    let start = Instant::now();
+    let status = run(move || {
+        let token = d.token();
+        Builder::new().daemon(true).spawn(move || {
+            let _held = token;
+            loop {
+                sleep(Duration::from_millis(5));
+            }
+        });
+        sleep(Duration::from_millis(20));
+    });
+    assert!(status.success());
+    assert!(start.elapsed() < Duration::from_secs(10));
+    assert_eq!(drops.count(), 1);
+}
+
+#[test]
+fn busy_daemons_do_not_keep_the_dispatcher_alive() {
+    let status = run(|| {
+        Builder::new().daemon(true).spawn(|| loop {
+            yield_();
+        });
+        yield_();
+    });
+    assert!(status.success());
+}
+
+#[test]
+fn deadlock_is_reported_with_the_blocked_tasklets_instead_of_hanging() {
+    let status = run(|| {
+        let slot: std::rc::Rc<std::cell::RefCell<Option<Tasklet<()>>>> = Default::default();
+        let s = slot.clone();
+        let a = Builder::new().name("waits-for-b").spawn(move || {
+            yield_();
+            let b = s.borrow().clone().unwrap();
+            b.join().unwrap();
+        });
+        let a2 = a.clone();
+        let b = Builder::new().name("waits-for-a").spawn(move || {
+            a2.join().unwrap();
+        });
+        *slot.borrow_mut() = Some(b);
+        a.join().unwrap();
+    });
+    let ExitReason::Deadlock(blocked) = status.reason() else {
+        panic!("expected a deadlock, got {status}");
+    };
+    assert_eq!(status.code(), 70);
+    let names: Vec<&str> = blocked.iter().map(|b| b.name.as_str()).collect();
+    assert_eq!(names.len(), 3, "{status}");
+    assert!(names.contains(&"waits-for-a") && names.contains(&"waits-for-b"));
+    assert!(blocked
+        .iter()
+        .all(|b| b.waiting_on.starts_with("join of tasklet #")));
+    let report = status.to_string();
+    assert!(report.contains("deadlock"), "{report}");
+    assert!(report.contains("'waits-for-a'"), "{report}");
+}
+
+#[test]
+fn deadlock_kills_the_blocked_tasklets_so_destructors_run() {
+    let drops = DropCounter::new();
+    let d = drops.clone();
+    let status = run(move || {
+        let _held = d.token();
+        let me = concurrence::current();
+        spawn(move || me.join().unwrap());
+        let child = concurrence::current().children().pop().unwrap();
+        child.join().unwrap();
+    });
+    assert!(matches!(status.reason(), ExitReason::Deadlock(_)));
+    assert_eq!(drops.count(), 1);
+}
+
+#[test]
+fn a_tasklet_sleeping_is_not_a_deadlock() {
+    let status = run(|| sleep(Duration::from_millis(30)));
+    assert!(status.success());
+}
+
+#[test]
+fn dispatch_inside_a_dispatcher_panics() {
+    let status = run(|| {
+        let inner = std::panic::catch_unwind(|| dispatch(|| ()));
+        assert!(inner.is_err());
+    });
+    assert!(status.success());
+}
+
+#[test]
+fn dispatch_can_run_again_on_the_same_thread() {
+    for round in 0..3 {
+        let status = concurrence::Dispatcher::new()
+            .handle_sigint(false)
+            .run(move || assert_eq!(spawn(move || round).join().unwrap(), round));
+        assert!(status.success());
+    }
+}
+
+#[test]
+fn dispatchers_on_several_threads_run_independently() {
+    let threads: Vec<_> = (0..4)
+        .map(|i| {
+            std::thread::spawn(move || {
+                run(move || {
+                    let t: Vec<_> = (0..100).map(|j| spawn(move || i * 1000 + j)).collect();
+                    let sum: i32 = concurrence::join_all(&t)
+                        .into_iter()
+                        .map(Result::unwrap)
+                        .sum();
+                    assert_eq!(sum, i * 100_000 + 4950);
+                })
+            })
+        })
+        .collect();
+    for t in threads {
+        assert!(t.join().unwrap().success());
+    }
+}
+
+#[test]
+fn panics_in_tasklets_do_not_take_down_the_dispatcher() {
+    let status = run(|| {
+        for i in 0..10 {
+            spawn(move || -> () { panic!("tasklet {i} fails") });
+        }
+        let survivor = spawn(|| {
+            sleep(Duration::from_millis(10));
+            "still here"
+        });
+        assert_eq!(survivor.join().unwrap(), "still here");
+        let failures = concurrence::join_children();
+        assert!(failures.iter().all(|r| r.as_ref().unwrap_err().is_panic()));
+    });
+    assert!(status.success());
+}
+
+#[test]
+fn a_panicking_first_tasklet_ends_the_dispatcher_with_status_101() {
+    let status = run(|| {
+        spawn(|| sleep(Duration::from_millis(10)));
+        panic!("first tasklet fails");
+    });
+    assert_eq!(
+        status.reason(),
+        &ExitReason::Panicked("first tasklet fails".into())
+    );
+    assert_eq!(status.code(), 101);
+}

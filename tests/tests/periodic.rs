@@ -1,0 +1,242 @@
+//! later, loop_, interval and rate: timing, panics logged and survived, kill ends them; and
+//! what the runtime logs (unjoined panics, tasklets that refuse to die).
+
+use std::cell::{Cell, RefCell};
+use std::panic::{catch_unwind, resume_unwind};
+use std::rc::Rc;
+use std::time::{Duration, Instant};
+
+use concurrence::{interval, later, loop_, rate, sleep, spawn, yield_, Builder, TaskletExit};
+use concurrence_tests::{capture_logs, logged, run};
+
+#[test]
+fn later_runs_the_function_after_the_delay() {
+    run(|| {
+        let start = Instant::now();
+        let t = later(Duration::from_millis(40), move || start.elapsed());
+        let ran_after = t.join().unwrap();
+        assert!(ran_after >= Duration::from_millis(40), "{ran_after:?}");
+    });
+}
+
+#[test]
+fn later_killed_before_the_delay_never_runs() {
+    run(|| {
+        let ran = Rc::new(Cell::new(false));
+        let r = ran.clone();
+        let t = later(Duration::from_millis(30), move || r.set(true));
+        yield_();
+        t.kill();
+        sleep(Duration::from_millis(60));
+        assert!(!ran.get());
+    });
+}
+
+#[test]
+fn loop_calls_the_function_until_killed() {
+    run(|| {
+        let calls = Rc::new(Cell::new(0u32));
+        let c = calls.clone();
+        let t = loop_(move || {
+            c.set(c.get() + 1);
+            sleep(Duration::from_millis(1));
+        });
+        while calls.get() < 5 {
+            sleep(Duration::from_millis(1));
+        }
+        t.kill();
+        let at_kill = calls.get();
+        sleep(Duration::from_millis(20));
+        assert_eq!(calls.get(), at_kill, "no call after the kill");
+        assert!(t.join().unwrap_err().is_killed());
+    });
+}
+
+#[test]
+fn loop_logs_a_panic_and_goes_on() {
+    capture_logs();
+    run(|| {
+        let calls = Rc::new(Cell::new(0u32));
+        let c = calls.clone();
+        let t = Builder::new().name("flaky-loop").loop_(move || {
+            c.set(c.get() + 1);
+            if c.get() == 2 {
+                panic!("flaky-loop second call fails");
+            }
+            sleep(Duration::from_millis(1));
+        });
+        while calls.get() < 4 {
+            sleep(Duration::from_millis(1));
+        }
+        t.kill();
+    });
+    let lines = logged("flaky-loop second call fails");
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert!(lines[0].starts_with("ERROR"));
+    assert!(lines[0].contains("'flaky-loop'"));
+}
+
+#[test]
+fn interval_calls_every_period_and_not_more_often() {
+    run(|| {
+        let times = Rc::new(RefCell::new(Vec::new()));
+        let t2 = times.clone();
+        let start = Instant::now();
+        let t = interval(Duration::from_millis(20), false, move || {
+            t2.borrow_mut().push(start.elapsed())
+        });
+        sleep(Duration::from_millis(300));
+        t.kill();
+        let elapsed = start.elapsed();
+        let times = times.borrow();
+        assert!(
+            times[0] >= Duration::from_millis(20),
+            "waits a period before the first call"
+        );
+        assert!(times
+            .windows(2)
+            .all(|w| w[1] - w[0] >= Duration::from_millis(20)));
+        assert!(times.len() as u128 <= elapsed.as_millis() / 20);
+        assert!(
+            times.len() >= 4,
+            "only {} calls in {elapsed:?}",
+            times.len()
+        );
+    });
+}
+
+#[test]
+fn interval_immediate_calls_before_the_first_period() {
+    run(|| {
+        let calls = Rc::new(Cell::new(0u32));
+        let c = calls.clone();
+        let t = interval(Duration::from_secs(3600), true, move || c.set(c.get() + 1));
+        yield_();
+        assert_eq!(calls.get(), 1);
+        t.kill();
+    });
+}
+
+#[test]
+fn interval_logs_a_panic_and_goes_on_and_kill_stops_it() {
+    capture_logs();
+    run(|| {
+        let calls = Rc::new(Cell::new(0u32));
+        let c = calls.clone();
+        let t = interval(Duration::from_millis(2), true, move || {
+            c.set(c.get() + 1);
+            panic!("interval call {} fails", c.get());
+        });
+        while calls.get() < 3 {
+            sleep(Duration::from_millis(2));
+        }
+        t.kill();
+        let at_kill = calls.get();
+        sleep(Duration::from_millis(20));
+        assert_eq!(calls.get(), at_kill);
+    });
+    assert_eq!(logged("interval call 1 fails").len(), 1);
+    assert_eq!(logged("interval call 3 fails").len(), 1);
+}
+
+#[test]
+fn rate_keeps_pace_with_the_clock_when_the_function_takes_time() {
+    run(|| {
+        let stamps = Rc::new(RefCell::new(Vec::new()));
+        let s = stamps.clone();
+        // 50 calls a second, each busy for 5 ms: an interval of 20 ms would manage at most
+        // 1000 / 25 = 40 a second; the rate correction shortens the waits to keep 50.
+        let t = rate(50.0, move |now| {
+            s.borrow_mut().push(now);
+            let busy = Instant::now();
+            while busy.elapsed() < Duration::from_millis(5) {}
+        });
+        let start = Instant::now();
+        sleep(Duration::from_secs(2));
+        t.kill();
+        let elapsed = start.elapsed().as_secs_f64();
+        let stamps = stamps.borrow();
+        let per_second = stamps.len() as f64 / elapsed;
+        assert!(
+            stamps.windows(2).all(|w| w[1] > w[0]),
+            "f gets the current time"
+        );
+        assert!(per_second > 42.0, "{per_second:.1} calls a second");
+        assert!(per_second < 60.0, "{per_second:.1} calls a second");
+    });
+}
+
+#[test]
+#[should_panic(expected = "per_second must be a positive finite number")]
+fn rate_rejects_a_non_positive_rate() {
+    let status = concurrence::Dispatcher::new().handle_sigint(false).run(|| {
+        let err = catch_unwind(|| rate(0.0, |_| ())).unwrap_err();
+        resume_unwind(err);
+    });
+    // The first tasklet panicked; surface its message to the test harness.
+    if let concurrence::ExitReason::Panicked(msg) = status.reason() {
+        panic!("{msg}");
+    }
+}
+
+#[test]
+fn an_unjoined_panic_is_logged_when_its_last_handle_goes() {
+    capture_logs();
+    run(|| {
+        let t = Builder::new()
+            .name("nobody-joins-me")
+            .spawn(|| -> () { panic!("unjoined failure") });
+        yield_();
+        drop(t);
+        let joined = Builder::new()
+            .name("somebody-joins-me")
+            .spawn(|| -> () { panic!("joined failure") });
+        assert!(joined.join().is_err());
+    });
+    let lines = logged("never joined");
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("nobody-joins-me") && l.contains("unjoined failure")),
+        "{lines:?}"
+    );
+    assert!(!lines.iter().any(|l| l.contains("somebody-joins-me")));
+}
+
+#[test]
+fn a_tasklet_that_refuses_to_die_at_shutdown_is_leaked_and_logged() {
+    capture_logs();
+    let status = run(|| {
+        Builder::new().name("immortal").daemon(true).spawn(|| loop {
+            match catch_unwind(|| sleep(Duration::from_secs(3600))) {
+                Err(p) if !p.is::<TaskletExit>() => resume_unwind(p),
+                _ => {}
+            }
+        });
+        yield_();
+    });
+    assert!(status.success());
+    let lines = logged("refused to die");
+    assert!(lines.iter().any(|l| l.contains("'immortal'")), "{lines:?}");
+}
+
+#[test]
+fn spawn_in_loop_body_makes_children_of_the_loop_tasklet() {
+    run(|| {
+        let made = Rc::new(Cell::new(0u32));
+        let m = made.clone();
+        let t = loop_(move || {
+            let child = spawn(|| ());
+            assert_eq!(
+                child.parent().unwrap().name(),
+                concurrence::current().name()
+            );
+            m.set(m.get() + 1);
+            sleep(Duration::from_millis(1));
+        });
+        while made.get() < 2 {
+            sleep(Duration::from_millis(1));
+        }
+        t.kill();
+    });
+}
