@@ -1,0 +1,148 @@
+//! Runs every seed 001 example program and checks what it prints. The ones that run forever are
+//! stopped with SIGINT, which also pins the dispatcher's SIGINT handling (status 130).
+
+use std::io::Read;
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+/// Runs `exe` to completion (at most 60 s).
+fn run(exe: &str) -> Output {
+    run_for(exe, None)
+}
+
+/// Runs `exe`; after `interrupt_after` sends it SIGINT. Fails the test if it has not ended 60 s
+/// later.
+fn run_for(exe: &str, interrupt_after: Option<Duration>) -> Output {
+    let mut child = Command::new(exe)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start the example");
+    let start = Instant::now();
+    let mut interrupted = false;
+    loop {
+        if child.try_wait().expect("poll the example").is_some() {
+            break;
+        }
+        if let Some(after) = interrupt_after {
+            if !interrupted && start.elapsed() >= after {
+                // SAFETY: sending a signal to our own child process, which is still running.
+                unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGINT) };
+                interrupted = true;
+            }
+        }
+        if start.elapsed() > Duration::from_secs(60) + interrupt_after.unwrap_or_default() {
+            let _ = child.kill();
+            panic!("{exe} did not end");
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let mut stdout = Vec::new();
+    let mut stderr = Vec::new();
+    child.stdout.take().unwrap().read_to_end(&mut stdout).unwrap();
+    child.stderr.take().unwrap().read_to_end(&mut stderr).unwrap();
+    Output {
+        status: child.wait().unwrap(),
+        stdout,
+        stderr,
+    }
+}
+
+fn stdout(out: &Output) -> String {
+    String::from_utf8(out.stdout.clone()).expect("utf-8 output")
+}
+
+fn assert_interrupted(out: &Output) {
+    assert_eq!(out.status.code(), Some(130), "{:?}", out.status);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("interrupted by SIGINT"), "stderr: {stderr}");
+}
+
+#[test]
+fn start_prints_start_done_before_the_greetings() {
+    let out = run(env!("CARGO_BIN_EXE_seed001_start"));
+    assert!(out.status.success());
+    assert_eq!(stdout(&out), "start done.\nHello\nWorld\n");
+}
+
+#[test]
+fn join_prints_the_results_of_both_subtasks() {
+    let out = run(env!("CARGO_BIN_EXE_seed001_join"));
+    assert!(out.status.success());
+    assert_eq!(stdout(&out), "30\n70\n");
+}
+
+#[test]
+fn greeters_alternate_hello_and_world_every_second_until_sigint() {
+    let out = run_for(
+        env!("CARGO_BIN_EXE_seed001_greeters"),
+        Some(Duration::from_millis(2500)),
+    );
+    assert_interrupted(&out);
+    let text = stdout(&out);
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(lines.len() >= 4, "{lines:?}");
+    assert!(lines.len() <= 8, "{lines:?}");
+    for pair in lines.chunks(2) {
+        assert_eq!(pair[0], "Hello");
+        if pair.len() == 2 {
+            assert_eq!(pair[1], "World");
+        }
+    }
+}
+
+#[test]
+fn helpers_loop_interval_and_later_print_on_their_schedules() {
+    let out = run_for(
+        env!("CARGO_BIN_EXE_seed001_helpers"),
+        Some(Duration::from_millis(6500)),
+    );
+    assert_interrupted(&out);
+    let text = stdout(&out);
+    let count = |s: &str| text.lines().filter(|l| *l == s).count();
+    // loop_: every 0.5 s from the start; interval: every second after the first; later: once.
+    assert!((8..=14).contains(&count("Hello World")), "{text}");
+    assert!((3..=6).contains(&count("Hi There!")), "{text}");
+    assert_eq!(count("Nice to see You!"), 1, "{text}");
+    let later_at = text.lines().position(|l| l == "Nice to see You!").unwrap();
+    let his_before = text.lines().take(later_at).filter(|l| *l == "Hi There!").count();
+    assert!(his_before >= 3, "later ran after about 5 s: {text}");
+}
+
+#[test]
+fn current_prints_each_interval_tasklet_with_its_message() {
+    let out = run_for(
+        env!("CARGO_BIN_EXE_seed001_current"),
+        Some(Duration::from_millis(2600)),
+    );
+    assert_interrupted(&out);
+    let text = stdout(&out);
+    let task1: Vec<&str> = text.lines().filter(|l| l.ends_with(" Task 1")).collect();
+    let task2: Vec<&str> = text.lines().filter(|l| l.ends_with(" Task 2")).collect();
+    assert!(task1.len() >= 2 && task2.len() >= 2, "{text}");
+    // Each line names the tasklet that printed it: the same one every time, different for 1 and 2.
+    let who = |l: &str| l.split(' ').next().unwrap().to_owned();
+    assert!(task1.iter().all(|l| who(l) == who(task1[0])));
+    assert!(task2.iter().all(|l| who(l) == who(task2[0])));
+    assert_ne!(who(task1[0]), who(task2[0]));
+    assert!(who(task1[0]).contains('#'), "{text}");
+}
+
+#[test]
+fn tree_shows_the_named_tasklets_until_they_finish() {
+    let out = run_for(
+        env!("CARGO_BIN_EXE_seed001_tree"),
+        Some(Duration::from_millis(3600)),
+    );
+    assert_interrupted(&out);
+    let text = stdout(&out);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines[..3], ["Hello", "World", "Hi There"], "{text}");
+    // After one second: the root and its three named children, one tab deeper.
+    assert_eq!(lines[3..7], ["start", "\ttask1", "\ttask2", "\ttask3"], "{text}");
+    assert_eq!(lines.iter().filter(|l| **l == "done").count(), 3, "{text}");
+    // After they finished, the tree is the root alone.
+    let last_done = lines.iter().rposition(|l| *l == "done").unwrap();
+    assert!(lines[last_done + 1..].iter().all(|l| *l == "start"), "{text}");
+    assert!(lines[last_done + 1..].len() >= 1, "{text}");
+}
