@@ -1,5 +1,6 @@
 //! Criterion benchmarks of the runtime core: a `yield_` switch between two tasklets, and a
 //! sequential spawn+join. Run with `cargo bench -p concurrence --bench runtime`.
+#![allow(missing_docs)] // criterion_group! generates undocumented items
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};

@@ -66,6 +66,6 @@ pub use runtime::{dispatch, quit, BlockedTasklet, Dispatcher, ExitReason, ExitSt
 pub use stack::{guarded_budget, StackMode, DEFAULT_STACK_SIZE};
 pub use tasklet::{
     current, join_all, join_all_timeout, join_children, join_children_timeout, try_current, yield_,
-    Tasklet, TaskletExit, Tree,
+    ErasedResult, Tasklet, TaskletExit, Tree,
 };
 pub use timer::{sleep, sleep_until};

@@ -483,13 +483,17 @@ fn join_all_until<T: 'static>(
         .collect())
 }
 
+/// The result of joining a tasklet through a handle that does not know its result type, as
+/// [`join_children`] returns them: downcast the box to what the tasklet returns.
+pub type ErasedResult = Result<Box<dyn Any>, JoinError>;
+
 /// Joins every child of the current tasklet, as [`join_all`] on [`Tasklet::children`] taken at
 /// the time of the call. Results are `Box<dyn Any>`: downcast them to what each child returns.
 ///
 /// # Panics
 ///
 /// Panics outside a tasklet.
-pub fn join_children() -> Vec<Result<Box<dyn Any>, JoinError>> {
+pub fn join_children() -> Vec<ErasedResult> {
     join_all(&current().children())
 }
 
@@ -498,8 +502,6 @@ pub fn join_children() -> Vec<Result<Box<dyn Any>, JoinError>> {
 /// # Errors
 ///
 /// [`TimeoutError`] when some child is still running after `timeout`.
-pub fn join_children_timeout(
-    timeout: Duration,
-) -> Result<Vec<Result<Box<dyn Any>, JoinError>>, TimeoutError> {
+pub fn join_children_timeout(timeout: Duration) -> Result<Vec<ErasedResult>, TimeoutError> {
     join_all_timeout(&current().children(), timeout)
 }

@@ -39,8 +39,18 @@ fn run_for(exe: &str, interrupt_after: Option<Duration>) -> Output {
     }
     let mut stdout = Vec::new();
     let mut stderr = Vec::new();
-    child.stdout.take().unwrap().read_to_end(&mut stdout).unwrap();
-    child.stderr.take().unwrap().read_to_end(&mut stderr).unwrap();
+    child
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_end(&mut stdout)
+        .unwrap();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_end(&mut stderr)
+        .unwrap();
     Output {
         status: child.wait().unwrap(),
         stdout,
@@ -105,7 +115,11 @@ fn helpers_loop_interval_and_later_print_on_their_schedules() {
     assert!((3..=6).contains(&count("Hi There!")), "{text}");
     assert_eq!(count("Nice to see You!"), 1, "{text}");
     let later_at = text.lines().position(|l| l == "Nice to see You!").unwrap();
-    let his_before = text.lines().take(later_at).filter(|l| *l == "Hi There!").count();
+    let his_before = text
+        .lines()
+        .take(later_at)
+        .filter(|l| *l == "Hi There!")
+        .count();
     assert!(his_before >= 3, "later ran after about 5 s: {text}");
 }
 
@@ -139,10 +153,17 @@ fn tree_shows_the_named_tasklets_until_they_finish() {
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(lines[..3], ["Hello", "World", "Hi There"], "{text}");
     // After one second: the root and its three named children, one tab deeper.
-    assert_eq!(lines[3..7], ["start", "\ttask1", "\ttask2", "\ttask3"], "{text}");
+    assert_eq!(
+        lines[3..7],
+        ["start", "\ttask1", "\ttask2", "\ttask3"],
+        "{text}"
+    );
     assert_eq!(lines.iter().filter(|l| **l == "done").count(), 3, "{text}");
     // After they finished, the tree is the root alone.
     let last_done = lines.iter().rposition(|l| *l == "done").unwrap();
-    assert!(lines[last_done + 1..].iter().all(|l| *l == "start"), "{text}");
-    assert!(lines[last_done + 1..].len() >= 1, "{text}");
+    assert!(
+        lines[last_done + 1..].iter().all(|l| *l == "start"),
+        "{text}"
+    );
+    assert!(!lines[last_done + 1..].is_empty(), "{text}");
 }

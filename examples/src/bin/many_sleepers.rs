@@ -20,7 +20,9 @@ fn rss_bytes() -> usize {
 
 fn main() -> ExitStatus {
     let mut args = std::env::args().skip(1);
-    let n: usize = args.next().map_or(100_000, |s| s.parse().expect("N is a number"));
+    let n: usize = args
+        .next()
+        .map_or(100_000, |s| s.parse().expect("N is a number"));
     let mode = match args.next().as_deref() {
         None | Some("auto") => StackMode::Auto,
         Some("guarded") => StackMode::Guarded,
