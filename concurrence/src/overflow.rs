@@ -12,34 +12,38 @@ use std::cell::Cell;
 use std::ptr;
 use std::sync::OnceLock;
 
-/// What the fault handler needs to know about the running tasklet. Plain data: the handler may
-/// read it at any instruction.
+use crate::stack::StackInfo;
+
+/// What the fault handler and the canary check need to know about a tasklet: its stack's guard
+/// page and canary, and its name and id. Plain data: the handler may read it at any instruction.
 #[derive(Clone, Copy)]
 pub(crate) struct Guard {
-    lo: usize,
-    hi: usize,
+    pub(crate) stack: StackInfo,
     name: *const u8,
     name_len: usize,
     id: u64,
 }
 
 impl Guard {
-    /// No tasklet running: the handler claims no fault.
+    /// A tasklet that has no stack (yet): the handler claims no fault.
     pub(crate) const NONE: Guard = Guard {
-        lo: 0,
-        hi: 0,
+        stack: StackInfo {
+            guard_lo: 0,
+            guard_hi: 0,
+            canary: 0,
+            size: 0,
+        },
         name: ptr::null(),
         name_len: 0,
         id: 0,
     };
 
-    /// The guard of a tasklet named `name` whose guard page spans `range`. `name` must stay
-    /// alive while the guard is entered; the scheduler guarantees it by holding the tasklet.
-    pub(crate) fn new(range: Option<(usize, usize)>, name: &str, id: u64) -> Guard {
-        let (lo, hi) = range.unwrap_or((0, 0));
+    /// The guard of a tasklet named `name` running on a stack described by `stack`. `name`
+    /// must stay alive and in place while the guard is entered; the scheduler guarantees it by
+    /// holding the tasklet, whose record owns the name.
+    pub(crate) fn new(stack: StackInfo, name: &str, id: u64) -> Guard {
         Guard {
-            lo,
-            hi,
+            stack,
             name: name.as_ptr(),
             name_len: name.len(),
             id,
@@ -48,11 +52,13 @@ impl Guard {
 }
 
 thread_local! {
-    static CURRENT: Cell<Guard> = const { Cell::new(Guard::NONE) };
+    /// The guard of the running tasklet; null while none runs.
+    static CURRENT: Cell<*const Guard> = const { Cell::new(ptr::null()) };
 }
 
-/// Makes `guard` the running tasklet's guard; returns the one it replaces.
-pub(crate) fn enter(guard: Guard) -> Guard {
+/// Makes `guard` (the running tasklet's, which must stay alive and in place until replaced)
+/// the one the fault handler checks; returns the one it replaces.
+pub(crate) fn enter(guard: *const Guard) -> *const Guard {
     CURRENT.with(|c| c.replace(guard))
 }
 
@@ -164,7 +170,14 @@ extern "C" fn handler(sig: libc::c_int, info: *mut libc::siginfo_t, _ctx: *mut l
     let addr = unsafe { (*info).si_addr() } as usize;
     // A const-initialised thread-local Cell of plain data: reading it does not allocate or lock.
     let guard = CURRENT.with(|c| c.get());
-    if guard.lo <= addr && addr < guard.hi {
+    let guard = if guard.is_null() {
+        Guard::NONE
+    } else {
+        // SAFETY: a non-null pointer is the running tasklet's guard, which lives in its record;
+        // the scheduler holds that record for as long as the pointer is entered.
+        unsafe { *guard }
+    };
+    if guard.stack.guard_lo <= addr && addr < guard.stack.guard_hi {
         // SAFETY: the name points into the running tasklet's name, which the scheduler keeps
         // alive while the guard is entered; only async-signal-safe calls (write, abort) follow.
         unsafe {

@@ -22,7 +22,7 @@ use crate::overflow::{self, Guard};
 use crate::reactor::Reactor;
 use crate::runtime::{BlockedTasklet, ExitReason};
 use crate::stack::{StackMode, StackPool};
-use crate::state::{Entry, Outcome, State, Task};
+use crate::state::{Body, Entry, Outcome, State, Task};
 use crate::tasklet::TaskletExit;
 use crate::timer::Timers;
 
@@ -45,6 +45,10 @@ pub(crate) fn try_get() -> Option<Rc<Scheduler>> {
 pub(crate) fn install(sched: Option<Rc<Scheduler>>) -> Option<Rc<Scheduler>> {
     SCHEDULER.with(|s| std::mem::replace(&mut *s.borrow_mut(), sched))
 }
+
+/// Tasklet runs in a pass of the loop at least, if they are ready; between passes come the
+/// checks for SIGINT, the end, timers and IO.
+const MIN_PASS: usize = 64;
 
 /// What a spawn asks for, besides the closure.
 pub(crate) struct SpawnOptions {
@@ -135,12 +139,12 @@ impl Scheduler {
         ));
         if let Some(parent) = parent {
             let mut children = parent.children.borrow_mut();
-            task.child_index.set(children.len());
+            task.child_index.set(children.len() as u32);
             children.push(task.clone());
         }
         {
             let mut live = self.live.borrow_mut();
-            task.live_index.set(live.len());
+            task.live_index.set(live.len() as u32);
             live.push(task.clone());
         }
         if !task.daemon {
@@ -161,34 +165,36 @@ impl Scheduler {
 
     /// Runs `task` (new or suspended) until it suspends or finishes.
     pub(crate) fn run(&self, task: &Rc<Task>, why: Wake) {
-        let taken = task.coro.borrow_mut().take();
-        let mut coro = match taken {
-            Some(coro) => coro,
-            None => match self.start(task) {
-                Some(coro) => coro,
-                None => return,
-            },
-        };
+        if task.state.get() == State::New && !self.start(task) {
+            return;
+        }
         task.state.set(State::Running);
         let previous = self.current.replace(Some(task.clone()));
-        let info = task.stack_info.get();
-        let previous_guard = overflow::enter(Guard::new(info.guard, &task.name, task.id));
-        let finished = coro.resume(why);
+        let previous_guard = overflow::enter(task.guard.as_ptr());
+        // The coroutine stays borrowed while it runs, not while it is suspended: only its own
+        // code runs meanwhile, and nothing touches the coroutine of a running tasklet.
+        let finished = match &mut *task.body.borrow_mut() {
+            Body::Started(coro) => coro.resume(why),
+            _ => unreachable!("a started tasklet has a coroutine"),
+        };
         overflow::enter(previous_guard);
         *self.current.borrow_mut() = previous;
-        if !info.canary_intact() {
-            overflow::canary_damaged(&task.name, task.id, info.size);
+        let stack = task.guard.get().stack;
+        if !stack.canary_intact() {
+            overflow::canary_damaged(&task.name, task.id, stack.size);
         }
         if finished {
-            self.stacks.borrow_mut().put(coro.into_stack());
+            let body = std::mem::replace(&mut *task.body.borrow_mut(), Body::Done);
+            if let Body::Started(coro) = body {
+                self.stacks.borrow_mut().put(coro.into_stack());
+            }
             self.finish(task);
-        } else {
-            *task.coro.borrow_mut() = Some(coro);
         }
     }
 
-    /// Gives a new tasklet its stack and coroutine; on failure finishes it with `NoStack`.
-    fn start(&self, task: &Rc<Task>) -> Option<Coro> {
+    /// Gives a new tasklet its stack and coroutine; on failure finishes it with `NoStack` and
+    /// returns `false`.
+    fn start(&self, task: &Rc<Task>) -> bool {
         let stack = self
             .stacks
             .borrow_mut()
@@ -196,7 +202,7 @@ impl Scheduler {
         let stack = match stack {
             Ok(stack) => stack,
             Err(err) => {
-                drop(task.entry.borrow_mut().take());
+                drop(std::mem::replace(&mut *task.body.borrow_mut(), Body::Done));
                 *task.outcome.borrow_mut() = Outcome::NoStack(err.to_string());
                 log::error!(
                     "tasklet '{}' (#{}) could not start: {err}",
@@ -204,14 +210,20 @@ impl Scheduler {
                     task.id
                 );
                 self.finish(task);
-                return None;
+                return false;
             }
         };
-        task.stack_info.set(stack.info());
+        task.guard
+            .set(Guard::new(stack.info(), &task.name, task.id));
+        let mut slot = task.body.borrow_mut();
+        let Body::New(entry) = std::mem::replace(&mut *slot, Body::Done) else {
+            unreachable!("only a new tasklet starts")
+        };
         let me = task.clone();
-        Some(Coro::new(stack, move |suspender, _first| {
-            body(me, suspender)
-        }))
+        *slot = Body::Started(Coro::new(stack, move |suspender, _first| {
+            run_entry(me, entry, suspender)
+        }));
+        true
     }
 
     /// Bookkeeping when a tasklet has finished (its outcome is set, its stack returned).
@@ -237,7 +249,7 @@ impl Scheduler {
         match task.state.get() {
             State::Finished => {}
             State::New => {
-                drop(task.entry.borrow_mut().take());
+                drop(std::mem::replace(&mut *task.body.borrow_mut(), Body::Done));
                 *task.outcome.borrow_mut() = Outcome::Killed;
                 self.finish(task);
             }
@@ -263,7 +275,9 @@ impl Scheduler {
     /// Runs tasklets until `quit`, SIGINT, no non-daemon tasklet left, or a deadlock.
     pub(crate) fn run_loop(&self) -> ExitReason {
         loop {
-            let mut pass = self.queue.borrow().len();
+            // A pass runs what was ready when it began, but at least a few dozen tasklets when
+            // that many keep becoming ready: the checks between passes are not paid per switch.
+            let mut pass = self.queue.borrow().len().max(MIN_PASS);
             while pass > 0 {
                 pass -= 1;
                 let next = self.queue.borrow_mut().pop_front();
@@ -273,32 +287,57 @@ impl Scheduler {
                     State::Ready if task.epoch.get() == epoch => self.run(&task, task.wake.get()),
                     _ => {} // stale: the wait it was queued for has ended
                 }
-                if let Some(code) = self.quit.get() {
-                    return ExitReason::Quit(code);
+                if let Some(reason) = self.should_stop() {
+                    return reason;
                 }
             }
-            if self.reactor.borrow().interrupted() {
-                return ExitReason::Interrupted;
+            if let Some(reason) = self.should_stop() {
+                return reason;
             }
-            if self.non_daemon.get() == 0 {
-                return ExitReason::Finished;
-            }
-            let next_deadline = self.timers.borrow().next_deadline();
             if self.has_ready() {
-                if next_deadline.is_some_and(|d| d <= Instant::now()) {
-                    self.fire_timers();
-                }
-                if self.reactor.borrow().io_sources > 0 {
-                    self.poll(Some(std::time::Duration::ZERO));
-                }
+                self.refresh();
                 continue;
             }
+            let next_deadline = self.timers.borrow().next_deadline();
             if next_deadline.is_none() && self.reactor.borrow().io_sources == 0 {
                 return ExitReason::Deadlock(self.blocked());
             }
             let timeout = next_deadline.map(|d| d.saturating_duration_since(Instant::now()));
             self.poll(timeout);
             self.fire_timers();
+        }
+    }
+
+    /// Why the loop must stop now, if it must.
+    fn should_stop(&self) -> Option<ExitReason> {
+        if let Some(code) = self.quit.get() {
+            Some(ExitReason::Quit(code))
+        } else if self.non_daemon.get() == 0 {
+            Some(ExitReason::Finished)
+        } else if self.reactor.borrow().interrupted() {
+            Some(ExitReason::Interrupted)
+        } else {
+            None
+        }
+    }
+
+    /// Whether the loop has something to do besides running the caller: a tasklet ready, or a
+    /// reason to stop. Fires due timers and polls IO without blocking first.
+    pub(crate) fn has_work(&self) -> bool {
+        if !self.has_ready() {
+            self.refresh();
+        }
+        self.has_ready() || self.should_stop().is_some()
+    }
+
+    /// Makes ready what has become ready without blocking: expired timers, IO readiness.
+    fn refresh(&self) {
+        let next_deadline = self.timers.borrow().next_deadline();
+        if next_deadline.is_some_and(|d| d <= Instant::now()) {
+            self.fire_timers();
+        }
+        if self.reactor.borrow().io_sources > 0 {
+            self.poll(Some(std::time::Duration::ZERO));
         }
     }
 
@@ -357,7 +396,7 @@ impl Scheduler {
             );
             // Dropping a suspended coroutine would unwind it once more; it has shown that it
             // catches that, so its stack and closure are leaked instead.
-            std::mem::forget(task.coro.borrow_mut().take());
+            std::mem::forget(std::mem::replace(&mut *task.body.borrow_mut(), Body::Done));
             task.state.set(State::Finished);
         }
         self.queue.borrow_mut().clear();
@@ -366,28 +405,24 @@ impl Scheduler {
 }
 
 /// Removes `task` from an index-tracked list in O(1) by swapping the last element in.
-fn remove_indexed(list: &mut Vec<Rc<Task>>, task: &Rc<Task>, index: fn(&Task) -> &Cell<usize>) {
-    let i = index(task).get();
+fn remove_indexed(list: &mut Vec<Rc<Task>>, task: &Rc<Task>, index: fn(&Task) -> &Cell<u32>) {
+    let i = index(task).get() as usize;
     if list.get(i).is_some_and(|t| Rc::ptr_eq(t, task)) {
         list.swap_remove(i);
         if let Some(moved) = list.get(i) {
-            index(moved).set(i);
+            index(moved).set(i as u32);
         }
     }
 }
 
 /// What every tasklet's coroutine runs: the entry closure, with panics and kills caught and
 /// turned into the tasklet's outcome.
-fn body(task: Rc<Task>, suspender: Suspender) {
+fn run_entry(task: Rc<Task>, entry: Entry, suspender: Suspender) {
     task.suspender.set(suspender);
-    let entry = task.entry.borrow_mut().take();
-    let outcome = match entry {
-        Some(entry) => match catch_unwind(AssertUnwindSafe(entry)) {
-            Ok(value) => Outcome::Value(value),
-            Err(payload) if payload.is::<TaskletExit>() => Outcome::Killed,
-            Err(payload) => Outcome::Panicked(panic_message(&*payload)),
-        },
-        None => Outcome::Killed,
+    let outcome = match catch_unwind(AssertUnwindSafe(entry)) {
+        Ok(value) => Outcome::Value(value),
+        Err(payload) if payload.is::<TaskletExit>() => Outcome::Killed,
+        Err(payload) => Outcome::Panicked(panic_message(&*payload)),
     };
     *task.outcome.borrow_mut() = outcome;
 }

@@ -33,7 +33,6 @@
 //!
 //! Memory is mapped with `MAP_NORESERVE`: only the pages a tasklet touches become resident.
 
-use std::collections::HashMap;
 use std::io;
 use std::ptr;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -140,14 +139,15 @@ enum Kind {
     },
 }
 
-/// What the scheduler keeps about a running tasklet's stack: where its guard page is and where
-/// its canary is, to report and detect overflows.
+/// Where a stack's guard page and canary are, to report and detect overflows. Zero means
+/// "none" for each address.
 #[derive(Clone, Copy, Default)]
 pub(crate) struct StackInfo {
-    /// The guard page below the stack, as an address range, if it has one.
-    pub(crate) guard: Option<(usize, usize)>,
+    /// The guard page below the stack: `guard_lo .. guard_hi` (empty without one).
+    pub(crate) guard_lo: usize,
+    pub(crate) guard_hi: usize,
     /// The canary below the stack, for canary slots other than a chunk's first.
-    canary: Option<usize>,
+    pub(crate) canary: usize,
     /// Usable bytes.
     pub(crate) size: usize,
 }
@@ -156,15 +156,14 @@ impl StackInfo {
     /// Whether the canary below the stack is intact (always true for stacks that have a guard
     /// page instead).
     pub(crate) fn canary_intact(&self) -> bool {
-        match self.canary {
-            Some(addr) => (0..CANARY_LEN / 8).all(|i| {
+        let addr = self.canary;
+        addr == 0
+            || (0..CANARY_LEN / 8).all(|i| {
                 // SAFETY: `addr .. addr + CANARY_LEN` lies in the reserved top of the slot below,
                 // inside a chunk's read-write mapping, which the pool keeps mapped while any of
                 // its slots is in use; it is 8-aligned because slots are page-aligned.
                 unsafe { ptr::read_volatile((addr as *const u64).add(i)) == CANARY_WORD }
-            }),
-            None => true,
-        }
+            })
     }
 }
 
@@ -173,12 +172,13 @@ impl Stack {
     pub(crate) fn info(&self) -> StackInfo {
         let page = page_size();
         let (guard, canary) = match self.kind {
-            Kind::Guarded { map_base, .. } => (Some((map_base, map_base + page)), None),
-            Kind::Slot { canary, guard } => (guard.map(|g| (g, g + page)), canary),
+            Kind::Guarded { map_base, .. } => (Some(map_base), None),
+            Kind::Slot { canary, guard } => (guard, canary),
         };
         StackInfo {
-            guard,
-            canary,
+            guard_lo: guard.unwrap_or(0),
+            guard_hi: guard.map_or(0, |g| g + page),
+            canary: canary.unwrap_or(0),
             size: self.top - self.limit,
         }
     }
@@ -280,18 +280,19 @@ struct Carver {
 /// dropping the pool unmaps the chunks: the scheduler drops its pool only after every tasklet
 /// has finished or been leaked along with its stack.
 pub(crate) struct StackPool {
-    free_guarded: HashMap<usize, Vec<Stack>>,
-    free_slots: HashMap<usize, Vec<Stack>>,
-    carvers: HashMap<usize, Carver>,
+    /// Free stacks by size class (few classes: a short list beats hashing).
+    free_guarded: Vec<(usize, Vec<Stack>)>,
+    free_slots: Vec<(usize, Vec<Stack>)>,
+    carvers: Vec<(usize, Carver)>,
     chunks: Vec<Chunk>,
 }
 
 impl StackPool {
     pub(crate) fn new() -> StackPool {
         StackPool {
-            free_guarded: HashMap::new(),
-            free_slots: HashMap::new(),
-            carvers: HashMap::new(),
+            free_guarded: Vec::new(),
+            free_slots: Vec::new(),
+            carvers: Vec::new(),
             chunks: Vec::new(),
         }
     }
@@ -319,7 +320,7 @@ impl StackPool {
     }
 
     fn guarded(&mut self, class: usize) -> io::Result<Stack> {
-        if let Some(stack) = self.free_guarded.get_mut(&class).and_then(Vec::pop) {
+        if let Some(stack) = class_list(&mut self.free_guarded, class).pop() {
             return Ok(stack);
         }
         if GUARDED_MAPPED.load(Ordering::Relaxed) >= guarded_budget() {
@@ -333,16 +334,22 @@ impl StackPool {
     }
 
     fn slot(&mut self, class: usize) -> io::Result<Stack> {
-        if let Some(stack) = self.free_slots.get_mut(&class).and_then(Vec::pop) {
+        if let Some(stack) = class_list(&mut self.free_slots, class).pop() {
             stack.write_canary();
             return Ok(stack);
         }
-        let needs_chunk = self.carvers.get(&class).is_none_or(|c| c.next == c.count);
-        if needs_chunk {
-            let carver = self.new_chunk(class)?;
-            self.carvers.insert(class, carver);
+        let at = match self.carvers.iter().position(|(c, _)| *c == class) {
+            Some(at) => at,
+            None => {
+                let carver = self.new_chunk(class)?;
+                self.carvers.push((class, carver));
+                self.carvers.len() - 1
+            }
+        };
+        if self.carvers[at].1.next == self.carvers[at].1.count {
+            self.carvers[at].1 = self.new_chunk(class)?;
         }
-        let carver = self.carvers.get_mut(&class).expect("carver made above");
+        let carver = &mut self.carvers[at].1;
         let index = carver.next;
         carver.next += 1;
         let limit = carver.first + index * class;
@@ -399,14 +406,26 @@ impl StackPool {
     pub(crate) fn put(&mut self, stack: Stack) {
         match stack.kind {
             Kind::Guarded { .. } => {
-                let free = self.free_guarded.entry(stack.class).or_default();
+                let free = class_list(&mut self.free_guarded, stack.class);
                 if free.len() < GUARDED_POOL_CAP {
                     free.push(stack);
                 }
             }
-            Kind::Slot { .. } => self.free_slots.entry(stack.class).or_default().push(stack),
+            Kind::Slot { .. } => class_list(&mut self.free_slots, stack.class).push(stack),
         }
     }
+}
+
+/// The list for size class `class`, made empty if there is none yet.
+fn class_list(lists: &mut Vec<(usize, Vec<Stack>)>, class: usize) -> &mut Vec<Stack> {
+    let at = match lists.iter().position(|(c, _)| *c == class) {
+        Some(at) => at,
+        None => {
+            lists.push((class, Vec::new()));
+            lists.len() - 1
+        }
+    };
+    &mut lists[at].1
 }
 
 impl Drop for StackPool {

@@ -28,7 +28,8 @@ use std::rc::{Rc, Weak};
 
 use crate::coroutine::{Coro, Suspender, Wake};
 use crate::error::{JoinCause, JoinError};
-use crate::stack::{StackInfo, StackMode};
+use crate::overflow::Guard;
+use crate::stack::StackMode;
 
 /// Where a tasklet is in its life; see the module docs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -81,6 +82,16 @@ pub(crate) enum Outcome {
 /// The closure a `New` tasklet will run, its value boxed.
 pub(crate) type Entry = Box<dyn FnOnce() -> Box<dyn Any>>;
 
+/// What a tasklet runs, through its life.
+pub(crate) enum Body {
+    /// Not started: the closure.
+    New(Entry),
+    /// Started: the coroutine running the closure.
+    Started(Coro),
+    /// Finished, killed before it started, or leaked at shutdown.
+    Done,
+}
+
 /// The runtime's record of one tasklet, shared by its handles (`Rc`).
 pub(crate) struct Task {
     pub(crate) id: u64,
@@ -94,9 +105,9 @@ pub(crate) struct Task {
     /// itself by swapping the last one into its place).
     pub(crate) children: RefCell<Vec<Rc<Task>>>,
     /// This tasklet's index in its parent's `children`.
-    pub(crate) child_index: Cell<usize>,
+    pub(crate) child_index: Cell<u32>,
     /// This tasklet's index in the scheduler's list of unfinished tasklets.
-    pub(crate) live_index: Cell<usize>,
+    pub(crate) live_index: Cell<u32>,
     pub(crate) state: Cell<State>,
     pub(crate) epoch: Cell<u32>,
     /// Why it was last woken; meaningful while `Ready`.
@@ -105,12 +116,11 @@ pub(crate) struct Task {
     pub(crate) waiting_on: Cell<WaitOn>,
     /// A kill arrived while this tasklet was resuming another: honoured when control returns.
     pub(crate) kill_pending: Cell<bool>,
-    /// The closure to run; taken when the tasklet starts or is killed unstarted.
-    pub(crate) entry: RefCell<Option<Entry>>,
-    /// The suspended coroutine; empty before start, while running and after finishing.
-    pub(crate) coro: RefCell<Option<Coro>>,
+    /// What runs: the closure before start, then the coroutine (borrowed while it runs).
+    pub(crate) body: RefCell<Body>,
     pub(crate) suspender: Cell<Suspender>,
-    pub(crate) stack_info: Cell<StackInfo>,
+    /// Its stack's guard page and canary, name and id, for overflow reports; set at start.
+    pub(crate) guard: Cell<Guard>,
     pub(crate) outcome: RefCell<Outcome>,
     /// Set once a join has reported a panic, so that dropping the record does not log it.
     pub(crate) panic_seen: Cell<bool>,
@@ -143,10 +153,9 @@ impl Task {
             wake: Cell::new(Wake::Ready),
             waiting_on: Cell::new(WaitOn::Yield),
             kill_pending: Cell::new(false),
-            entry: RefCell::new(Some(entry)),
-            coro: RefCell::new(None),
+            body: RefCell::new(Body::New(entry)),
             suspender: Cell::new(Suspender::NONE),
-            stack_info: Cell::new(StackInfo::default()),
+            guard: Cell::new(Guard::NONE),
             outcome: RefCell::new(Outcome::Pending),
             panic_seen: Cell::new(false),
             joiners: RefCell::new(Vec::new()),

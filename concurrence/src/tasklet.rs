@@ -384,7 +384,9 @@ pub fn try_current() -> Option<Tasklet> {
 }
 
 /// Lets every other ready tasklet run once, then returns: the caller goes to the back of the run
-/// queue. A no-op when no other tasklet is ready.
+/// queue. Timers that are due fire and IO readiness is polled (without blocking) first, so a
+/// tasklet that spins on `yield_` still lets sleepers wake up. A no-op when nothing else is
+/// ready after that.
 ///
 /// Use it in long computations that would otherwise keep the other tasklets from running.
 ///
@@ -411,14 +413,13 @@ pub fn try_current() -> Option<Tasklet> {
 /// ```
 pub fn yield_() {
     let sched = scheduler::get();
-    assert!(
-        sched.current().is_some(),
-        "concurrence::yield_() called outside a tasklet"
-    );
-    if !sched.has_ready() {
+    let me = sched
+        .current()
+        .expect("concurrence::yield_() called outside a tasklet");
+    if !sched.has_work() {
         return;
     }
-    let wait = Wait::begin(WaitOn::Yield);
+    let wait = Wait::begin_for(sched.clone(), me, WaitOn::Yield);
     sched.wake(wait.task(), wait.epoch(), Wake::Ready);
     // A yield is woken by its own token: it cannot time out.
     let _ = wait.suspend(None);

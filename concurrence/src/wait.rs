@@ -37,6 +37,11 @@ impl Wait {
         let task = sched.current().unwrap_or_else(|| {
             panic!("concurrence: a blocking call ({on}) was made outside a tasklet; run it inside dispatch()")
         });
+        Wait::begin_for(sched, task, on)
+    }
+
+    /// Starts waiting for `on`, for `task`, the running tasklet of `sched`.
+    pub(crate) fn begin_for(sched: Rc<Scheduler>, task: Rc<Task>, on: WaitOn) -> Wait {
         let epoch = task.bump_epoch();
         task.state.set(crate::state::State::Waiting);
         task.waiting_on.set(on);

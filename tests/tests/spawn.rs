@@ -180,6 +180,26 @@ fn yield_is_a_noop_when_nothing_else_is_ready() {
 }
 
 #[test]
+fn a_tasklet_spinning_on_yield_still_lets_sleepers_wake() {
+    run(|| {
+        let flag = Rc::new(std::cell::Cell::new(false));
+        let f = flag.clone();
+        spawn(move || {
+            sleep(Duration::from_millis(20));
+            f.set(true);
+        });
+        let start = std::time::Instant::now();
+        while !flag.get() {
+            assert!(
+                start.elapsed() < Duration::from_secs(30),
+                "the sleeper never woke"
+            );
+            yield_();
+        }
+    });
+}
+
+#[test]
 fn yield_runs_every_other_ready_tasklet_once_round_robin() {
     run(|| {
         let log = Rc::new(RefCell::new(String::new()));
