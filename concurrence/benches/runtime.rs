@@ -1,5 +1,5 @@
-//! Criterion benchmarks of the runtime core: a `yield_` switch between two tasklets, and a
-//! sequential spawn+join. Run with `cargo bench -p concurrence --bench runtime`.
+//! Criterion benchmarks of the runtime core: a `yield_` switch between two tasklets, a
+//! sequential spawn+join, and spawn+join in batches of 10,000. Run with `cargo bench -p concurrence --bench runtime`.
 #![allow(missing_docs)] // criterion_group! generates undocumented items
 
 use std::hint::black_box;
@@ -55,9 +55,26 @@ fn spawn_join(c: &mut Criterion) {
     });
 }
 
+fn spawn_join_batch(c: &mut Criterion) {
+    // Spawn 10,000 tasklets, then join them all: time per tasklet, stacks all live at once.
+    const BATCH: u64 = 10_000;
+    c.bench_function("spawn_join_batch_10k_per_tasklet", |b| {
+        b.iter_custom(|iters| {
+            in_dispatcher(move || {
+                let start = Instant::now();
+                for _ in 0..iters {
+                    let tasks: Vec<_> = (0..BATCH).map(|i| spawn(move || black_box(i))).collect();
+                    black_box(concurrence::join_all(&tasks));
+                }
+                start.elapsed() / BATCH as u32
+            })
+        })
+    });
+}
+
 criterion_group! {
     name = benches;
     config = Criterion::default().measurement_time(Duration::from_secs(3)).warm_up_time(Duration::from_secs(1));
-    targets = switch, spawn_join
+    targets = switch, spawn_join, spawn_join_batch
 }
 criterion_main!(benches);

@@ -13,6 +13,7 @@ use std::ptr;
 use std::sync::OnceLock;
 
 use crate::stack::StackInfo;
+use crate::state::{trim_type_name, Name};
 
 /// What the fault handler and the canary check need to know about a tasklet: its stack's guard
 /// page and canary, and its name and id. Plain data: the handler may read it at any instruction.
@@ -21,6 +22,8 @@ pub(crate) struct Guard {
     pub(crate) stack: StackInfo,
     name: *const u8,
     name_len: usize,
+    /// Whether the name is a raw type name, to trim before printing.
+    derived: bool,
     id: u64,
 }
 
@@ -35,17 +38,23 @@ impl Guard {
         },
         name: ptr::null(),
         name_len: 0,
+        derived: false,
         id: 0,
     };
 
     /// The guard of a tasklet named `name` running on a stack described by `stack`. `name`
     /// must stay alive and in place while the guard is entered; the scheduler guarantees it by
     /// holding the tasklet, whose record owns the name.
-    pub(crate) fn new(stack: StackInfo, name: &str, id: u64) -> Guard {
+    pub(crate) fn new(stack: StackInfo, name: &Name, id: u64) -> Guard {
+        let (text, derived) = match name {
+            Name::Given(given) => (&**given, false),
+            Name::Derived(raw) => (*raw, true),
+        };
         Guard {
             stack,
-            name: name.as_ptr(),
-            name_len: name.len(),
+            name: text.as_ptr(),
+            name_len: text.len(),
+            derived,
             id,
         }
     }
@@ -178,12 +187,19 @@ extern "C" fn handler(sig: libc::c_int, info: *mut libc::siginfo_t, _ctx: *mut l
         unsafe { *guard }
     };
     if guard.stack.guard_lo <= addr && addr < guard.stack.guard_hi {
-        // SAFETY: the name points into the running tasklet's name, which the scheduler keeps
-        // alive while the guard is entered; only async-signal-safe calls (write, abort) follow.
+        // SAFETY: the name points into the running tasklet's name, a `str` the scheduler keeps
+        // alive while the guard is entered; trimming it only slices; only async-signal-safe
+        // calls (write, abort) follow.
         unsafe {
-            let name = std::slice::from_raw_parts(guard.name, guard.name_len);
+            let bytes = std::slice::from_raw_parts(guard.name, guard.name_len);
+            let name = std::str::from_utf8_unchecked(bytes);
+            let name = if guard.derived {
+                trim_type_name(name)
+            } else {
+                name
+            };
             write_stderr(b"concurrence: tasklet '");
-            write_stderr(name);
+            write_stderr(name.as_bytes());
             write_stderr(b"' (#");
             let mut digits = [0u8; 20];
             write_stderr(format_u64(guard.id, &mut digits));

@@ -22,7 +22,7 @@ use crate::overflow::{self, Guard};
 use crate::reactor::Reactor;
 use crate::runtime::{BlockedTasklet, ExitReason};
 use crate::stack::{StackMode, StackPool};
-use crate::state::{Body, Entry, Outcome, State, Task};
+use crate::state::{Body, Entry, Name, Outcome, State, Task};
 use crate::tasklet::TaskletExit;
 use crate::timer::Timers;
 
@@ -130,7 +130,7 @@ impl Scheduler {
         let parent = if opts.daemon { None } else { self.current() };
         let task = Rc::new(Task::new(
             id,
-            opts.name.unwrap_or(Cow::Borrowed(default_name)),
+            opts.name.map_or(Name::Derived(default_name), Name::Given),
             opts.daemon,
             opts.stack_size.unwrap_or(self.stack_size),
             opts.stack_mode.unwrap_or(self.stack_mode),
@@ -181,7 +181,7 @@ impl Scheduler {
         *self.current.borrow_mut() = previous;
         let stack = task.guard.get().stack;
         if !stack.canary_intact() {
-            overflow::canary_damaged(&task.name, task.id, stack.size);
+            overflow::canary_damaged(task.name(), task.id, stack.size);
         }
         if finished {
             let body = std::mem::replace(&mut *task.body.borrow_mut(), Body::Done);
@@ -206,7 +206,7 @@ impl Scheduler {
                 *task.outcome.borrow_mut() = Outcome::NoStack(err.to_string());
                 log::error!(
                     "tasklet '{}' (#{}) could not start: {err}",
-                    task.name,
+                    task.name(),
                     task.id
                 );
                 self.finish(task);
@@ -237,8 +237,7 @@ impl Scheduler {
         if !task.daemon {
             self.non_daemon.set(self.non_daemon.get() - 1);
         }
-        let joiners = std::mem::take(&mut *task.joiners.borrow_mut());
-        for (joiner, epoch) in joiners {
+        for (joiner, epoch) in task.take_joiners() {
             self.wake(&joiner, epoch, Wake::Ready);
         }
     }
@@ -365,7 +364,7 @@ impl Scheduler {
             .iter()
             .filter(|t| t.state.get() == State::Waiting)
             .map(|t| BlockedTasklet {
-                name: t.name.to_string(),
+                name: t.name().to_owned(),
                 id: t.id,
                 daemon: t.daemon,
                 waiting_on: t.waiting_on.get().to_string(),
@@ -391,7 +390,7 @@ impl Scheduler {
         for task in survivors {
             log::error!(
                 "tasklet '{}' (#{}) refused to die at dispatcher shutdown; leaking it",
-                task.name,
+                task.name(),
                 task.id
             );
             // Dropping a suspended coroutine would unwind it once more; it has shown that it
@@ -427,14 +426,9 @@ fn run_entry(task: Rc<Task>, entry: Entry, suspender: Suspender) {
     *task.outcome.borrow_mut() = outcome;
 }
 
-/// The default name of a tasklet running a value of type `F`: the name of the function it was
-/// made in (closures) or of the function itself.
+/// The default name of a tasklet running a value of type `F`, untrimmed (see [`Name`]).
 pub(crate) fn default_name<F>() -> &'static str {
-    let mut name = std::any::type_name::<F>();
-    while let Some(stripped) = name.strip_suffix("::{{closure}}") {
-        name = stripped;
-    }
-    name.rsplit("::").next().unwrap_or(name)
+    std::any::type_name::<F>()
 }
 
 /// Boxes a closure's result for the type-erased entry.

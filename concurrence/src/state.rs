@@ -63,6 +63,35 @@ impl fmt::Display for WaitOn {
     }
 }
 
+/// A tasklet's name: given by its builder, or derived from the type of its function. A derived
+/// name is kept as the raw type name and trimmed when read, so that spawning does no string work.
+pub(crate) enum Name {
+    Given(Cow<'static, str>),
+    Derived(&'static str),
+}
+
+impl Name {
+    pub(crate) fn as_str(&self) -> &str {
+        match self {
+            Name::Given(name) => name,
+            Name::Derived(type_name) => trim_type_name(type_name),
+        }
+    }
+}
+
+/// The name of a function from its type name: the function a closure was written in, or the
+/// function itself, without path or generic arguments. Allocates nothing (the overflow handler
+/// uses it).
+pub(crate) fn trim_type_name(mut name: &str) -> &str {
+    while let Some(stripped) = name.strip_suffix("::{{closure}}") {
+        name = stripped;
+    }
+    if let Some(generics) = name.find('<') {
+        name = &name[..generics];
+    }
+    name.rsplit(':').next().unwrap_or(name)
+}
+
 /// The result slot of a tasklet.
 pub(crate) enum Outcome {
     /// Not finished yet.
@@ -95,7 +124,8 @@ pub(crate) enum Body {
 /// The runtime's record of one tasklet, shared by its handles (`Rc`).
 pub(crate) struct Task {
     pub(crate) id: u64,
-    pub(crate) name: Cow<'static, str>,
+    /// Its name; see [`Task::name`].
+    pub(crate) name: Name,
     pub(crate) daemon: bool,
     pub(crate) stack_size: usize,
     pub(crate) stack_mode: StackMode,
@@ -124,14 +154,17 @@ pub(crate) struct Task {
     pub(crate) outcome: RefCell<Outcome>,
     /// Set once a join has reported a panic, so that dropping the record does not log it.
     pub(crate) panic_seen: Cell<bool>,
-    /// Tasklets waiting in a join: (tasklet, the epoch of its wait).
-    pub(crate) joiners: RefCell<Vec<(Rc<Task>, u32)>>,
+    /// The first tasklet waiting in a join (with the epoch of its wait), kept inline because a
+    /// tasklet rarely has more than one joiner.
+    pub(crate) joiner: RefCell<Option<(Rc<Task>, u32)>>,
+    /// Further joiners, in the order they came.
+    pub(crate) more_joiners: RefCell<Vec<(Rc<Task>, u32)>>,
 }
 
 impl Task {
     pub(crate) fn new(
         id: u64,
-        name: Cow<'static, str>,
+        name: Name,
         daemon: bool,
         stack_size: usize,
         stack_mode: StackMode,
@@ -158,8 +191,14 @@ impl Task {
             guard: Cell::new(Guard::NONE),
             outcome: RefCell::new(Outcome::Pending),
             panic_seen: Cell::new(false),
-            joiners: RefCell::new(Vec::new()),
+            joiner: RefCell::new(None),
+            more_joiners: RefCell::new(Vec::new()),
         }
+    }
+
+    /// The tasklet's name: the given one, or the one derived from its function's type.
+    pub(crate) fn name(&self) -> &str {
+        self.name.as_str()
     }
 
     pub(crate) fn is_finished(&self) -> bool {
@@ -176,7 +215,7 @@ impl Task {
     /// The join error for this tasklet with the given cause.
     pub(crate) fn join_error(&self, cause: JoinCause) -> JoinError {
         JoinError {
-            name: self.name.to_string(),
+            name: self.name().to_owned(),
             id: self.id,
             cause,
         }
@@ -205,12 +244,31 @@ impl Task {
     }
 
     /// Adds a joiner, dropping tokens that went stale (a joiner that timed out and left).
+    ///
+    /// A new joiner may take the first place when its holder went stale, so "first" is a place,
+    /// not an order: [`Task::take_joiners`] gives the first place, then the rest in order.
     pub(crate) fn add_joiner(&self, task: Rc<Task>, epoch: u32) {
-        let mut joiners = self.joiners.borrow_mut();
-        if joiners.len() >= 8 {
-            joiners.retain(|(t, e)| t.state.get() == State::Waiting && t.epoch.get() == *e);
+        let live =
+            |(t, e): &(Rc<Task>, u32)| t.state.get() == State::Waiting && t.epoch.get() == *e;
+        let mut first = self.joiner.borrow_mut();
+        if first.as_ref().is_none_or(|j| !live(j)) {
+            *first = Some((task, epoch));
+            return;
         }
-        joiners.push((task, epoch));
+        let mut more = self.more_joiners.borrow_mut();
+        if more.len() >= 8 {
+            more.retain(live);
+        }
+        more.push((task, epoch));
+    }
+}
+
+impl Task {
+    /// Removes and returns every registered joiner.
+    pub(crate) fn take_joiners(&self) -> impl Iterator<Item = (Rc<Task>, u32)> {
+        let first = self.joiner.borrow_mut().take();
+        let more = std::mem::take(&mut *self.more_joiners.borrow_mut());
+        first.into_iter().chain(more)
     }
 }
 
@@ -220,7 +278,7 @@ impl Drop for Task {
             if !self.panic_seen.get() {
                 log::error!(
                     "tasklet '{}' (#{}) panicked and was never joined: {}",
-                    self.name,
+                    self.name(),
                     self.id,
                     msg
                 );

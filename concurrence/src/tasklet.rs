@@ -95,7 +95,7 @@ impl<T> Tasklet<T> {
     /// The tasklet's name: the one given to [`Builder::name`](crate::Builder::name), or else the
     /// name of the function it runs (for a closure, of the function the closure was written in).
     pub fn name(&self) -> &str {
-        &self.task.name
+        self.task.name()
     }
 
     /// Whether this is a daemon tasklet (one the dispatcher does not wait for).
@@ -186,7 +186,8 @@ impl<T> Tasklet<T> {
     /// * A finished tasklet is left alone.
     /// * A tasklet that kills itself unwinds at once, from this call.
     /// * A tasklet may catch [`TaskletExit`] and go on; then `kill` returns when it next
-    ///   suspends, and it is not finished.
+    ///   suspends, and it is not finished. Likewise, a destructor that blocks (sleeps, joins)
+    ///   while the victim unwinds suspends it there, and `kill` returns before it has finished.
     ///
     /// # Examples
     ///
@@ -295,7 +296,7 @@ impl<T> fmt::Debug for Tasklet<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Tasklet")
             .field("id", &self.task.id)
-            .field("name", &self.task.name)
+            .field("name", &self.task.name())
             .field("state", &self.task.state.get())
             .finish()
     }
@@ -303,7 +304,7 @@ impl<T> fmt::Debug for Tasklet<T> {
 
 impl<T> fmt::Display for Tasklet<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}#{}", self.task.name, self.task.id)
+        write!(f, "{}#{}", self.task.name(), self.task.id)
     }
 }
 

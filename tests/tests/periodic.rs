@@ -167,15 +167,18 @@ fn rate_keeps_pace_with_the_clock_when_the_function_takes_time() {
 }
 
 #[test]
-#[should_panic(expected = "per_second must be a positive finite number")]
-fn rate_rejects_a_non_positive_rate() {
-    let status = concurrence::Dispatcher::new().handle_sigint(false).run(|| {
-        let err = catch_unwind(|| rate(0.0, |_| ())).unwrap_err();
-        resume_unwind(err);
-    });
-    // The first tasklet panicked; surface its message to the test harness.
-    if let concurrence::ExitReason::Panicked(msg) = status.reason() {
-        panic!("{msg}");
+fn rate_rejects_a_non_positive_rate_with_a_clear_panic() {
+    for bad in [0.0, -1.0, f64::NAN, f64::INFINITY] {
+        let status = run(move || {
+            rate(bad, |_| ());
+        });
+        let concurrence::ExitReason::Panicked(msg) = status.reason() else {
+            panic!("rate({bad}) was accepted: {status}");
+        };
+        assert!(
+            msg.contains("per_second must be a positive finite number"),
+            "{msg}"
+        );
     }
 }
 
