@@ -208,3 +208,35 @@ fn a_panicking_first_tasklet_ends_the_dispatcher_with_status_101() {
     );
     assert_eq!(status.code(), 101);
 }
+
+#[test]
+fn sigint_stops_a_dispatcher_and_keeps_its_default_action_outside_one() {
+    const NAME: &str = "sigint_stops_a_dispatcher_and_keeps_its_default_action_outside_one";
+    if concurrence_tests::is_child(NAME) {
+        let drops = DropCounter::new();
+        let d = drops.clone();
+        let status = dispatch(move || {
+            let token = d.token();
+            spawn(move || {
+                let _held = token;
+                sleep(Duration::from_secs(3600));
+            });
+            sleep(Duration::from_millis(20));
+            // SAFETY: raising a signal in our own process; the dispatcher handles SIGINT.
+            unsafe { libc::raise(libc::SIGINT) };
+            sleep(Duration::from_secs(3600));
+        });
+        println!("status {} drops {}", status.code(), drops.count());
+        // No dispatcher runs now: SIGINT terminates the process as usual.
+        // SAFETY: as above.
+        unsafe { libc::raise(libc::SIGINT) };
+        println!("still alive after the second SIGINT");
+        return;
+    }
+    let out = concurrence_tests::run_child(NAME);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("status 130 drops 1"), "stdout: {stdout}");
+    assert!(!stdout.contains("still alive"), "stdout: {stdout}");
+    use std::os::unix::process::ExitStatusExt;
+    assert_eq!(out.status.signal(), Some(libc::SIGINT), "{:?}", out.status);
+}
