@@ -1,10 +1,12 @@
 //! The scheduler: run queue, the tick loop, and parking in the reactor when idle.
 //!
 //! One scheduler per OS thread, reached through a thread-local while [`dispatch`] runs.
-//! Tasklets run round-robin: each pass of the loop runs the tasklets that were ready when the
-//! pass began, in order; then expired timers are fired, and if nothing is ready the thread
-//! blocks in the reactor until the next deadline. No `RefCell` borrow of the scheduler is held
-//! while a tasklet runs.
+//! Tasklets run round-robin from one FIFO queue. The loop runs them in passes (what was ready
+//! when the pass began, or at least `MIN_PASS` runs while tasklets keep becoming ready); after
+//! each run it checks whether to stop, and between passes it fires expired timers and polls IO
+//! without blocking. When nothing is ready the thread blocks in the reactor until the next
+//! deadline. No `RefCell` borrow of the scheduler is held while a tasklet runs; the only borrow
+//! held across a resume is that of the running tasklet's own coroutine.
 //!
 //! [`dispatch`]: crate::dispatch
 
