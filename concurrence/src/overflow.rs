@@ -12,63 +12,17 @@ use std::cell::Cell;
 use std::ptr;
 use std::sync::OnceLock;
 
-use crate::stack::StackInfo;
-use crate::state::{trim_type_name, Name};
-
-/// What the fault handler and the canary check need to know about a tasklet: its stack's guard
-/// page and canary, and its name and id. Plain data: the handler may read it at any instruction.
-#[derive(Clone, Copy)]
-pub(crate) struct Guard {
-    pub(crate) stack: StackInfo,
-    name: *const u8,
-    name_len: usize,
-    /// Whether the name is a raw type name, to trim before printing.
-    derived: bool,
-    id: u64,
-}
-
-impl Guard {
-    /// A tasklet that has no stack (yet): the handler claims no fault.
-    pub(crate) const NONE: Guard = Guard {
-        stack: StackInfo {
-            guard_lo: 0,
-            guard_hi: 0,
-            canary: 0,
-            size: 0,
-        },
-        name: ptr::null(),
-        name_len: 0,
-        derived: false,
-        id: 0,
-    };
-
-    /// The guard of a tasklet named `name` running on a stack described by `stack`. `name`
-    /// must stay alive and in place while the guard is entered; the scheduler guarantees it by
-    /// holding the tasklet, whose record owns the name.
-    pub(crate) fn new(stack: StackInfo, name: &Name, id: u64) -> Guard {
-        let (text, derived) = match name {
-            Name::Given(given) => (&**given, false),
-            Name::Derived(raw) => (*raw, true),
-        };
-        Guard {
-            stack,
-            name: text.as_ptr(),
-            name_len: text.len(),
-            derived,
-            id,
-        }
-    }
-}
+use crate::state::{trim_type_name, Name, Task};
 
 thread_local! {
-    /// The guard of the running tasklet; null while none runs.
-    static CURRENT: Cell<*const Guard> = const { Cell::new(ptr::null()) };
+    /// The running tasklet; null while none runs.
+    static CURRENT: Cell<*const Task> = const { Cell::new(ptr::null()) };
 }
 
-/// Makes `guard` (the running tasklet's, which must stay alive and in place until replaced)
-/// the one the fault handler checks; returns the one it replaces.
-pub(crate) fn enter(guard: *const Guard) -> *const Guard {
-    CURRENT.with(|c| c.replace(guard))
+/// Makes `task` the running tasklet the fault handler checks (it must stay alive and in place
+/// until replaced: the scheduler holds it); returns the one it replaces.
+pub(crate) fn enter(task: *const Task) -> *const Task {
+    CURRENT.with(|c| c.replace(task))
 }
 
 /// The previous handlers of SIGSEGV and SIGBUS, to give faults that are not ours back to.
@@ -178,33 +132,30 @@ extern "C" fn handler(sig: libc::c_int, info: *mut libc::siginfo_t, _ctx: *mut l
     // SAFETY: the kernel passes a valid siginfo for SA_SIGINFO handlers of SIGSEGV/SIGBUS.
     let addr = unsafe { (*info).si_addr() } as usize;
     // A const-initialised thread-local Cell of plain data: reading it does not allocate or lock.
-    let guard = CURRENT.with(|c| c.get());
-    let guard = if guard.is_null() {
-        Guard::NONE
-    } else {
-        // SAFETY: a non-null pointer is the running tasklet's guard, which lives in its record;
-        // the scheduler holds that record for as long as the pointer is entered.
-        unsafe { *guard }
-    };
-    if guard.stack.guard_lo <= addr && addr < guard.stack.guard_hi {
-        // SAFETY: the name points into the running tasklet's name, a `str` the scheduler keeps
-        // alive while the guard is entered; trimming it only slices; only async-signal-safe
-        // calls (write, abort) follow.
+    let task = CURRENT.with(|c| c.get());
+    if !task.is_null() {
+        // SAFETY: a non-null pointer is the running tasklet's record, which the scheduler holds
+        // (and does not move) for as long as it is entered. Only plain fields are read: the
+        // stack's bounds, the id, and the name, a `str` that trimming only slices; then only
+        // async-signal-safe calls (write, abort) follow.
         unsafe {
-            let bytes = std::slice::from_raw_parts(guard.name, guard.name_len);
-            let name = std::str::from_utf8_unchecked(bytes);
-            let name = if guard.derived {
-                trim_type_name(name)
-            } else {
-                name
-            };
-            write_stderr(b"concurrence: tasklet '");
-            write_stderr(name.as_bytes());
-            write_stderr(b"' (#");
-            let mut digits = [0u8; 20];
-            write_stderr(format_u64(guard.id, &mut digits));
-            write_stderr(b") overflowed its stack (guard page hit); give it a larger stack_size\n");
-            libc::abort();
+            let task = &*task;
+            let stack = task.stack.get();
+            if stack.guard_lo <= addr && addr < stack.guard_hi {
+                let name = match &task.name {
+                    Name::Given(given) => &**given,
+                    Name::Derived(raw) => trim_type_name(raw),
+                };
+                write_stderr(b"concurrence: tasklet '");
+                write_stderr(name.as_bytes());
+                write_stderr(b"' (#");
+                let mut digits = [0u8; 20];
+                write_stderr(format_u64(task.id, &mut digits));
+                write_stderr(
+                    b") overflowed its stack (guard page hit); give it a larger stack_size\n",
+                );
+                libc::abort();
+            }
         }
     }
     if let Some(prev) = PREVIOUS.get() {

@@ -20,7 +20,7 @@ use std::time::Instant;
 
 use crate::coroutine::{Coro, Suspender, Wake};
 use crate::error::panic_message;
-use crate::overflow::{self, Guard};
+use crate::overflow;
 use crate::reactor::Reactor;
 use crate::runtime::{BlockedTasklet, ExitReason};
 use crate::stack::{StackMode, StackPool};
@@ -134,7 +134,7 @@ impl Scheduler {
             id,
             opts.name.map_or(Name::Derived(default_name), Name::Given),
             opts.daemon,
-            opts.stack_size.unwrap_or(self.stack_size),
+            u32::try_from(opts.stack_size.unwrap_or(self.stack_size)).unwrap_or(u32::MAX),
             opts.stack_mode.unwrap_or(self.stack_mode),
             parent.as_ref().map_or_else(Weak::new, Rc::downgrade),
             entry,
@@ -172,7 +172,7 @@ impl Scheduler {
         }
         task.state.set(State::Running);
         let previous = self.current.replace(Some(task.clone()));
-        let previous_guard = overflow::enter(task.guard.as_ptr());
+        let previous_guard = overflow::enter(Rc::as_ptr(task));
         // The coroutine stays borrowed while it runs, not while it is suspended: only its own
         // code runs meanwhile, and nothing touches the coroutine of a running tasklet.
         let finished = match &mut *task.body.borrow_mut() {
@@ -181,7 +181,7 @@ impl Scheduler {
         };
         overflow::enter(previous_guard);
         *self.current.borrow_mut() = previous;
-        let stack = task.guard.get().stack;
+        let stack = task.stack.get();
         if !stack.canary_intact() {
             overflow::canary_damaged(task.name(), task.id, stack.size);
         }
@@ -200,7 +200,7 @@ impl Scheduler {
         let stack = self
             .stacks
             .borrow_mut()
-            .get(task.stack_size, task.stack_mode);
+            .get(task.stack_size as usize, task.stack_mode);
         let stack = match stack {
             Ok(stack) => stack,
             Err(err) => {
@@ -215,8 +215,7 @@ impl Scheduler {
                 return false;
             }
         };
-        task.guard
-            .set(Guard::new(stack.info(), &task.name, task.id));
+        task.stack.set(stack.info());
         let mut slot = task.body.borrow_mut();
         let Body::New(entry) = std::mem::replace(&mut *slot, Body::Done) else {
             unreachable!("only a new tasklet starts")

@@ -147,12 +147,20 @@ pub(crate) struct StackInfo {
     pub(crate) guard_lo: usize,
     pub(crate) guard_hi: usize,
     /// The canary below the stack, for canary slots other than a chunk's first.
-    pub(crate) canary: usize,
+    canary: usize,
     /// Usable bytes.
     pub(crate) size: usize,
 }
 
 impl StackInfo {
+    /// No stack (yet).
+    pub(crate) const NONE: StackInfo = StackInfo {
+        guard_lo: 0,
+        guard_hi: 0,
+        canary: 0,
+        size: 0,
+    };
+
     /// Whether the canary below the stack is intact (always true for stacks that have a guard
     /// page instead).
     pub(crate) fn canary_intact(&self) -> bool {

@@ -28,8 +28,7 @@ use std::rc::{Rc, Weak};
 
 use crate::coroutine::{Coro, Suspender, Wake};
 use crate::error::{JoinCause, JoinError};
-use crate::overflow::Guard;
-use crate::stack::StackMode;
+use crate::stack::{StackInfo, StackMode};
 
 /// Where a tasklet is in its life; see the module docs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -127,7 +126,8 @@ pub(crate) struct Task {
     /// Its name; see [`Task::name`].
     pub(crate) name: Name,
     pub(crate) daemon: bool,
-    pub(crate) stack_size: usize,
+    /// Usable stack bytes asked for (`u32`: stacks above 4 GiB are clamped).
+    pub(crate) stack_size: u32,
     pub(crate) stack_mode: StackMode,
     /// The creator; dangling for daemons and the first tasklet.
     pub(crate) parent: Weak<Task>,
@@ -149,16 +149,13 @@ pub(crate) struct Task {
     /// What runs: the closure before start, then the coroutine (borrowed while it runs).
     pub(crate) body: RefCell<Body>,
     pub(crate) suspender: Cell<Suspender>,
-    /// Its stack's guard page and canary, name and id, for overflow reports; set at start.
-    pub(crate) guard: Cell<Guard>,
+    /// Where its stack's guard page and canary are, for overflow checks; set at start.
+    pub(crate) stack: Cell<StackInfo>,
     pub(crate) outcome: RefCell<Outcome>,
     /// Set once a join has reported a panic, so that dropping the record does not log it.
     pub(crate) panic_seen: Cell<bool>,
-    /// The first tasklet waiting in a join (with the epoch of its wait), kept inline because a
-    /// tasklet rarely has more than one joiner.
-    pub(crate) joiner: RefCell<Option<(Rc<Task>, u32)>>,
-    /// Further joiners, in the order they came.
-    pub(crate) more_joiners: RefCell<Vec<(Rc<Task>, u32)>>,
+    /// Tasklets waiting in a join, each with the epoch of its wait.
+    joiners: RefCell<Joiners>,
 }
 
 impl Task {
@@ -166,7 +163,7 @@ impl Task {
         id: u64,
         name: Name,
         daemon: bool,
-        stack_size: usize,
+        stack_size: u32,
         stack_mode: StackMode,
         parent: Weak<Task>,
         entry: Entry,
@@ -188,11 +185,10 @@ impl Task {
             kill_pending: Cell::new(false),
             body: RefCell::new(Body::New(entry)),
             suspender: Cell::new(Suspender::NONE),
-            guard: Cell::new(Guard::NONE),
+            stack: Cell::new(StackInfo::NONE),
             outcome: RefCell::new(Outcome::Pending),
             panic_seen: Cell::new(false),
-            joiner: RefCell::new(None),
-            more_joiners: RefCell::new(Vec::new()),
+            joiners: RefCell::new(Joiners::None),
         }
     }
 
@@ -243,33 +239,41 @@ impl Task {
         Err(self.join_error(cause))
     }
 
-    /// Adds a joiner, dropping tokens that went stale (a joiner that timed out and left).
-    ///
-    /// A new joiner may take the first place when its holder went stale, so "first" is a place,
-    /// not an order: [`Task::take_joiners`] gives the first place, then the rest in order.
+    /// Adds a joiner, dropping tokens that went stale (joiners that timed out and left).
     pub(crate) fn add_joiner(&self, task: Rc<Task>, epoch: u32) {
         let live =
             |(t, e): &(Rc<Task>, u32)| t.state.get() == State::Waiting && t.epoch.get() == *e;
-        let mut first = self.joiner.borrow_mut();
-        if first.as_ref().is_none_or(|j| !live(j)) {
-            *first = Some((task, epoch));
-            return;
+        let mut joiners = self.joiners.borrow_mut();
+        match &mut *joiners {
+            Joiners::One(first) if live(first) => {
+                let first = first.clone();
+                *joiners = Joiners::Many(vec![first, (task, epoch)]);
+            }
+            Joiners::Many(all) => {
+                if all.len() >= 8 {
+                    all.retain(live);
+                }
+                all.push((task, epoch));
+            }
+            _ => *joiners = Joiners::One((task, epoch)),
         }
-        let mut more = self.more_joiners.borrow_mut();
-        if more.len() >= 8 {
-            more.retain(live);
+    }
+
+    /// Removes and returns every registered joiner, in the order they came.
+    pub(crate) fn take_joiners(&self) -> Vec<(Rc<Task>, u32)> {
+        match std::mem::replace(&mut *self.joiners.borrow_mut(), Joiners::None) {
+            Joiners::None => Vec::new(),
+            Joiners::One(one) => vec![one],
+            Joiners::Many(all) => all,
         }
-        more.push((task, epoch));
     }
 }
 
-impl Task {
-    /// Removes and returns every registered joiner.
-    pub(crate) fn take_joiners(&self) -> impl Iterator<Item = (Rc<Task>, u32)> {
-        let first = self.joiner.borrow_mut().take();
-        let more = std::mem::take(&mut *self.more_joiners.borrow_mut());
-        first.into_iter().chain(more)
-    }
+/// The joiners of a tasklet: usually none or one, kept inline.
+enum Joiners {
+    None,
+    One((Rc<Task>, u32)),
+    Many(Vec<(Rc<Task>, u32)>),
 }
 
 impl Drop for Task {
