@@ -260,12 +260,13 @@ impl Task {
     }
 
     /// Removes and returns every registered joiner, in the order they came.
-    pub(crate) fn take_joiners(&self) -> Vec<(Rc<Task>, u32)> {
-        match std::mem::replace(&mut *self.joiners.borrow_mut(), Joiners::None) {
-            Joiners::None => Vec::new(),
-            Joiners::One(one) => vec![one],
-            Joiners::Many(all) => all,
-        }
+    pub(crate) fn take_joiners(&self) -> impl Iterator<Item = (Rc<Task>, u32)> {
+        let (one, many) = match std::mem::replace(&mut *self.joiners.borrow_mut(), Joiners::None) {
+            Joiners::None => (None, Vec::new()),
+            Joiners::One(one) => (Some(one), Vec::new()),
+            Joiners::Many(all) => (None, all),
+        };
+        one.into_iter().chain(many)
     }
 }
 
