@@ -309,11 +309,18 @@ impl StackPool {
     pub(crate) fn get(&mut self, size: usize, mode: StackMode) -> io::Result<Stack> {
         let class = round_to_page(size.max(corosensei::stack::MIN_STACK_SIZE));
         match mode {
-            StackMode::Guarded => self.guarded(class),
+            StackMode::Guarded => self.guarded(class).unwrap_or_else(|| {
+                Err(io::Error::other(format!(
+                    "the guarded-stack budget of {} stacks (a quarter of vm.max_map_count) is \
+                     used up; use StackMode::Auto or StackMode::Canary, or raise vm.max_map_count",
+                    guarded_budget()
+                )))
+            }),
             StackMode::Canary => self.slot(class),
             StackMode::Auto => match self.guarded(class) {
-                Ok(stack) => Ok(stack),
-                Err(_) => {
+                Some(Ok(stack)) => Ok(stack),
+                // Over the budget, or the kernel refused the mapping: a canary stack will do.
+                None | Some(Err(_)) => {
                     if !BUDGET_WARNED.swap(true, Ordering::Relaxed) {
                         log::warn!(
                             "concurrence: {} guarded stacks in use (a quarter of \
@@ -327,18 +334,15 @@ impl StackPool {
         }
     }
 
-    fn guarded(&mut self, class: usize) -> io::Result<Stack> {
+    /// A guarded stack, or `None` when the process's guarded-stack budget is used up.
+    fn guarded(&mut self, class: usize) -> Option<io::Result<Stack>> {
         if let Some(stack) = class_list(&mut self.free_guarded, class).pop() {
-            return Ok(stack);
+            return Some(Ok(stack));
         }
         if GUARDED_MAPPED.load(Ordering::Relaxed) >= guarded_budget() {
-            return Err(io::Error::other(format!(
-                "the guarded-stack budget of {} stacks (a quarter of vm.max_map_count) is used up; \
-                 use StackMode::Auto or StackMode::Canary, or raise vm.max_map_count",
-                guarded_budget()
-            )));
+            return None;
         }
-        Stack::new_guarded(class)
+        Some(Stack::new_guarded(class))
     }
 
     fn slot(&mut self, class: usize) -> io::Result<Stack> {
