@@ -1,22 +1,22 @@
 //! The tasklet state machine and the record the runtime keeps for each tasklet.
 //!
-//! | state      | what it means                                   | queued | coroutine              | goes to                        |
-//! |------------|-------------------------------------------------|--------|------------------------|--------------------------------|
-//! | `New`      | spawned, never run, no stack yet                | yes    | none; `entry` holds `f`| `Running`; `Finished` (killed) |
-//! | `Ready`    | suspended and due to run; `wake` says why       | yes    | suspended              | `Running`                      |
-//! | `Running`  | executing, or resuming a tasklet it is killing  | no     | taken out while it runs| `Waiting`, `Ready`, `Finished` |
-//! | `Waiting`  | suspended in a blocking call, wake-ups registered | no   | suspended              | `Ready`; `Running` (killed)    |
-//! | `Finished` | returned, panicked or killed; `outcome` set     | no     | none; stack back in pool| —                             |
+//! | state      | what it means                                     | queued | `body`                     | goes to                        |
+//! |------------|---------------------------------------------------|--------|----------------------------|--------------------------------|
+//! | `New`      | spawned, never run, no stack yet                  | yes    | `New(closure)`             | `Running`; `Finished` (killed) |
+//! | `Ready`    | suspended and due to run; `wake` says why         | yes    | `Started(coroutine)`       | `Running`                      |
+//! | `Running`  | executing, or resuming a tasklet it is killing    | no     | `Started`, borrowed        | `Waiting`, `Finished`          |
+//! | `Waiting`  | suspended in a blocking call, wake-ups registered | no     | `Started(coroutine)`       | `Ready`; `Running` (killed)    |
+//! | `Finished` | returned, panicked or killed; `outcome` set       | no     | `Done`; stack back in pool | —                              |
 //!
 //! **Epochs.** Every wait starts a new epoch. Wake-up tokens, timers and run-queue entries carry
 //! the epoch they were made for; one that carries an older epoch is stale and does nothing. So a
 //! wait can register several wake-up sources (a join and a deadline, say) and the first to fire
 //! wins, and nothing has to be unregistered eagerly for correctness.
 //!
-//! Who touches what: the scheduler moves a tasklet between `New`/`Ready` and `Running` and to
-//! `Finished`; the tasklet itself moves from `Running` to `Waiting` (or `Ready`, when it yields);
-//! wake-up sources move it from `Waiting` to `Ready` through [`Scheduler::wake`]; a kill moves a
-//! `Waiting` or `Ready` tasklet straight to `Running`.
+//! Who touches what: the scheduler moves a tasklet from `New`/`Ready` to `Running` and to
+//! `Finished`; the tasklet itself moves from `Running` to `Waiting` when it blocks (a yield is a
+//! wait whose token it uses at once); wake-up sources move it from `Waiting` to `Ready` through
+//! [`Scheduler::wake`]; a kill moves a `Waiting` or `Ready` tasklet straight to `Running`.
 //!
 //! [`Scheduler::wake`]: crate::scheduler::Scheduler::wake
 
