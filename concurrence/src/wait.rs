@@ -3,8 +3,9 @@
 //! Every blocking operation follows the same steps:
 //!
 //! 1. [`Wait::begin`] starts a new epoch for the current tasklet and marks it `Waiting`;
-//! 2. the operation registers wake-up tokens ([`Wait::token`]) wherever the event it waits for
-//!    will come from (a joined tasklet's joiner list, ...);
+//! 2. the operation registers wake-up tokens (the waiting tasklet and [`Wait::epoch`]) wherever
+//!    the event it waits for will come from (a joined tasklet's joiner list, ...), to be used
+//!    through `Scheduler::wake`;
 //! 3. [`Wait::suspend`] adds the deadline, if any, as a timer and switches to the scheduler;
 //! 4. when resumed it learns why: `Ok(())` when woken, `Err(TimeoutError)` when the deadline
 //!    passed first, and when the tasklet is being killed it unwinds with [`TaskletExit`].
