@@ -55,8 +55,10 @@ impl Builder {
         self
     }
 
-    /// The usable size of the tasklet's stack in bytes, rounded up to whole pages;
+    /// The usable size of the tasklet's stack in bytes, rounded up to whole pages and at least
+    /// [`MIN_STACK_SIZE`](crate::MIN_STACK_SIZE);
     /// [`DEFAULT_STACK_SIZE`](crate::DEFAULT_STACK_SIZE) unless the dispatcher says otherwise.
+    /// Only the pages the tasklet touches cost memory, so a generous size is cheap.
     pub fn stack_size(mut self, bytes: usize) -> Builder {
         self.stack_size = Some(bytes);
         self
@@ -202,6 +204,19 @@ where
 }
 
 /// `Builder::new().later(delay, f)`: run `f` in a new tasklet after `delay`.
+///
+/// # Examples
+///
+/// ```
+/// use concurrence::{dispatch, later};
+/// use std::time::{Duration, Instant};
+///
+/// dispatch(|| {
+///     let start = Instant::now();
+///     let t = later(Duration::from_millis(20), move || start.elapsed());
+///     assert!(t.join().unwrap() >= Duration::from_millis(20));
+/// });
+/// ```
 pub fn later<F, T>(delay: Duration, f: F) -> Tasklet<T>
 where
     F: FnOnce() -> T + 'static,
@@ -211,6 +226,27 @@ where
 }
 
 /// `Builder::new().loop_(f)`: call `f` in a new tasklet over and over until it is killed.
+///
+/// # Examples
+///
+/// ```
+/// use concurrence::{dispatch, loop_, sleep};
+/// use std::cell::Cell;
+/// use std::rc::Rc;
+/// use std::time::Duration;
+///
+/// dispatch(|| {
+///     let rounds = Rc::new(Cell::new(0));
+///     let r = rounds.clone();
+///     let worker = loop_(move || {
+///         r.set(r.get() + 1);
+///         sleep(Duration::from_millis(1));
+///     });
+///     sleep(Duration::from_millis(30));
+///     worker.kill();
+///     assert!(rounds.get() > 1);
+/// });
+/// ```
 pub fn loop_<F>(f: F) -> Tasklet<()>
 where
     F: FnMut() + 'static,
@@ -246,6 +282,24 @@ where
 
 /// `Builder::new().rate(per_second, f)`: call `f(now)` in a new tasklet `per_second` times a
 /// second.
+///
+/// # Examples
+///
+/// ```
+/// use concurrence::{dispatch, rate, sleep};
+/// use std::cell::RefCell;
+/// use std::rc::Rc;
+/// use std::time::Duration;
+///
+/// dispatch(|| {
+///     let stamps = Rc::new(RefCell::new(Vec::new()));
+///     let s = stamps.clone();
+///     let ticker = rate(100.0, move |now| s.borrow_mut().push(now));
+///     sleep(Duration::from_millis(100));
+///     ticker.kill();
+///     assert!(stamps.borrow().len() >= 2);
+/// });
+/// ```
 pub fn rate<F>(per_second: f64, f: F) -> Tasklet<()>
 where
     F: FnMut(Instant) + 'static,

@@ -36,6 +36,10 @@
 //! a schedule, and every tasklet knows its [`parent`](Tasklet::parent),
 //! [`children`](Tasklet::children) and [`tree`](Tasklet::tree).
 //!
+//! Tasklets share one thread, so a call that blocks the thread itself (`std::thread::sleep`,
+//! blocking file or socket IO, a long computation without [`yield_`]) holds up every tasklet
+//! of the dispatcher until it returns: use the tasklet forms ([`sleep`], ...) instead.
+//!
 //! # How it runs
 //!
 //! One dispatcher per thread; tasklets never move between threads. When no tasklet is ready the
@@ -63,7 +67,7 @@ mod wait;
 pub use builder::{interval, later, loop_, rate, spawn, Builder};
 pub use error::{JoinCause, JoinError, TimeoutError};
 pub use runtime::{dispatch, quit, BlockedTasklet, Dispatcher, ExitReason, ExitStatus};
-pub use stack::{guarded_budget, StackMode, DEFAULT_STACK_SIZE};
+pub use stack::{guarded_budget, StackMode, DEFAULT_STACK_SIZE, MIN_STACK_SIZE};
 pub use tasklet::{
     current, join_all, join_all_timeout, join_children, join_children_timeout, try_current, yield_,
     ErasedResult, Tasklet, TaskletExit, Tree,

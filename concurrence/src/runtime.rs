@@ -51,7 +51,8 @@ impl Dispatcher {
         Dispatcher::default()
     }
 
-    /// The stack size of tasklets that do not choose their own.
+    /// The stack size of tasklets that do not choose their own (see
+    /// [`Builder::stack_size`](crate::Builder::stack_size)).
     pub fn stack_size(mut self, bytes: usize) -> Dispatcher {
         self.stack_size = bytes;
         self

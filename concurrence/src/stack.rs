@@ -78,6 +78,10 @@ pub enum StackMode {
     Canary,
 }
 
+/// The smallest stack a tasklet gets, whatever it asks for: 16 KiB, room for the runtime's own
+/// frames and a panic's unwinding.
+pub const MIN_STACK_SIZE: usize = 16 * 1024;
+
 /// Bytes reserved at the top of each canary slot to hold the canary of the slot above.
 const CANARY_LEN: usize = 64;
 /// The canary pattern, one word repeated.
@@ -307,7 +311,7 @@ impl StackPool {
 
     /// A stack of at least `size` usable bytes of the kind `mode` asks for.
     pub(crate) fn get(&mut self, size: usize, mode: StackMode) -> io::Result<Stack> {
-        let class = round_to_page(size.max(corosensei::stack::MIN_STACK_SIZE));
+        let class = round_to_page(size.max(MIN_STACK_SIZE));
         match mode {
             StackMode::Guarded => self.guarded(class).unwrap_or_else(|| {
                 Err(io::Error::other(format!(

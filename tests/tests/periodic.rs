@@ -243,3 +243,15 @@ fn spawn_in_loop_body_makes_children_of_the_loop_tasklet() {
         t.kill();
     });
 }
+
+#[test]
+fn sleep_until_returns_at_the_deadline_or_at_once_when_it_passed() {
+    run(|| {
+        let deadline = Instant::now() + Duration::from_millis(30);
+        concurrence::sleep_until(deadline);
+        assert!(Instant::now() >= deadline);
+        let start = Instant::now();
+        concurrence::sleep_until(start - Duration::from_millis(1));
+        assert!(start.elapsed() < Duration::from_secs(5));
+    });
+}

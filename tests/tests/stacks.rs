@@ -113,3 +113,12 @@ fn a_canary_stack_overflow_is_detected_at_the_next_suspension() {
     use std::os::unix::process::ExitStatusExt;
     assert_eq!(out.status.signal(), Some(libc::SIGABRT), "{:?}", out.status);
 }
+
+#[test]
+fn a_tiny_stack_size_is_raised_to_the_minimum() {
+    run(|| {
+        let t = Builder::new().stack_size(1).spawn(|| deep(4));
+        assert_eq!(t.join().unwrap(), deep(0) * 5);
+        assert!(concurrence::MIN_STACK_SIZE >= 16 * 1024);
+    });
+}
