@@ -180,6 +180,7 @@ where
 /// });
 /// assert_eq!(status.code(), 3);
 /// ```
+#[track_caller]
 pub fn quit(code: i32) {
     let sched = scheduler::get();
     sched.request_quit(code);
@@ -225,17 +226,20 @@ pub struct BlockedTasklet {
     pub daemon: bool,
     /// What it was waiting for, e.g. `"join of tasklet #3"`.
     pub waiting_on: String,
+    /// Where the blocking call was made, as `file:line:column`.
+    pub at: String,
 }
 
 impl fmt::Display for BlockedTasklet {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "tasklet '{}' (#{}{}) blocked in {}",
+            "tasklet '{}' (#{}{}) blocked in {} at {}",
             self.name,
             self.id,
             if self.daemon { ", daemon" } else { "" },
-            self.waiting_on
+            self.waiting_on,
+            self.at
         )
     }
 }

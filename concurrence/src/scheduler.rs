@@ -368,7 +368,8 @@ impl Scheduler {
                 name: t.name().to_owned(),
                 id: t.id,
                 daemon: t.daemon,
-                waiting_on: t.waiting_on.get().to_string(),
+                waiting_on: t.waiting_on.get().0.to_string(),
+                at: t.waiting_on.get().1.to_string(),
             })
             .collect();
         blocked.sort_by_key(|b| b.id);

@@ -24,6 +24,7 @@ use std::any::Any;
 use std::borrow::Cow;
 use std::cell::{Cell, RefCell};
 use std::fmt;
+use std::panic::Location;
 use std::rc::{Rc, Weak};
 
 use crate::coroutine::{Coro, Suspender, Wake};
@@ -142,8 +143,8 @@ pub(crate) struct Task {
     pub(crate) epoch: Cell<u32>,
     /// Why it was last woken; meaningful while `Ready`.
     pub(crate) wake: Cell<Wake>,
-    /// What it waits for; meaningful while `Waiting`.
-    pub(crate) waiting_on: Cell<WaitOn>,
+    /// What it waits for, and where the blocking call was made; meaningful while `Waiting`.
+    pub(crate) waiting_on: Cell<(WaitOn, &'static Location<'static>)>,
     /// A kill arrived while this tasklet was resuming another: honoured when control returns.
     pub(crate) kill_pending: Cell<bool>,
     /// What runs: the closure before start, then the coroutine (borrowed while it runs).
@@ -181,7 +182,7 @@ impl Task {
             state: Cell::new(State::New),
             epoch: Cell::new(0),
             wake: Cell::new(Wake::Ready),
-            waiting_on: Cell::new(WaitOn::Yield),
+            waiting_on: Cell::new((WaitOn::Yield, Location::caller())),
             kill_pending: Cell::new(false),
             body: RefCell::new(Body::New(entry)),
             suspender: Cell::new(Suspender::NONE),

@@ -227,6 +227,7 @@ impl<T: 'static> Tasklet<T> {
     /// # Panics
     ///
     /// Panics when the tasklet has not finished and the caller is not a tasklet.
+    #[track_caller]
     pub fn join(&self) -> Result<T, JoinError> {
         self.join_until(None)
             .expect("a join without a deadline cannot time out")
@@ -239,10 +240,12 @@ impl<T: 'static> Tasklet<T> {
     /// # Errors
     ///
     /// [`TimeoutError`] when the tasklet is still running after `timeout`.
+    #[track_caller]
     pub fn join_timeout(&self, timeout: Duration) -> Result<Result<T, JoinError>, TimeoutError> {
         self.join_until(Some(Instant::now() + timeout))
     }
 
+    #[track_caller]
     fn join_until(&self, deadline: Option<Instant>) -> Result<Result<T, JoinError>, TimeoutError> {
         if let Some(sched) = scheduler::try_get() {
             if sched.is_current(&self.task) {
@@ -412,6 +415,7 @@ pub fn try_current() -> Option<Tasklet> {
 ///     assert_eq!(*log.borrow(), [("a", 0), ("b", 0), ("a", 1), ("b", 1)]);
 /// });
 /// ```
+#[track_caller]
 pub fn yield_() {
     let sched = scheduler::get();
     let me = sched
@@ -444,6 +448,7 @@ pub fn yield_() {
 ///     assert_eq!(results, [0, 10, 20]);
 /// });
 /// ```
+#[track_caller]
 pub fn join_all<T: 'static>(tasks: &[Tasklet<T>]) -> Vec<Result<T, JoinError>> {
     join_all_until(tasks, None).expect("a join without a deadline cannot time out")
 }
@@ -454,6 +459,7 @@ pub fn join_all<T: 'static>(tasks: &[Tasklet<T>]) -> Vec<Result<T, JoinError>> {
 ///
 /// [`TimeoutError`] when some tasklet is still running after `timeout`; then no result has been
 /// taken, and the join may be retried.
+#[track_caller]
 pub fn join_all_timeout<T: 'static>(
     tasks: &[Tasklet<T>],
     timeout: Duration,
@@ -461,6 +467,7 @@ pub fn join_all_timeout<T: 'static>(
     join_all_until(tasks, Some(Instant::now() + timeout))
 }
 
+#[track_caller]
 fn join_all_until<T: 'static>(
     tasks: &[Tasklet<T>],
     deadline: Option<Instant>,
@@ -495,6 +502,7 @@ pub type ErasedResult = Result<Box<dyn Any>, JoinError>;
 /// # Panics
 ///
 /// Panics outside a tasklet.
+#[track_caller]
 pub fn join_children() -> Vec<ErasedResult> {
     join_all(&current().children())
 }
@@ -504,6 +512,7 @@ pub fn join_children() -> Vec<ErasedResult> {
 /// # Errors
 ///
 /// [`TimeoutError`] when some child is still running after `timeout`.
+#[track_caller]
 pub fn join_children_timeout(timeout: Duration) -> Result<Vec<ErasedResult>, TimeoutError> {
     join_all_timeout(&current().children(), timeout)
 }

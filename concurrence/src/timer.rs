@@ -77,6 +77,7 @@ impl Timers {
 ///     assert!(start.elapsed() >= Duration::from_millis(20));
 /// });
 /// ```
+#[track_caller]
 pub fn sleep(duration: Duration) {
     sleep_until(Instant::now() + duration);
 }
@@ -87,6 +88,7 @@ pub fn sleep(duration: Duration) {
 /// # Panics
 ///
 /// As [`sleep`].
+#[track_caller]
 pub fn sleep_until(deadline: Instant) {
     // A sleep ends only by its deadline, so the timeout is the expected outcome.
     let _ = Wait::begin(WaitOn::Sleep).suspend(Some(deadline));

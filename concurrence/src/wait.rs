@@ -15,6 +15,7 @@
 //! return at once). Tokens of older epochs do nothing, so a source never has to be cleaned up
 //! for correctness.
 
+use std::panic::Location;
 use std::rc::Rc;
 use std::time::Instant;
 
@@ -32,7 +33,9 @@ pub(crate) struct Wait {
 }
 
 impl Wait {
-    /// Starts waiting for `on`. Panics outside a tasklet.
+    /// Starts waiting for `on`. Panics outside a tasklet. The caller's location (through
+    /// `#[track_caller]` on the public blocking calls) is what deadlock reports show.
+    #[track_caller]
     pub(crate) fn begin(on: WaitOn) -> Wait {
         let sched = scheduler::get();
         let task = sched.current().unwrap_or_else(|| {
@@ -42,10 +45,11 @@ impl Wait {
     }
 
     /// Starts waiting for `on`, for `task`, the running tasklet of `sched`.
+    #[track_caller]
     pub(crate) fn begin_for(sched: Rc<Scheduler>, task: Rc<Task>, on: WaitOn) -> Wait {
         let epoch = task.bump_epoch();
         task.state.set(crate::state::State::Waiting);
-        task.waiting_on.set(on);
+        task.waiting_on.set((on, Location::caller()));
         Wait { sched, task, epoch }
     }
 

@@ -116,6 +116,7 @@ fn deadlock_is_reported_with_the_blocked_tasklets_instead_of_hanging() {
     let report = status.to_string();
     assert!(report.contains("deadlock"), "{report}");
     assert!(report.contains("'waits-for-a'"), "{report}");
+    assert!(report.contains(" at tests/tests/dispatch.rs:"), "{report}");
 }
 
 #[test]
