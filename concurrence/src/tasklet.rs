@@ -187,7 +187,9 @@ impl<T> Tasklet<T> {
     /// * A tasklet that kills itself unwinds at once, from this call.
     /// * A tasklet may catch [`TaskletExit`] and go on; then `kill` returns when it next
     ///   suspends, and it is not finished. Likewise, a destructor that blocks (sleeps, joins)
-    ///   while the victim unwinds suspends it there, and `kill` returns before it has finished.
+    ///   while the victim unwinds suspends it there, and `kill` returns before it has finished;
+    ///   killing it again ends that blocking call at once (as a timeout) and the unwinding goes
+    ///   on.
     ///
     /// # Examples
     ///

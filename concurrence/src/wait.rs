@@ -8,7 +8,8 @@
 //!    through `Scheduler::wake`;
 //! 3. [`Wait::suspend`] adds the deadline, if any, as a timer and switches to the scheduler;
 //! 4. when resumed it learns why: `Ok(())` when woken, `Err(TimeoutError)` when the deadline
-//!    passed first, and when the tasklet is being killed it unwinds with [`TaskletExit`].
+//!    passed first, and when the tasklet is being killed it unwinds with [`TaskletExit`] (or,
+//!    if it is unwinding already, the wait ends with `Err(TimeoutError)`).
 //!
 //! A token used before the tasklet suspends is not lost: the tasklet is queued as ready and the
 //! suspension returns at its next turn (the Parker rule: an unpark before park makes park
@@ -83,6 +84,10 @@ impl Wait {
         match why {
             Wake::Ready => Ok(()),
             Wake::TimedOut => Err(TimeoutError),
+            // Killed again while already unwinding (a destructor that blocks during a kill):
+            // unwinding a second time would abort the process, so the wait just ends early and
+            // the first unwind goes on.
+            Wake::Killed if std::thread::panicking() => Err(TimeoutError),
             Wake::Killed => {
                 drop(self);
                 std::panic::resume_unwind(Box::new(TaskletExit))

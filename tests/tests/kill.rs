@@ -209,3 +209,57 @@ fn kill_is_reported_to_a_waiting_joiner() {
         assert_eq!(watcher.join().unwrap(), JoinCause::Killed);
     });
 }
+
+#[test]
+fn a_destructor_that_blocks_during_a_kill_is_ended_by_a_second_kill() {
+    struct SleepsOnDrop(Rc<Cell<&'static str>>);
+    impl Drop for SleepsOnDrop {
+        fn drop(&mut self) {
+            self.0.set("cleaning up");
+            sleep(Duration::from_secs(3600));
+            self.0.set("cleaned up");
+        }
+    }
+    let status = run(|| {
+        let stage = Rc::new(Cell::new("running"));
+        let s = stage.clone();
+        let t = spawn(move || {
+            let _guard = SleepsOnDrop(s);
+            sleep(Duration::from_secs(3600));
+        });
+        yield_();
+        t.kill();
+        assert_eq!(
+            stage.get(),
+            "cleaning up",
+            "the destructor blocks in its sleep"
+        );
+        assert!(!t.has_finished());
+        t.kill();
+        assert_eq!(stage.get(), "cleaned up", "the second kill ended the sleep");
+        assert!(t.join().unwrap_err().is_killed());
+    });
+    assert!(status.success());
+}
+
+#[test]
+fn shutdown_copes_with_a_destructor_that_blocks() {
+    let drops = DropCounter::new();
+    let d = drops.clone();
+    let status = run(move || {
+        let token = d.token();
+        concurrence::Builder::new().daemon(true).spawn(move || {
+            struct Slow(concurrence_tests::Token);
+            impl Drop for Slow {
+                fn drop(&mut self) {
+                    sleep(Duration::from_secs(3600));
+                }
+            }
+            let _slow = Slow(token);
+            sleep(Duration::from_secs(3600));
+        });
+        yield_();
+    });
+    assert!(status.success());
+    assert_eq!(drops.count(), 1);
+}
