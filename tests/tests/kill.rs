@@ -249,13 +249,14 @@ fn shutdown_copes_with_a_destructor_that_blocks() {
     let status = run(move || {
         let token = d.token();
         concurrence::Builder::new().daemon(true).spawn(move || {
-            struct Slow(concurrence_tests::Token);
+            struct Slow(Option<concurrence_tests::Token>);
             impl Drop for Slow {
                 fn drop(&mut self) {
                     sleep(Duration::from_secs(3600));
+                    drop(self.0.take()); // counted once the blocked sleep has ended
                 }
             }
-            let _slow = Slow(token);
+            let _slow = Slow(Some(token));
             sleep(Duration::from_secs(3600));
         });
         yield_();
