@@ -208,39 +208,44 @@ impl Stack {
     }
 
     fn new_guarded(class: usize) -> io::Result<Stack> {
-        let page = page_size();
-        let map_len = class + page;
-        // SAFETY: an anonymous private mapping at an address the kernel picks touches no
-        // existing memory; the result is checked for MAP_FAILED.
-        let base = unsafe {
-            libc::mmap(
-                ptr::null_mut(),
-                map_len,
-                libc::PROT_READ | libc::PROT_WRITE,
-                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE,
-                -1,
-                0,
-            )
-        };
-        if base == libc::MAP_FAILED {
-            return Err(io::Error::last_os_error());
-        }
-        // SAFETY: the first page of the mapping just made is ours to protect.
-        if unsafe { libc::mprotect(base, page, libc::PROT_NONE) } != 0 {
-            let err = io::Error::last_os_error();
-            // SAFETY: unmapping exactly the mapping made above, which nothing else uses.
-            unsafe { libc::munmap(base, map_len) };
-            return Err(err);
-        }
+        let map_len = class + page_size();
+        let map_base = map_guarded(map_len)?;
         GUARDED_MAPPED.fetch_add(1, Ordering::Relaxed);
-        let map_base = base as usize;
         Ok(Stack {
             top: map_base + map_len,
-            limit: map_base + page,
+            limit: map_base + page_size(),
             class,
             kind: Kind::Guarded { map_base, map_len },
         })
     }
+}
+
+/// Maps `len` bytes of fresh read-write memory (reserving no swap: pages cost memory only once
+/// touched) whose lowest page is a guard page; returns its address.
+fn map_guarded(len: usize) -> io::Result<usize> {
+    // SAFETY: an anonymous private mapping at an address the kernel picks touches no existing
+    // memory; the result is checked for MAP_FAILED.
+    let base = unsafe {
+        libc::mmap(
+            ptr::null_mut(),
+            len,
+            libc::PROT_READ | libc::PROT_WRITE,
+            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE,
+            -1,
+            0,
+        )
+    };
+    if base == libc::MAP_FAILED {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: the first page of the mapping just made is ours to protect.
+    if unsafe { libc::mprotect(base, page_size(), libc::PROT_NONE) } != 0 {
+        let err = io::Error::last_os_error();
+        // SAFETY: unmapping exactly the mapping made above, which nothing else uses.
+        unsafe { libc::munmap(base, len) };
+        return Err(err);
+    }
+    Ok(base as usize)
 }
 
 impl Drop for Stack {
@@ -386,33 +391,10 @@ impl StackPool {
         let page = page_size();
         let count = (16 * 1024 * 1024 / class).clamp(1, MAX_SLOTS_PER_CHUNK);
         let len = page + count * class;
-        // SAFETY: as in `Stack::new_guarded`: a fresh anonymous mapping, checked for failure.
-        let base = unsafe {
-            libc::mmap(
-                ptr::null_mut(),
-                len,
-                libc::PROT_READ | libc::PROT_WRITE,
-                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE,
-                -1,
-                0,
-            )
-        };
-        if base == libc::MAP_FAILED {
-            return Err(io::Error::last_os_error());
-        }
-        // SAFETY: the first page of the chunk just mapped becomes its guard page.
-        if unsafe { libc::mprotect(base, page, libc::PROT_NONE) } != 0 {
-            let err = io::Error::last_os_error();
-            // SAFETY: unmapping exactly the chunk made above, which nothing else uses.
-            unsafe { libc::munmap(base, len) };
-            return Err(err);
-        }
-        self.chunks.push(Chunk {
-            base: base as usize,
-            len,
-        });
+        let base = map_guarded(len)?;
+        self.chunks.push(Chunk { base, len });
         Ok(Carver {
-            first: base as usize + page,
+            first: base + page,
             next: 0,
             count,
         })
