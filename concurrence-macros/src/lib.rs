@@ -1,1 +1,58 @@
-//! x
+//! The procedural macros of [concurrence](https://docs.rs/concurrence): `message!` declares
+//! messages, `#[tasklet]` turns a function into a tasklet with a typed mailbox. Use them through
+//! the `concurrence` crate, which re-exports them and documents them with examples.
+//!
+//! Each macro is a pipeline, one file a phase: [`ast`] parses the input into an IR that borrows
+//! the syn tree ([`args`] parses `#[tasklet(...)]`'s arguments), [`valid`] checks it and collects
+//! every error, [`expand`] writes the code. On an error the user's item is still emitted, with
+//! the errors next to it, so that one mistake does not cascade into many.
+#![forbid(unsafe_code)]
+
+mod args;
+mod ast;
+mod errors;
+mod expand;
+mod valid;
+
+use proc_macro::TokenStream;
+
+/// Declares message types; see `concurrence::message!`.
+#[proc_macro]
+pub fn message(input: TokenStream) -> TokenStream {
+    let decls = match syn::parse::Parser::parse(ast::parse_messages, input) {
+        Ok(decls) => decls,
+        Err(err) => return err.to_compile_error().into(),
+    };
+    let errors = valid::messages(&decls);
+    let mut out = expand::messages(&decls);
+    out.extend(errors.into_compile_errors());
+    out.into()
+}
+
+/// Turns a function into a tasklet; see `concurrence::tasklet`.
+#[proc_macro_attribute]
+pub fn tasklet(attr: TokenStream, item: TokenStream) -> TokenStream {
+    let item: proc_macro2::TokenStream = item.into();
+    let func: syn::ItemFn = match syn::parse2(item.clone()) {
+        Ok(func) => func,
+        Err(_) => {
+            let err = syn::Error::new_spanned(
+                &item,
+                "#[tasklet] goes on a free function (`fn name(args) -> T { ... }`)",
+            );
+            let mut out = item;
+            out.extend(err.to_compile_error());
+            return out.into();
+        }
+    };
+    let mut errors = errors::Errors::default();
+    let args = args::parse(attr.into(), &mut errors);
+    let tasklet = ast::Tasklet::from_fn(&func, args);
+    valid::tasklet(&tasklet, &mut errors);
+    let mut out = quote::ToTokens::to_token_stream(&func);
+    if tasklet.expandable() {
+        out.extend(expand::tasklet(&tasklet));
+    }
+    out.extend(errors.into_compile_errors());
+    out.into()
+}

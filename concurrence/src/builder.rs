@@ -1,8 +1,13 @@
 //! [`Builder`]: how a tasklet is started (name, daemon, stack), and the [`spawn`] shorthand.
 
 use std::borrow::Cow;
+use std::fmt;
+use std::marker::PhantomData;
+use std::rc::Rc;
 use std::time::{Duration, Instant};
 
+use crate::mailbox::{AnyInbox, Mailbox};
+use crate::message::{Messages, NoMessages};
 use crate::periodic;
 use crate::scheduler::{self, default_name, entry, SpawnOptions};
 use crate::stack::StackMode;
@@ -26,31 +31,43 @@ use crate::tasklet::Tasklet;
 ///     assert_eq!(t.join().unwrap(), 3);
 /// });
 /// ```
-#[derive(Debug, Clone, Default)]
 #[must_use = "a builder does nothing until one of its spawn methods is called"]
-pub struct Builder {
+pub struct Builder<M = NoMessages> {
     name: Option<Cow<'static, str>>,
+    default_name: Option<&'static str>,
     daemon: bool,
     stack_size: Option<usize>,
     stack_mode: Option<StackMode>,
+    max_mailbox_len: Option<usize>,
+    _messages: PhantomData<fn() -> M>,
 }
 
 impl Builder {
     /// A builder with the defaults: a name derived from the function, not a daemon, the
-    /// dispatcher's stack size and mode.
+    /// dispatcher's stack size and mode, no mailbox.
     pub fn new() -> Builder {
-        Builder::default()
+        Builder {
+            name: None,
+            default_name: None,
+            daemon: false,
+            stack_size: None,
+            stack_mode: None,
+            max_mailbox_len: None,
+            _messages: PhantomData,
+        }
     }
+}
 
+impl<M> Builder<M> {
     /// Names the tasklet.
-    pub fn name(mut self, name: impl Into<Cow<'static, str>>) -> Builder {
+    pub fn name(mut self, name: impl Into<Cow<'static, str>>) -> Builder<M> {
         self.name = Some(name.into());
         self
     }
 
     /// Makes the tasklet a daemon: the dispatcher does not wait for it (it is killed when the
     /// last non-daemon tasklet ends), and it is nobody's child.
-    pub fn daemon(mut self, daemon: bool) -> Builder {
+    pub fn daemon(mut self, daemon: bool) -> Builder<M> {
         self.daemon = daemon;
         self
     }
@@ -59,38 +76,103 @@ impl Builder {
     /// [`MIN_STACK_SIZE`](crate::MIN_STACK_SIZE);
     /// [`DEFAULT_STACK_SIZE`](crate::DEFAULT_STACK_SIZE) unless the dispatcher says otherwise.
     /// Only the pages the tasklet touches cost memory, so a generous size is cheap.
-    pub fn stack_size(mut self, bytes: usize) -> Builder {
+    pub fn stack_size(mut self, bytes: usize) -> Builder<M> {
         self.stack_size = Some(bytes);
         self
     }
 
     /// The kind of stack the tasklet runs on; see [`StackMode`].
-    pub fn stack_mode(mut self, mode: StackMode) -> Builder {
+    pub fn stack_mode(mut self, mode: StackMode) -> Builder<M> {
         self.stack_mode = Some(mode);
         self
     }
 
-    fn options(self) -> SpawnOptions {
-        SpawnOptions {
+    /// Gives the tasklet a mailbox for the message set `N` (the enum a
+    /// [`#[tasklet(receives(...))]`](crate::tasklet) function gets); its handle then takes the
+    /// messages of `N`. A `#[tasklet]` function's own builder does this for you.
+    pub fn receives<N: Messages>(self) -> Builder<N> {
+        Builder {
             name: self.name,
+            default_name: self.default_name,
             daemon: self.daemon,
             stack_size: self.stack_size,
             stack_mode: self.stack_mode,
+            max_mailbox_len: self.max_mailbox_len,
+            _messages: PhantomData,
         }
     }
 
+    /// The name a tasklet gets when none is given (`#[tasklet]` passes its function's name).
+    #[doc(hidden)]
+    pub fn __default_name(mut self, name: &'static str) -> Builder<M> {
+        self.default_name = Some(name);
+        self
+    }
+
+    fn options(&mut self, inbox: Option<Rc<dyn AnyInbox>>) -> SpawnOptions {
+        SpawnOptions {
+            name: self.name.take(),
+            daemon: self.daemon,
+            stack_size: self.stack_size,
+            stack_mode: self.stack_mode,
+            inbox,
+        }
+    }
+}
+
+impl<M: Messages> Builder<M> {
+    /// Bounds the tasklet's mailbox to `len` messages: a send to a full mailbox blocks until
+    /// the tasklet has received one (or fails at once with `try_send`). Unbounded by default.
+    ///
+    /// # Panics
+    ///
+    /// Panics when `len` is 0.
+    pub fn max_mailbox_len(mut self, len: usize) -> Builder<M> {
+        assert!(len > 0, "concurrence: max_mailbox_len must be at least 1");
+        self.max_mailbox_len = Some(len);
+        self
+    }
+
+    /// Starts a tasklet that calls `f` for each message it receives, for ever (seed 002's
+    /// `Tasklet.receiver(f)`). A panic in `f` is logged and the tasklet goes on with the next
+    /// message; kill it to stop it.
+    ///
+    /// # Panics
+    ///
+    /// As [`spawn`](Builder::spawn).
+    pub fn receiver<F>(self, f: F) -> Tasklet<(), M>
+    where
+        F: FnMut(M) + 'static,
+    {
+        let name = default_name::<F>();
+        self.start(move || periodic::run_receiver(f), name)
+    }
+}
+
+impl<M: SpawnMessages> Builder<M> {
     /// Starts a tasklet that runs `f`; its result is what [`Tasklet::join`] returns.
     ///
     /// # Panics
     ///
     /// Panics when no dispatcher runs on this thread.
-    pub fn spawn<F, T>(self, f: F) -> Tasklet<T>
+    pub fn spawn<F, T>(self, f: F) -> Tasklet<T, M>
     where
         F: FnOnce() -> T + 'static,
         T: 'static,
     {
-        let task = scheduler::get().spawn(self.options(), entry(f), default_name::<F>());
-        Tasklet::from_task(task)
+        self.start(f, default_name::<F>())
+    }
+
+    fn start<F, T>(mut self, f: F, name: &'static str) -> Tasklet<T, M>
+    where
+        F: FnOnce() -> T + 'static,
+        T: 'static,
+    {
+        let inbox = M::mailbox(self.max_mailbox_len).map(|m| m.inner().clone());
+        let erased = inbox.clone().map(|i| i as Rc<dyn AnyInbox>);
+        let name = self.default_name.unwrap_or(name);
+        let task = scheduler::get().spawn(self.options(erased), entry(f), name);
+        Tasklet::from_parts(task, inbox)
     }
 
     /// Starts a tasklet that first sleeps for `delay`, then runs `f`.
@@ -98,21 +180,22 @@ impl Builder {
     /// # Panics
     ///
     /// As [`spawn`](Builder::spawn).
-    pub fn later<F, T>(self, delay: Duration, f: F) -> Tasklet<T>
+    pub fn later<F, T>(self, delay: Duration, f: F) -> Tasklet<T, M>
     where
         F: FnOnce() -> T + 'static,
         T: 'static,
     {
-        let task = scheduler::get().spawn(
-            self.options(),
-            entry(move || {
+        self.start(
+            move || {
                 crate::sleep(delay);
                 f()
-            }),
+            },
             default_name::<F>(),
-        );
-        Tasklet::from_task(task)
+        )
     }
+}
+
+impl Builder {
 
     /// Starts a tasklet that calls `f` over and over until it is killed. A panic in `f` is
     /// logged (through the `log` facade) and the loop goes on after letting the other tasklets
@@ -172,7 +255,7 @@ impl Builder {
     }
 
     fn spawn_periodic(self, name: &'static str, body: impl FnOnce() + 'static) -> Tasklet<()> {
-        Tasklet::from_task(scheduler::get().spawn(self.options(), entry(body), name))
+        self.start(body, name)
     }
 }
 
@@ -305,4 +388,94 @@ where
     F: FnMut(Instant) + 'static,
 {
     Builder::new().rate(per_second, f)
+}
+
+/// The message set of a tasklet being spawned: [`NoMessages`] (no mailbox) or a
+/// [`Messages`] enum (a mailbox of it). Implemented for both; not meant for other types.
+#[doc(hidden)]
+pub trait SpawnMessages: Sized + 'static {
+    /// The new tasklet's mailbox, if it gets one.
+    fn mailbox(max_len: Option<usize>) -> Option<Mailbox<Self>>;
+}
+
+impl SpawnMessages for NoMessages {
+    fn mailbox(_: Option<usize>) -> Option<Mailbox<Self>> {
+        None
+    }
+}
+
+impl<M: Messages> SpawnMessages for M {
+    fn mailbox(max_len: Option<usize>) -> Option<Mailbox<Self>> {
+        Some(Mailbox::from_parts(Default::default(), max_len))
+    }
+}
+
+impl Default for Builder {
+    fn default() -> Self {
+        Builder::new()
+    }
+}
+
+impl<M> Clone for Builder<M> {
+    fn clone(&self) -> Self {
+        Builder {
+            name: self.name.clone(),
+            default_name: self.default_name,
+            daemon: self.daemon,
+            stack_size: self.stack_size,
+            stack_mode: self.stack_mode,
+            max_mailbox_len: self.max_mailbox_len,
+            _messages: PhantomData,
+        }
+    }
+}
+
+impl<M> fmt::Debug for Builder<M> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Builder")
+            .field("name", &self.name)
+            .field("daemon", &self.daemon)
+            .field("stack_size", &self.stack_size)
+            .field("stack_mode", &self.stack_mode)
+            .field("max_mailbox_len", &self.max_mailbox_len)
+            .finish()
+    }
+}
+
+/// Starts a tasklet that calls `f` for each message it receives: `Builder::new().receives::<M>()
+/// .receiver(f)`, the message set `M` taken from `f`'s argument. See [`Builder::receiver`].
+///
+/// # Panics
+///
+/// Panics when no dispatcher runs on this thread.
+///
+/// # Examples
+///
+/// ```
+/// use concurrence::{dispatch, message, receiver, tasklet};
+/// use std::{cell::Cell, rc::Rc};
+///
+/// message!(MSG_ADD(u32));
+///
+/// // `#[tasklet]` generates the message set `CounterMsg` even for a function only used to name it.
+/// #[tasklet(receives(MSG_ADD))]
+/// fn counter() {}
+///
+/// dispatch(|| {
+///     let total = Rc::new(Cell::new(0));
+///     let sum = total.clone();
+///     let adder = receiver(move |CounterMsg::MSG_ADD(MSG_ADD(n))| sum.set(sum.get() + n));
+///     MSG_ADD::send(&adder)(2).unwrap();
+///     MSG_ADD::send(&adder)(3).unwrap();
+///     concurrence::yield_();
+///     assert_eq!(total.get(), 5);
+///     adder.kill();
+/// });
+/// ```
+pub fn receiver<M, F>(f: F) -> Tasklet<(), M>
+where
+    M: Messages,
+    F: FnMut(M) + 'static,
+{
+    Builder::new().receives::<M>().receiver(f)
 }

@@ -51,21 +51,34 @@
 #![warn(unsafe_op_in_unsafe_fn, clippy::undocumented_unsafe_blocks)]
 
 mod builder;
+mod channel;
 mod coroutine;
 mod error;
+mod mailbox;
+mod message;
 mod overflow;
 mod periodic;
 mod reactor;
+mod receive;
 mod runtime;
 mod scheduler;
+mod send;
 mod stack;
 mod state;
 mod tasklet;
 mod timer;
 mod wait;
 
-pub use builder::{interval, later, loop_, rate, spawn, Builder};
+pub use builder::{interval, later, loop_, rate, receiver, spawn, Builder, SpawnMessages};
+pub use channel::Channel;
+pub use concurrence_macros::{message, tasklet};
 pub use error::{JoinCause, JoinError, TimeoutError};
+pub use mailbox::Mailbox;
+pub use message::{Accepts, Call, CallError, Message, Messages, NoMessages, Reply, SendError};
+pub use receive::{
+    receive, receive_batch, receive_matching, receive_matching_timeout, receive_timeout,
+    try_receive, Receive,
+};
 pub use runtime::{dispatch, quit, BlockedTasklet, Dispatcher, ExitReason, ExitStatus};
 pub use stack::{guarded_budget, StackMode, DEFAULT_STACK_SIZE, MIN_STACK_SIZE};
 pub use tasklet::{

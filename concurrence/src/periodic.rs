@@ -65,3 +65,9 @@ pub(crate) fn run_rate(per_second: f64, mut f: impl FnMut(Instant)) {
         wait = corrected_wait(wait, period, actual);
     }
 }
+
+pub(crate) fn run_receiver<M: crate::Messages>(mut f: impl FnMut(M)) {
+    for message in crate::receive::<M>() {
+        call_logged(|| f(message));
+    }
+}

@@ -99,6 +99,7 @@ impl Dispatcher {
             daemon: false,
             stack_size: None,
             stack_mode: None,
+            inbox: None,
         };
         let first = sched.spawn(first, entry(f), default_name::<F>());
         let mut reason = sched.run_loop();

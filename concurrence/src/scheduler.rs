@@ -20,6 +20,7 @@ use std::time::Instant;
 
 use crate::coroutine::{Coro, Suspender, Wake};
 use crate::error::panic_message;
+use crate::mailbox::AnyInbox;
 use crate::overflow;
 use crate::reactor::Reactor;
 use crate::runtime::{BlockedTasklet, ExitReason};
@@ -58,6 +59,8 @@ pub(crate) struct SpawnOptions {
     pub(crate) daemon: bool,
     pub(crate) stack_size: Option<usize>,
     pub(crate) stack_mode: Option<StackMode>,
+    /// The mailbox of a tasklet that receives messages.
+    pub(crate) inbox: Option<Rc<dyn AnyInbox>>,
 }
 
 /// One dispatcher's state.
@@ -138,6 +141,7 @@ impl Scheduler {
             opts.stack_mode.unwrap_or(self.stack_mode),
             parent.as_ref().map_or_else(Weak::new, Rc::downgrade),
             entry,
+            opts.inbox,
         ));
         if let Some(parent) = parent {
             let mut children = parent.children.borrow_mut();
@@ -162,6 +166,16 @@ impl Scheduler {
             task.state.set(State::Ready);
             task.wake.set(why);
             self.queue.borrow_mut().push_back((task.clone(), epoch));
+        }
+    }
+
+    /// Like [`wake`](Scheduler::wake), but puts `task` at the front of the run queue: it runs
+    /// as soon as the running tasklet suspends (a channel hand-off).
+    pub(crate) fn wake_first(&self, task: &Rc<Task>, epoch: u32) {
+        if task.state.get() == State::Waiting && task.epoch.get() == epoch {
+            task.state.set(State::Ready);
+            task.wake.set(Wake::Ready);
+            self.queue.borrow_mut().push_front((task.clone(), epoch));
         }
     }
 
@@ -237,6 +251,10 @@ impl Scheduler {
         remove_indexed(&mut self.live.borrow_mut(), task, |t| &t.live_index);
         if !task.daemon {
             self.non_daemon.set(self.non_daemon.get() - 1);
+        }
+        let inbox = task.inbox.borrow_mut().take();
+        if let Some(inbox) = inbox {
+            inbox.close();
         }
         for (joiner, epoch) in task.take_joiners() {
             self.wake(&joiner, epoch, Wake::Ready);

@@ -29,6 +29,7 @@ use std::rc::{Rc, Weak};
 
 use crate::coroutine::{Coro, Suspender, Wake};
 use crate::error::{JoinCause, JoinError};
+use crate::mailbox::AnyInbox;
 use crate::stack::{StackInfo, StackMode};
 
 /// Where a tasklet is in its life; see the module docs.
@@ -49,6 +50,16 @@ pub(crate) enum WaitOn {
     Join(u64),
     JoinAll,
     Quit,
+    /// A message (or an item of a [`Mailbox`](crate::Mailbox)).
+    Receive,
+    /// Room in a full mailbox.
+    MailboxRoom,
+    /// The reply to a call of this message.
+    Reply(&'static str),
+    /// A receiver on a channel.
+    ChannelSend,
+    /// A sender on a channel.
+    ChannelReceive,
 }
 
 impl fmt::Display for WaitOn {
@@ -59,6 +70,11 @@ impl fmt::Display for WaitOn {
             WaitOn::Join(id) => write!(f, "join of tasklet #{id}"),
             WaitOn::JoinAll => f.write_str("join_all"),
             WaitOn::Quit => f.write_str("quit"),
+            WaitOn::Receive => f.write_str("receive"),
+            WaitOn::MailboxRoom => f.write_str("room in a full mailbox"),
+            WaitOn::Reply(message) => write!(f, "the reply to a call of {message}"),
+            WaitOn::ChannelSend => f.write_str("a receiver on a channel"),
+            WaitOn::ChannelReceive => f.write_str("a sender on a channel"),
         }
     }
 }
@@ -157,6 +173,8 @@ pub(crate) struct Task {
     pub(crate) panic_seen: Cell<bool>,
     /// Tasklets waiting in a join, each with the epoch of its wait.
     joiners: RefCell<Joiners>,
+    /// Its mailbox, if it receives messages; taken (and closed) when it finishes.
+    pub(crate) inbox: RefCell<Option<Rc<dyn AnyInbox>>>,
 }
 
 impl Task {
@@ -168,6 +186,7 @@ impl Task {
         stack_mode: StackMode,
         parent: Weak<Task>,
         entry: Entry,
+        inbox: Option<Rc<dyn AnyInbox>>,
     ) -> Task {
         Task {
             id,
@@ -190,6 +209,7 @@ impl Task {
             outcome: RefCell::new(Outcome::Pending),
             panic_seen: Cell::new(false),
             joiners: RefCell::new(Joiners::None),
+            inbox: RefCell::new(inbox),
         }
     }
 

@@ -10,6 +10,8 @@ use std::time::{Duration, Instant};
 
 use crate::coroutine::Wake;
 use crate::error::{JoinCause, JoinError, TimeoutError};
+use crate::mailbox;
+use crate::message::NoMessages;
 use crate::scheduler;
 use crate::state::{Task, WaitOn};
 use crate::wait::Wait;
@@ -74,15 +76,22 @@ pub struct TaskletExit;
 ///     assert_eq!(t2.join().unwrap(), 70);
 /// });
 /// ```
-pub struct Tasklet<T = Box<dyn Any>> {
+pub struct Tasklet<T = Box<dyn Any>, M = NoMessages> {
     pub(crate) task: Rc<Task>,
+    /// Its mailbox, in handles made by spawning a tasklet that receives `M`.
+    pub(crate) inbox: Option<Rc<mailbox::Inner<M>>>,
     _result: PhantomData<fn() -> T>,
 }
 
-impl<T> Tasklet<T> {
-    pub(crate) fn from_task(task: Rc<Task>) -> Tasklet<T> {
+impl<T, M> Tasklet<T, M> {
+    pub(crate) fn from_task(task: Rc<Task>) -> Tasklet<T, M> {
+        Tasklet::from_parts(task, None)
+    }
+
+    pub(crate) fn from_parts(task: Rc<Task>, inbox: Option<Rc<mailbox::Inner<M>>>) -> Tasklet<T, M> {
         Tasklet {
             task,
+            inbox,
             _result: PhantomData,
         }
     }
@@ -213,7 +222,7 @@ impl<T> Tasklet<T> {
     }
 }
 
-impl<T: 'static> Tasklet<T> {
+impl<T: 'static, M> Tasklet<T, M> {
     /// Blocks the current tasklet until this one finishes, and returns its result.
     ///
     /// The value goes to the first join that asks for it; a later join of the same tasklet
@@ -277,27 +286,27 @@ fn downcast<T: 'static>(value: Box<dyn Any>) -> T {
     }
 }
 
-impl<T> Clone for Tasklet<T> {
+impl<T, M> Clone for Tasklet<T, M> {
     fn clone(&self) -> Self {
-        Tasklet::from_task(self.task.clone())
+        Tasklet::from_parts(self.task.clone(), self.inbox.clone())
     }
 }
 
-impl<T> PartialEq for Tasklet<T> {
+impl<T, M> PartialEq for Tasklet<T, M> {
     fn eq(&self, other: &Self) -> bool {
         Rc::ptr_eq(&self.task, &other.task)
     }
 }
 
-impl<T> Eq for Tasklet<T> {}
+impl<T, M> Eq for Tasklet<T, M> {}
 
-impl<T> Hash for Tasklet<T> {
+impl<T, M> Hash for Tasklet<T, M> {
     fn hash<H: Hasher>(&self, state: &mut H) {
         self.task.id.hash(state);
     }
 }
 
-impl<T> fmt::Debug for Tasklet<T> {
+impl<T, M> fmt::Debug for Tasklet<T, M> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Tasklet")
             .field("id", &self.task.id)
@@ -307,7 +316,7 @@ impl<T> fmt::Debug for Tasklet<T> {
     }
 }
 
-impl<T> fmt::Display for Tasklet<T> {
+impl<T, M> fmt::Display for Tasklet<T, M> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}#{}", self.task.name(), self.task.id)
     }
@@ -451,7 +460,7 @@ pub fn yield_() {
 /// });
 /// ```
 #[track_caller]
-pub fn join_all<T: 'static>(tasks: &[Tasklet<T>]) -> Vec<Result<T, JoinError>> {
+pub fn join_all<T: 'static, M>(tasks: &[Tasklet<T, M>]) -> Vec<Result<T, JoinError>> {
     join_all_until(tasks, None).expect("a join without a deadline cannot time out")
 }
 
@@ -462,16 +471,16 @@ pub fn join_all<T: 'static>(tasks: &[Tasklet<T>]) -> Vec<Result<T, JoinError>> {
 /// [`TimeoutError`] when some tasklet is still running after `timeout`; then no result has been
 /// taken, and the join may be retried.
 #[track_caller]
-pub fn join_all_timeout<T: 'static>(
-    tasks: &[Tasklet<T>],
+pub fn join_all_timeout<T: 'static, M>(
+    tasks: &[Tasklet<T, M>],
     timeout: Duration,
 ) -> Result<Vec<Result<T, JoinError>>, TimeoutError> {
     join_all_until(tasks, Some(Instant::now() + timeout))
 }
 
 #[track_caller]
-fn join_all_until<T: 'static>(
-    tasks: &[Tasklet<T>],
+fn join_all_until<T: 'static, M>(
+    tasks: &[Tasklet<T, M>],
     deadline: Option<Instant>,
 ) -> Result<Vec<Result<T, JoinError>>, TimeoutError> {
     let me = try_current();

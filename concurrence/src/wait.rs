@@ -16,6 +16,7 @@
 //! return at once). Tokens of older epochs do nothing, so a source never has to be cleaned up
 //! for correctness.
 
+use std::collections::VecDeque;
 use std::panic::Location;
 use std::rc::Rc;
 use std::time::Instant;
@@ -23,7 +24,7 @@ use std::time::Instant;
 use crate::coroutine::Wake;
 use crate::error::TimeoutError;
 use crate::scheduler::{self, Scheduler};
-use crate::state::{Task, WaitOn};
+use crate::state::{State, Task, WaitOn};
 use crate::tasklet::TaskletExit;
 
 /// A wait in progress for the current tasklet.
@@ -49,7 +50,7 @@ impl Wait {
     #[track_caller]
     pub(crate) fn begin_for(sched: Rc<Scheduler>, task: Rc<Task>, on: WaitOn) -> Wait {
         let epoch = task.bump_epoch();
-        task.state.set(crate::state::State::Waiting);
+        task.state.set(State::Waiting);
         task.waiting_on.set((on, Location::caller()));
         Wait { sched, task, epoch }
     }
@@ -94,4 +95,56 @@ impl Wait {
             }
         }
     }
+}
+
+/// Tasklets waiting for the same event (an item in a mailbox, room in it, a channel partner),
+/// each with the epoch of its wait, oldest first.
+///
+/// Entries whose wait has ended (timed out, killed, woken by something else) are stale: waking
+/// skips them, and a waiter that leaves without being served removes its own entry
+/// ([`WaitList::remove`]) so that repeated timeouts do not grow the list.
+#[derive(Default)]
+pub(crate) struct WaitList {
+    waiters: VecDeque<(Rc<Task>, u32)>,
+}
+
+impl WaitList {
+    /// Registers the wait `wait` (step 2 of a blocking operation).
+    pub(crate) fn push(&mut self, wait: &Wait) {
+        self.waiters.push_back((wait.task.clone(), wait.epoch));
+    }
+
+    /// Wakes the oldest waiter that still waits, dropping stale entries on the way. Returns
+    /// whether one was woken.
+    pub(crate) fn wake_one(&mut self, sched: &Scheduler) -> bool {
+        while let Some((task, epoch)) = self.waiters.pop_front() {
+            if is_live(&task, epoch) {
+                sched.wake(&task, epoch, Wake::Ready);
+                return true;
+            }
+        }
+        false
+    }
+
+    /// Wakes every waiter that still waits and empties the list.
+    pub(crate) fn wake_all(&mut self, sched: &Scheduler) {
+        for (task, epoch) in self.waiters.drain(..) {
+            sched.wake(&task, epoch, Wake::Ready);
+        }
+    }
+
+    /// Removes the entries of `task` (a waiter that leaves without being served).
+    pub(crate) fn remove(&mut self, task: &Task) {
+        self.waiters.retain(|(t, _)| !std::ptr::eq(&**t, task));
+    }
+
+    /// Whether the list has no entries at all (live or stale).
+    pub(crate) fn is_empty(&self) -> bool {
+        self.waiters.is_empty()
+    }
+}
+
+/// Whether `task` still waits in the wait of `epoch`.
+pub(crate) fn is_live(task: &Task, epoch: u32) -> bool {
+    task.state.get() == State::Waiting && task.epoch.get() == epoch
 }

@@ -1,0 +1,351 @@
+//! Phase 4: the generated code. Paths are absolute (`::concurrence::...`, `::core::...`) and
+//! generated local names start with `__`.
+
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote, quote_spanned};
+use syn::spanned::Spanned;
+use syn::{Ident, Path};
+
+use crate::ast::{MessageDecl, Tasklet};
+use crate::valid::is_message_name;
+
+/// The structs and impls of a `message!` invocation.
+pub(crate) fn messages(decls: &[MessageDecl]) -> TokenStream {
+    decls.iter().map(message).collect()
+}
+
+fn message(decl: &MessageDecl) -> TokenStream {
+    let MessageDecl {
+        attrs,
+        vis,
+        name,
+        payload,
+        reply,
+        ..
+    } = decl;
+    let name_str = name.to_string();
+    let types: Vec<&syn::Type> = payload.iter().flatten().collect();
+    let args: Vec<Ident> = (0..types.len()).map(|i| format_ident!("__arg{}", i)).collect();
+    let has_doc = attrs.iter().any(|a| a.path().is_ident("doc"));
+    let doc = (!has_doc).then(|| {
+        let text = match reply {
+            Some(_) => format!("The `{name_str}` message, answered through `call`."),
+            None => format!("The `{name_str}` message."),
+        };
+        quote!(#[doc = #text])
+    });
+    let reply_field = reply
+        .as_ref()
+        .map(|r| quote!(pub ::concurrence::Reply<#r>));
+    let fields: Vec<TokenStream> = types
+        .iter()
+        .map(|t| quote!(pub #t))
+        .chain(reply_field)
+        .collect();
+    let body = if payload.is_none() && reply.is_none() {
+        quote!(;)
+    } else {
+        quote!((#(#fields),*);)
+    };
+    let construct = if payload.is_none() && reply.is_none() {
+        quote!(#name)
+    } else if reply.is_some() {
+        quote!(#name(#(#args,)* __reply))
+    } else {
+        quote!(#name(#(#args),*))
+    };
+    let methods = match reply {
+        Some(reply) => call_methods(name, &name_str, &types, &args, reply, &construct),
+        None => send_methods(name, &name_str, &types, &args, &construct),
+    };
+    let call_impl = reply.as_ref().map(|r| {
+        quote! {
+            impl ::concurrence::Call for #name {
+                type Reply = #r;
+            }
+        }
+    });
+    quote! {
+        #doc
+        #(#attrs)*
+        #[allow(non_camel_case_types)]
+        #vis struct #name #body
+
+        impl ::concurrence::Message for #name {
+            const NAME: &'static str = #name_str;
+        }
+
+        #call_impl
+
+        #[allow(dead_code)]
+        impl #name {
+            #methods
+        }
+    }
+}
+
+fn send_methods(
+    name: &Ident,
+    name_str: &str,
+    types: &[&syn::Type],
+    args: &[Ident],
+    construct: &TokenStream,
+) -> TokenStream {
+    let send_doc = format!(
+        "Sends `{name_str}` to `to`: `{name_str}::send(&to)(payload)`, the seed's \
+         `{name_str}.send(to)(args)`. See [`Tasklet::send`](::concurrence::Tasklet::send)."
+    );
+    let fn_type = quote!(impl ::core::ops::FnOnce(#(#types),*) -> ::core::result::Result<(), ::concurrence::SendError<#name>> + '__to);
+    quote! {
+        #[doc = #send_doc]
+        pub fn send<'__to, __T, __M>(to: &'__to ::concurrence::Tasklet<__T, __M>) -> #fn_type
+        where
+            __M: ::concurrence::Accepts<#name>,
+        {
+            move |#(#args),*| to.send(#construct)
+        }
+
+        /// Like `send`, waiting at most `timeout` for room in a full mailbox. See
+        /// [`Tasklet::send_timeout`](::concurrence::Tasklet::send_timeout).
+        pub fn send_timeout<'__to, __T, __M>(
+            to: &'__to ::concurrence::Tasklet<__T, __M>,
+            timeout: ::core::time::Duration,
+        ) -> #fn_type
+        where
+            __M: ::concurrence::Accepts<#name>,
+        {
+            move |#(#args),*| to.send_timeout(#construct, timeout)
+        }
+
+        /// Like `send`, failing at once when the mailbox is full. See
+        /// [`Tasklet::try_send`](::concurrence::Tasklet::try_send).
+        pub fn try_send<'__to, __T, __M>(to: &'__to ::concurrence::Tasklet<__T, __M>) -> #fn_type
+        where
+            __M: ::concurrence::Accepts<#name>,
+        {
+            move |#(#args),*| to.try_send(#construct)
+        }
+    }
+}
+
+fn call_methods(
+    name: &Ident,
+    name_str: &str,
+    types: &[&syn::Type],
+    args: &[Ident],
+    reply: &syn::Type,
+    construct: &TokenStream,
+) -> TokenStream {
+    let call_doc = format!(
+        "Calls `to` with `{name_str}` and waits for the reply: `{name_str}::call(&to)(payload)`, \
+         the seed's `{name_str}.call(to)(args)`. See [`Tasklet::call`](::concurrence::Tasklet::call)."
+    );
+    let fn_type = quote!(impl ::core::ops::FnOnce(#(#types),*) -> ::core::result::Result<#reply, ::concurrence::CallError> + '__to);
+    quote! {
+        #[doc = #call_doc]
+        pub fn call<'__to, __T, __M>(to: &'__to ::concurrence::Tasklet<__T, __M>) -> #fn_type
+        where
+            __M: ::concurrence::Accepts<#name>,
+        {
+            move |#(#args),*| to.call(move |__reply| #construct)
+        }
+
+        /// Like `call`, giving up after `timeout`. See
+        /// [`Tasklet::call_timeout`](::concurrence::Tasklet::call_timeout).
+        pub fn call_timeout<'__to, __T, __M>(
+            to: &'__to ::concurrence::Tasklet<__T, __M>,
+            timeout: ::core::time::Duration,
+        ) -> #fn_type
+        where
+            __M: ::concurrence::Accepts<#name>,
+        {
+            move |#(#args),*| to.call_timeout(move |__reply| #construct, timeout)
+        }
+    }
+}
+
+/// The message set (when the tasklet receives messages) and the builder of a `#[tasklet]`.
+pub(crate) fn tasklet(tasklet: &Tasklet) -> TokenStream {
+    let messages = unique_messages(tasklet.messages());
+    let set = (!messages.is_empty()).then(|| message_set(tasklet, &messages));
+    let builder = builder(tasklet, !messages.is_empty());
+    quote!(#set #builder)
+}
+
+/// The valid messages of `receives(...)`, each once (the others were reported).
+fn unique_messages(paths: &[Path]) -> Vec<(&Path, &Ident)> {
+    let mut out: Vec<(&Path, &Ident)> = Vec::new();
+    for path in paths {
+        let Some(last) = path.segments.last() else {
+            continue;
+        };
+        let ident = &last.ident;
+        if is_message_name(&ident.to_string())
+            && last.arguments.is_none()
+            && !out.iter().any(|(_, seen)| *seen == ident)
+        {
+            out.push((path, ident));
+        }
+    }
+    out
+}
+
+fn message_set(tasklet: &Tasklet, messages: &[(&Path, &Ident)]) -> TokenStream {
+    let vis = &tasklet.func.vis;
+    let set = tasklet.messages_name();
+    let fn_name = tasklet.name().to_string();
+    let doc = format!(
+        "The messages the tasklet [`{fn_name}`] receives, one variant per message of its \
+         `receives(...)`: what `receive::<{set}>()` yields."
+    );
+    let variants = messages.iter().map(|(path, ident)| {
+        let doc = format!("A `{ident}` message.");
+        quote!(#[doc = #doc] #ident(#path))
+    });
+    let names = messages.iter().map(|(path, ident)| {
+        quote!(#set::#ident(_) => <#path as ::concurrence::Message>::NAME)
+    });
+    let accepts = messages.iter().map(|(path, ident)| {
+        // Spanned at the listed message, so that a path that is not a message is reported there.
+        let bound = quote_spanned!(path.span()=> ::concurrence::Accepts<#path>);
+        quote! {
+            impl #bound for #set {
+                fn wrap(message: #path) -> Self {
+                    #set::#ident(message)
+                }
+
+                #[allow(unreachable_patterns)]
+                fn unwrap(self) -> ::core::option::Option<#path> {
+                    match self {
+                        #set::#ident(message) => ::core::option::Option::Some(message),
+                        _ => ::core::option::Option::None,
+                    }
+                }
+            }
+        }
+    });
+    quote! {
+        #[doc = #doc]
+        #[allow(non_camel_case_types)]
+        #vis enum #set {
+            #(#variants,)*
+        }
+
+        impl ::concurrence::Messages for #set {
+            fn message_name(&self) -> &'static str {
+                match self {
+                    #(#names,)*
+                }
+            }
+        }
+
+        #(#accepts)*
+    }
+}
+
+fn builder(tasklet: &Tasklet, receives: bool) -> TokenStream {
+    let func = tasklet.func;
+    let vis = &func.vis;
+    let fn_ident = tasklet.name();
+    let fn_name = fn_ident.to_string();
+    let fn_name = fn_name.strip_prefix("r#").unwrap_or(&fn_name).to_owned();
+    let builder = tasklet.builder_name();
+    let set = tasklet.messages_name();
+    let messages_ty = if receives {
+        quote!(#set)
+    } else {
+        quote!(::concurrence::NoMessages)
+    };
+    let output = match &func.sig.output {
+        syn::ReturnType::Default => quote!(()),
+        syn::ReturnType::Type(_, ty) => quote!(#ty),
+    };
+    let (impl_generics, _, where_clause) = func.sig.generics.split_for_impl();
+    let types: Vec<&syn::Type> = func
+        .sig
+        .inputs
+        .iter()
+        .filter_map(|a| match a {
+            syn::FnArg::Typed(t) => Some(&*t.ty),
+            syn::FnArg::Receiver(_) => None,
+        })
+        .collect();
+    let args: Vec<Ident> = (0..types.len()).map(|i| format_ident!("__arg{}", i)).collect();
+    let doc = format!(
+        "Spawns [`{fn_name}`] as a tasklet: options first (`name`, `daemon`, `stack_size`{}), \
+         then [`spawn`]({builder}::spawn) with the function's arguments.",
+        if receives { ", `max_mailbox_len`" } else { "" }
+    );
+    let new_builder = if receives {
+        quote!(::concurrence::Builder::new().receives::<#set>())
+    } else {
+        quote!(::concurrence::Builder::new())
+    };
+    let max_mailbox_len = receives.then(|| {
+        quote! {
+            /// Bounds the tasklet's mailbox: a send to a full mailbox waits for room. See
+            /// [`Builder::max_mailbox_len`](::concurrence::Builder::max_mailbox_len).
+            pub fn max_mailbox_len(self, len: usize) -> Self {
+                #builder { builder: self.builder.max_mailbox_len(len) }
+            }
+        }
+    });
+    let spawn_doc = format!(
+        "Starts the tasklet, running `{fn_name}` with these arguments; the new tasklet runs once \
+         the caller blocks."
+    );
+    quote! {
+        #[doc = #doc]
+        #[must_use = "a tasklet builder does nothing until `spawn` is called"]
+        #vis struct #builder {
+            builder: ::concurrence::Builder<#messages_ty>,
+        }
+
+        #[allow(dead_code)]
+        impl #builder {
+            /// A builder with the default options.
+            pub fn new() -> Self {
+                #builder { builder: #new_builder.__default_name(#fn_name) }
+            }
+
+            /// Names the tasklet (by default it is named after its function). See
+            /// [`Builder::name`](::concurrence::Builder::name).
+            pub fn name(self, name: impl ::core::convert::Into<::std::borrow::Cow<'static, str>>) -> Self {
+                #builder { builder: self.builder.name(name) }
+            }
+
+            /// Makes the tasklet a daemon. See
+            /// [`Builder::daemon`](::concurrence::Builder::daemon).
+            pub fn daemon(self, daemon: bool) -> Self {
+                #builder { builder: self.builder.daemon(daemon) }
+            }
+
+            /// The usable size of the tasklet's stack in bytes. See
+            /// [`Builder::stack_size`](::concurrence::Builder::stack_size).
+            pub fn stack_size(self, bytes: usize) -> Self {
+                #builder { builder: self.builder.stack_size(bytes) }
+            }
+
+            /// The kind of stack the tasklet runs on. See
+            /// [`Builder::stack_mode`](::concurrence::Builder::stack_mode).
+            pub fn stack_mode(self, mode: ::concurrence::StackMode) -> Self {
+                #builder { builder: self.builder.stack_mode(mode) }
+            }
+
+            #max_mailbox_len
+
+            #[doc = #spawn_doc]
+            pub fn spawn #impl_generics (self, #(#args: #types),*) -> ::concurrence::Tasklet<#output, #messages_ty>
+            #where_clause
+            {
+                self.builder.spawn(move || #fn_ident(#(#args),*))
+            }
+        }
+
+        impl ::core::default::Default for #builder {
+            fn default() -> Self {
+                Self::new()
+            }
+        }
+    }
+}

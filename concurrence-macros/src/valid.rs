@@ -1,0 +1,129 @@
+//! Phase 3: checks. Messages follow the seed's naming rule (UPPERCASE, `MSG_` prefix) and have
+//! no generics; a `#[tasklet]` function is a free, synchronous, safe function with a valid
+//! `receives(...)` list. Every problem is collected, spanned at the offending tokens.
+
+use std::collections::HashMap;
+
+use crate::ast::{MessageDecl, Tasklet};
+use crate::errors::Errors;
+
+/// Checks the declarations of a `message!` invocation.
+pub(crate) fn messages(decls: &[MessageDecl]) -> Errors {
+    let mut errors = Errors::default();
+    let mut seen = HashMap::new();
+    for decl in decls {
+        let name = decl.name.to_string();
+        if !is_message_name(&name) {
+            errors.at(
+                &decl.name,
+                format!(
+                    "message names are UPPERCASE and start with `MSG_`: rename `{name}` to `{}`",
+                    suggest_name(&name)
+                ),
+            );
+        }
+        if !decl.generics.params.is_empty() {
+            errors.at(
+                &decl.generics,
+                "messages cannot be generic: declare one message per payload type",
+            );
+        }
+        if let Some(first) = seen.insert(name.clone(), &decl.name) {
+            let _ = first;
+            errors.at(&decl.name, format!("message `{name}` is declared twice"));
+        }
+    }
+    errors
+}
+
+/// Whether `name` follows the convention: `MSG_` then uppercase letters, digits and `_`.
+pub(crate) fn is_message_name(name: &str) -> bool {
+    name.strip_prefix("MSG_").is_some_and(|rest| {
+        rest.chars().next().is_some_and(|c| c.is_ascii_uppercase())
+            && rest
+                .chars()
+                .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
+    })
+}
+
+/// A conventional name close to `name`: `Greeting` and `msg_greeting` give `MSG_GREETING`.
+fn suggest_name(name: &str) -> String {
+    let mut words = String::new();
+    let mut prev_lower = false;
+    for c in name.chars() {
+        if c.is_uppercase() && prev_lower {
+            words.push('_');
+        }
+        prev_lower = c.is_lowercase() || c.is_ascii_digit();
+        words.extend(c.to_uppercase());
+    }
+    let words = words.trim_matches('_');
+    let words = words.strip_prefix("MSG_").unwrap_or(words);
+    let words = if words == "MSG" || words.is_empty() {
+        "NAME"
+    } else {
+        words
+    };
+    format!("MSG_{words}")
+}
+
+/// Checks a `#[tasklet]` function and its arguments.
+pub(crate) fn tasklet(tasklet: &Tasklet, errors: &mut Errors) {
+    let sig = &tasklet.func.sig;
+    if let Some(token) = &sig.asyncness {
+        errors.at(
+            token,
+            "#[tasklet] functions cannot be `async`: a tasklet blocks on its own stack, so write \
+             a plain `fn` and call blocking operations directly",
+        );
+    }
+    if let Some(token) = &sig.unsafety {
+        errors.at(
+            token,
+            "#[tasklet] functions cannot be `unsafe`: spawning would call it without the caller's \
+             promise; wrap the unsafe call in a safe function",
+        );
+    }
+    if let Some(variadic) = &sig.variadic {
+        errors.at(variadic, "#[tasklet] functions cannot be variadic");
+    }
+    for input in &sig.inputs {
+        if let syn::FnArg::Receiver(receiver) = input {
+            errors.at(
+                receiver,
+                "#[tasklet] goes on a free function, not a method: move it out of the `impl` \
+                 block and pass what it needs as arguments",
+            );
+        }
+    }
+    if let Some(receives) = &tasklet.args.receives {
+        if receives.messages.is_empty() {
+            errors.at(
+                &receives.keyword,
+                "`receives()` lists no message: name at least one, or leave `receives` out for a \
+                 tasklet that receives none",
+            );
+        }
+        let mut seen = HashMap::new();
+        for path in &receives.messages {
+            let Some(last) = path.segments.last() else {
+                continue;
+            };
+            let name = last.ident.to_string();
+            if !last.arguments.is_none() {
+                errors.at(path, "messages cannot be generic: name the message type alone");
+            } else if !is_message_name(&name) {
+                errors.at(
+                    path,
+                    format!(
+                        "`{name}` is not a message name: messages are declared with \
+                         `message!(MSG_...)` and named UPPERCASE with the `MSG_` prefix"
+                    ),
+                );
+            }
+            if seen.insert(name.clone(), path).is_some() {
+                errors.at(path, format!("`{name}` is listed twice in `receives(...)`"));
+            }
+        }
+    }
+}

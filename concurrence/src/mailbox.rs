@@ -1,0 +1,542 @@
+//! [`Mailbox`]: a double-ended queue that tasklets block on, optionally bounded. Every tasklet
+//! that receives messages has one; it can also be used on its own.
+//!
+//! Wake-up rules (each blocking call is a [`Wait`]):
+//! - an item arriving wakes the oldest tasklet waiting for any item (a *taker*) and every
+//!   tasklet waiting for particular items (a *picker*, the selective receive), which looks for
+//!   its item and waits again if it is not there;
+//! - an item leaving a bounded mailbox wakes the oldest tasklet waiting for room;
+//! - a waiter that was woken but leaves without being served (killed before it ran) passes the
+//!   wake-up on to the next waiter, so no wake-up is lost.
+
+use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
+use std::fmt;
+use std::rc::Rc;
+use std::time::{Duration, Instant};
+
+use crate::error::TimeoutError;
+use crate::message::SendError;
+use crate::scheduler;
+use crate::state::{Task, WaitOn};
+use crate::wait::{Wait, WaitList};
+
+/// A queue that tasklets block on: the Rust form of seed 002's `Mailbox(iterable, maxlen)`.
+///
+/// `pop`/`popleft` block until there is an item, `append`/`appendleft` block while a bounded
+/// mailbox is full; each has a `_timeout` form and a `try_` form that never blocks. A
+/// `Mailbox` is a cheap handle: clones share the queue. Like every handle of the dispatcher it
+/// stays on its thread (`!Send`).
+///
+/// A tasklet's own mailbox ([`Tasklet::mailbox`](crate::Tasklet::mailbox)) holds its message
+/// set; once the tasklet finishes, its mailbox is emptied and closed, and appending fails with
+/// [`SendError::Finished`].
+///
+/// # Examples
+///
+/// A producer and a consumer sharing a bounded mailbox: the producer blocks while it is full.
+///
+/// ```
+/// use concurrence::{dispatch, spawn, Mailbox};
+///
+/// dispatch(|| {
+///     let jobs = Mailbox::with_max_len(2);
+///     let producer = {
+///         let jobs = jobs.clone();
+///         spawn(move || {
+///             for job in 1..=5 {
+///                 jobs.append(job).unwrap(); // blocks while 2 jobs wait
+///             }
+///         })
+///     };
+///     let total: i32 = (0..5).map(|_| jobs.popleft()).sum();
+///     assert_eq!(total, 15);
+///     producer.join().unwrap();
+/// });
+/// ```
+pub struct Mailbox<T> {
+    inner: Rc<Inner<T>>,
+}
+
+/// The shared state of a mailbox.
+pub(crate) struct Inner<T> {
+    items: RefCell<VecDeque<T>>,
+    /// The most items it holds; `usize::MAX` when unbounded.
+    max_len: usize,
+    /// Set when the owning tasklet finished: appends fail from then on.
+    closed: Cell<bool>,
+    /// Tasklets waiting for any item.
+    takers: RefCell<WaitList>,
+    /// Tasklets waiting for particular items: all are woken by each arrival.
+    pickers: RefCell<WaitList>,
+    /// Tasklets waiting for room.
+    senders: RefCell<WaitList>,
+}
+
+/// Which end an operation works on.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum End {
+    Front,
+    Back,
+}
+
+/// How long an operation may block.
+#[derive(Clone, Copy)]
+pub(crate) enum Block {
+    /// Not at all: fail at once.
+    No,
+    /// Until it succeeds, or until the deadline if there is one.
+    Until(Option<Instant>),
+}
+
+impl Block {
+    pub(crate) fn timeout(timeout: Duration) -> Block {
+        Block::Until(Instant::now().checked_add(timeout))
+    }
+}
+
+impl<T> Mailbox<T> {
+    /// An empty, unbounded mailbox.
+    pub fn new() -> Mailbox<T> {
+        Mailbox::from_parts(VecDeque::new(), None)
+    }
+
+    /// An empty mailbox holding at most `max_len` items: appending to a full one blocks.
+    ///
+    /// # Panics
+    ///
+    /// Panics when `max_len` is 0 (such a mailbox could never hold an item).
+    pub fn with_max_len(max_len: usize) -> Mailbox<T> {
+        Mailbox::from_parts(VecDeque::new(), Some(max_len))
+    }
+
+    pub(crate) fn from_parts(items: VecDeque<T>, max_len: Option<usize>) -> Mailbox<T> {
+        if max_len == Some(0) {
+            panic!("concurrence: a mailbox's max_len must be at least 1");
+        }
+        Mailbox {
+            inner: Rc::new(Inner {
+                items: RefCell::new(items),
+                max_len: max_len.unwrap_or(usize::MAX),
+                closed: Cell::new(false),
+                takers: RefCell::default(),
+                pickers: RefCell::default(),
+                senders: RefCell::default(),
+            }),
+        }
+    }
+
+    pub(crate) fn from_inner(inner: Rc<Inner<T>>) -> Mailbox<T> {
+        Mailbox { inner }
+    }
+
+    pub(crate) fn inner(&self) -> &Rc<Inner<T>> {
+        &self.inner
+    }
+
+    /// How many items it holds.
+    pub fn len(&self) -> usize {
+        self.inner.items.borrow().len()
+    }
+
+    /// Whether it holds no item.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The most items it holds, if it is bounded.
+    pub fn max_len(&self) -> Option<usize> {
+        (self.inner.max_len != usize::MAX).then_some(self.inner.max_len)
+    }
+
+    /// Whether its tasklet has finished: appends fail.
+    pub fn is_closed(&self) -> bool {
+        self.inner.closed.get()
+    }
+
+    /// Appends `item` at the end; when the mailbox is full, blocks until there is room.
+    ///
+    /// # Errors
+    ///
+    /// [`SendError::Finished`] with the item when the mailbox's tasklet has finished.
+    ///
+    /// # Panics
+    ///
+    /// Panics when it has to block outside a tasklet.
+    #[track_caller]
+    pub fn append(&self, item: T) -> Result<(), SendError<T>> {
+        self.inner.put(item, End::Back, Block::Until(None))
+    }
+
+    /// [`append`](Mailbox::append), waiting at most `timeout` for room.
+    ///
+    /// # Errors
+    ///
+    /// As `append`, and [`SendError::TimedOut`] with the item when no room came in time.
+    #[track_caller]
+    pub fn append_timeout(&self, item: T, timeout: Duration) -> Result<(), SendError<T>> {
+        self.inner.put(item, End::Back, Block::timeout(timeout))
+    }
+
+    /// [`append`](Mailbox::append) without blocking.
+    ///
+    /// # Errors
+    ///
+    /// As `append`, and [`SendError::Full`] with the item when the mailbox is full.
+    pub fn try_append(&self, item: T) -> Result<(), SendError<T>> {
+        self.inner.put(item, End::Back, Block::No)
+    }
+
+    /// Puts `item` at the start, to be taken first by `popleft`; blocks while the mailbox is
+    /// full.
+    ///
+    /// # Errors
+    ///
+    /// As [`append`](Mailbox::append).
+    #[track_caller]
+    pub fn appendleft(&self, item: T) -> Result<(), SendError<T>> {
+        self.inner.put(item, End::Front, Block::Until(None))
+    }
+
+    /// [`appendleft`](Mailbox::appendleft), waiting at most `timeout` for room.
+    ///
+    /// # Errors
+    ///
+    /// As [`append_timeout`](Mailbox::append_timeout).
+    #[track_caller]
+    pub fn appendleft_timeout(&self, item: T, timeout: Duration) -> Result<(), SendError<T>> {
+        self.inner.put(item, End::Front, Block::timeout(timeout))
+    }
+
+    /// [`appendleft`](Mailbox::appendleft) without blocking.
+    ///
+    /// # Errors
+    ///
+    /// As [`try_append`](Mailbox::try_append).
+    pub fn try_appendleft(&self, item: T) -> Result<(), SendError<T>> {
+        self.inner.put(item, End::Front, Block::No)
+    }
+
+    /// Takes the last item, blocking until there is one.
+    ///
+    /// # Panics
+    ///
+    /// Panics when it has to block outside a tasklet.
+    #[track_caller]
+    pub fn pop(&self) -> T {
+        self.inner.take_blocking(End::Back, None)
+    }
+
+    /// [`pop`](Mailbox::pop), waiting at most `timeout`.
+    ///
+    /// # Errors
+    ///
+    /// [`TimeoutError`] when no item came in time.
+    #[track_caller]
+    pub fn pop_timeout(&self, timeout: Duration) -> Result<T, TimeoutError> {
+        self.inner.take(End::Back, Block::timeout(timeout))
+    }
+
+    /// Takes the last item if there is one, without blocking.
+    pub fn try_pop(&self) -> Option<T> {
+        self.inner.take(End::Back, Block::No).ok()
+    }
+
+    /// Takes the first item, blocking until there is one.
+    ///
+    /// # Panics
+    ///
+    /// Panics when it has to block outside a tasklet.
+    #[track_caller]
+    pub fn popleft(&self) -> T {
+        self.inner.take_blocking(End::Front, None)
+    }
+
+    /// [`popleft`](Mailbox::popleft), waiting at most `timeout`.
+    ///
+    /// # Errors
+    ///
+    /// [`TimeoutError`] when no item came in time.
+    #[track_caller]
+    pub fn popleft_timeout(&self, timeout: Duration) -> Result<T, TimeoutError> {
+        self.inner.take(End::Front, Block::timeout(timeout))
+    }
+
+    /// Takes the first item if there is one, without blocking.
+    pub fn try_popleft(&self) -> Option<T> {
+        self.inner.take(End::Front, Block::No).ok()
+    }
+}
+
+impl<T: 'static> Inner<T> {
+    /// Takes the first item `pick` accepts, blocking as `block` says; the items before it stay
+    /// in place, in order.
+    #[track_caller]
+    pub(crate) fn take_matching(
+        &self,
+        mut pick: impl FnMut(&T) -> bool,
+        block: Block,
+    ) -> Result<T, TimeoutError> {
+        self.take_with(
+            |items| {
+                let at = items.iter().position(&mut pick)?;
+                items.remove(at)
+            },
+            &self.pickers,
+            block,
+        )
+    }
+
+    /// Takes the first item, blocking as `block` says.
+    #[track_caller]
+    pub(crate) fn take_front(&self, block: Block) -> Result<T, TimeoutError> {
+        self.take(End::Front, block)
+    }
+
+    /// Takes every item at the front, up to `max`, without blocking.
+    pub(crate) fn drain_front(&self, max: usize, into: &mut Vec<T>) {
+        let taken = {
+            let mut items = self.items.borrow_mut();
+            let n = items.len().min(max);
+            into.extend(items.drain(..n));
+            n
+        };
+        if taken > 0 {
+            self.wake_senders(taken);
+        }
+    }
+
+    /// Empties and closes the mailbox (its tasklet finished). Blocked appenders are woken and
+    /// fail; the items are returned, to be dropped by the caller outside any borrow.
+    pub(crate) fn close(&self) -> VecDeque<T> {
+        self.closed.set(true);
+        let items = std::mem::take(&mut *self.items.borrow_mut());
+        if let Some(sched) = scheduler::try_get() {
+            self.senders.borrow_mut().wake_all(&sched);
+        }
+        items
+    }
+}
+
+impl<T> Inner<T> {
+    #[track_caller]
+    pub(crate) fn put_back(&self, item: T, block: Block) -> Result<(), SendError<T>> {
+        self.put(item, End::Back, block)
+    }
+
+    #[track_caller]
+    fn put(&self, item: T, end: End, block: Block) -> Result<(), SendError<T>> {
+        loop {
+            if self.closed.get() {
+                return Err(SendError::Finished(item));
+            }
+            {
+                let mut items = self.items.borrow_mut();
+                if items.len() < self.max_len {
+                    match end {
+                        End::Back => items.push_back(item),
+                        End::Front => items.push_front(item),
+                    }
+                    drop(items);
+                    self.wake_receivers();
+                    return Ok(());
+                }
+            }
+            let Block::Until(deadline) = block else {
+                return Err(SendError::Full(item));
+            };
+            let wait = Wait::begin(WaitOn::MailboxRoom);
+            self.senders.borrow_mut().push(&wait);
+            let leave = Leave {
+                list: &self.senders,
+                task: wait.task().clone(),
+                pass_on: || self.has_room(),
+            };
+            if wait.suspend(deadline).is_err() {
+                drop(leave);
+                return Err(SendError::TimedOut(item));
+            }
+            leave.served();
+        }
+    }
+
+    #[track_caller]
+    fn take_blocking(&self, end: End, deadline: Option<Instant>) -> T {
+        match self.take(end, Block::Until(deadline)) {
+            Ok(item) => item,
+            Err(TimeoutError) => unreachable!("a wait without deadline does not time out"),
+        }
+    }
+
+    #[track_caller]
+    fn take(&self, end: End, block: Block) -> Result<T, TimeoutError> {
+        self.take_with(
+            |items| match end {
+                End::Front => items.pop_front(),
+                End::Back => items.pop_back(),
+            },
+            &self.takers,
+            block,
+        )
+    }
+
+    /// The blocking take: check, register in `list`, suspend, check again.
+    #[track_caller]
+    fn take_with(
+        &self,
+        mut find: impl FnMut(&mut VecDeque<T>) -> Option<T>,
+        list: &RefCell<WaitList>,
+        block: Block,
+    ) -> Result<T, TimeoutError> {
+        loop {
+            let found = find(&mut self.items.borrow_mut());
+            if let Some(item) = found {
+                self.wake_senders(1);
+                return Ok(item);
+            }
+            let Block::Until(deadline) = block else {
+                return Err(TimeoutError);
+            };
+            let wait = Wait::begin(WaitOn::Receive);
+            list.borrow_mut().push(&wait);
+            let leave = Leave {
+                list,
+                task: wait.task().clone(),
+                pass_on: || !self.items.borrow().is_empty(),
+            };
+            if wait.suspend(deadline).is_err() {
+                // A message may have come with the deadline: look once more.
+                drop(leave);
+                let found = find(&mut self.items.borrow_mut());
+                return match found {
+                    Some(item) => {
+                        self.wake_senders(1);
+                        Ok(item)
+                    }
+                    None => Err(TimeoutError),
+                };
+            }
+            leave.served();
+        }
+    }
+
+    fn has_room(&self) -> bool {
+        self.items.borrow().len() < self.max_len && !self.closed.get()
+    }
+
+    fn wake_receivers(&self) {
+        let no_takers = self.takers.borrow().is_empty();
+        let no_pickers = self.pickers.borrow().is_empty();
+        if no_takers && no_pickers {
+            return;
+        }
+        let sched = scheduler::get();
+        self.takers.borrow_mut().wake_one(&sched);
+        self.pickers.borrow_mut().wake_all(&sched);
+    }
+
+    fn wake_senders(&self, freed: usize) {
+        if self.max_len == usize::MAX || self.senders.borrow().is_empty() {
+            return;
+        }
+        let sched = scheduler::get();
+        let mut senders = self.senders.borrow_mut();
+        for _ in 0..freed {
+            if !senders.wake_one(&sched) {
+                break;
+            }
+        }
+    }
+}
+
+/// A waiter's exit from a wait list when it leaves without being served (timed out or killed,
+/// the latter by unwinding): it removes its entry and, if what the list waits for is there
+/// (it may have been woken for it), passes the wake-up on.
+struct Leave<'a, F: Fn() -> bool> {
+    list: &'a RefCell<WaitList>,
+    task: Rc<Task>,
+    pass_on: F,
+}
+
+impl<F: Fn() -> bool> Leave<'_, F> {
+    /// It was woken normally: nothing to undo.
+    fn served(self) {
+        std::mem::forget(self);
+    }
+}
+
+impl<F: Fn() -> bool> Drop for Leave<'_, F> {
+    fn drop(&mut self) {
+        let mut list = self.list.borrow_mut();
+        list.remove(&self.task);
+        if (self.pass_on)() {
+            if let Some(sched) = scheduler::try_get() {
+                list.wake_one(&sched);
+            }
+        }
+    }
+}
+
+impl<T> Clone for Mailbox<T> {
+    fn clone(&self) -> Self {
+        Mailbox {
+            inner: self.inner.clone(),
+        }
+    }
+}
+
+impl<T> Default for Mailbox<T> {
+    fn default() -> Self {
+        Mailbox::new()
+    }
+}
+
+impl<T> FromIterator<T> for Mailbox<T> {
+    /// An unbounded mailbox holding the items in order (seed 002's `Mailbox(iterable)`).
+    fn from_iter<I: IntoIterator<Item = T>>(iter: I) -> Self {
+        Mailbox::from_parts(iter.into_iter().collect(), None)
+    }
+}
+
+impl<T> fmt::Debug for Mailbox<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Mailbox")
+            .field("len", &self.len())
+            .field("max_len", &self.max_len())
+            .field("closed", &self.is_closed())
+            .finish()
+    }
+}
+
+/// A tasklet's mailbox with its item type erased, as the tasklet's record keeps it.
+pub(crate) trait AnyInbox {
+    /// Empties and closes it: the tasklet has finished.
+    fn close(&self);
+    /// The typed mailbox, for `downcast`.
+    fn into_any(self: Rc<Self>) -> Rc<dyn std::any::Any>;
+    /// The name of its item type (the tasklet's message set), for error messages.
+    fn message_set(&self) -> &'static str;
+}
+
+impl<T: 'static> AnyInbox for Inner<T> {
+    fn close(&self) {
+        let items = Inner::close(self);
+        // Dropping an unanswered call wakes its caller; a panicking destructor must not take
+        // the dispatcher down.
+        if let Err(payload) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| drop(items)))
+        {
+            log::error!(
+                "dropping the unread messages of a finished tasklet panicked: {}",
+                crate::error::panic_message(&*payload)
+            );
+        }
+    }
+
+    fn into_any(self: Rc<Self>) -> Rc<dyn std::any::Any> {
+        self
+    }
+
+    fn message_set(&self) -> &'static str {
+        std::any::type_name::<T>()
+    }
+}

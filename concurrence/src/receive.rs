@@ -1,0 +1,224 @@
+//! Receiving: the current tasklet takes messages from its own mailbox, all of them in order
+//! ([`receive`]), in batches ([`receive_batch`]), or selectively ([`receive_matching`]).
+//!
+//! Every function is generic over the tasklet's message set `M`, the enum its
+//! `#[tasklet(receives(...))]` generated; a `match` on the received value is checked for
+//! exhaustiveness by the compiler. Which set a tasklet receives is fixed when it is spawned:
+//! asking for another one is a bug, reported by a panic that names both.
+
+use std::rc::Rc;
+use std::time::{Duration, Instant};
+
+use crate::error::TimeoutError;
+use crate::mailbox::{Block, Inner};
+use crate::message::Messages;
+use crate::scheduler;
+
+/// The blocking iterator [`receive`] returns: each `next` takes the oldest message, waiting
+/// for one if the mailbox is empty. It never ends; the tasklet leaves it with `break` or
+/// `return`, or is killed while it waits.
+#[must_use = "a Receive does nothing until iterated"]
+pub struct Receive<M> {
+    inbox: Rc<Inner<M>>,
+}
+
+impl<M: Messages> Iterator for Receive<M> {
+    type Item = M;
+
+    #[track_caller]
+    fn next(&mut self) -> Option<M> {
+        Some(take(&self.inbox, Block::Until(None)))
+    }
+}
+
+impl<M> std::fmt::Debug for Receive<M> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Receive").finish_non_exhaustive()
+    }
+}
+
+#[track_caller]
+fn take<M: Messages>(inbox: &Inner<M>, block: Block) -> M {
+    inbox
+        .take_front(block)
+        .expect("a wait without deadline does not time out")
+}
+
+/// The current tasklet's mailbox, which must hold `M`.
+#[track_caller]
+fn own_inbox<M: Messages>() -> Rc<Inner<M>> {
+    let me = scheduler::get()
+        .current()
+        .expect("concurrence: receive was called outside a tasklet; call it in a tasklet that receives messages");
+    let inbox = me.inbox.borrow().clone();
+    let Some(inbox) = inbox else {
+        panic!(
+            "concurrence: tasklet '{}' (#{}) has no mailbox, so it cannot receive {}; spawn it \
+             through its #[tasklet(receives(...))] builder or Builder::receives",
+            me.name(),
+            me.id,
+            std::any::type_name::<M>()
+        )
+    };
+    let set = inbox.message_set();
+    inbox.into_any().downcast::<Inner<M>>().unwrap_or_else(|_| {
+        panic!(
+            "concurrence: tasklet '{}' (#{}) receives {set}, not {}",
+            me.name(),
+            me.id,
+            std::any::type_name::<M>()
+        )
+    })
+}
+
+/// The current tasklet's messages, oldest first, blocking while there is none (seed 002's
+/// `Tasklet.receive()`).
+///
+/// # Panics
+///
+/// Panics outside a tasklet, and in a tasklet whose message set is not `M`.
+///
+/// # Examples
+///
+/// Seed 000's printer: it prints what it is sent, and the first tasklet sends it two messages.
+///
+/// ```
+/// use concurrence::{dispatch, message, receive, tasklet};
+///
+/// message!(MSG_GREETING(String), MSG_FAREWELL(String));
+///
+/// #[tasklet(receives(MSG_GREETING, MSG_FAREWELL))]
+/// fn printer() {
+///     for msg in receive::<PrinterMsg>() {
+///         match msg {
+///             PrinterMsg::MSG_GREETING(MSG_GREETING(name)) => println!("Hello {name}"),
+///             PrinterMsg::MSG_FAREWELL(MSG_FAREWELL(name)) => println!("Goodbye {name}"),
+///         }
+///     }
+/// }
+///
+/// dispatch(|| {
+///     let printer = Printer::new().daemon(true).spawn();
+///     MSG_GREETING::send(&printer)("World".into()).unwrap();
+///     MSG_FAREWELL::send(&printer)("World".into()).unwrap();
+///     concurrence::yield_(); // let it print before the dispatcher ends
+/// });
+/// ```
+#[track_caller]
+pub fn receive<M: Messages>() -> Receive<M> {
+    Receive {
+        inbox: own_inbox::<M>(),
+    }
+}
+
+/// The oldest message of the current tasklet, waiting at most `timeout` for one.
+///
+/// # Errors
+///
+/// [`TimeoutError`] when no message came in time.
+///
+/// # Panics
+///
+/// As [`receive`].
+#[track_caller]
+pub fn receive_timeout<M: Messages>(timeout: Duration) -> Result<M, TimeoutError> {
+    own_inbox::<M>().take_front(Block::timeout(timeout))
+}
+
+/// The oldest message of the current tasklet, if there is one, without blocking.
+///
+/// # Panics
+///
+/// As [`receive`].
+#[track_caller]
+pub fn try_receive<M: Messages>() -> Option<M> {
+    own_inbox::<M>().take_front(Block::No).ok()
+}
+
+/// A batch of the current tasklet's messages, oldest first: at least one, at most `max_size`
+/// (seed 002's `receive_batch`).
+///
+/// It waits as long as it takes for the first message, then takes what is queued; while the
+/// batch is short of `max_size` it waits for more until `batch_timeout` after the first message
+/// arrived, or for ever when `batch_timeout` is `None`.
+///
+/// # Panics
+///
+/// Panics when `max_size` is 0, and as [`receive`].
+#[track_caller]
+pub fn receive_batch<M: Messages>(max_size: usize, batch_timeout: Option<Duration>) -> Vec<M> {
+    assert!(max_size > 0, "concurrence: receive_batch needs a max_size of at least 1");
+    let inbox = own_inbox::<M>();
+    let mut batch = Vec::with_capacity(max_size.min(64));
+    batch.push(take(&inbox, Block::Until(None)));
+    let deadline = batch_timeout.and_then(|t| Instant::now().checked_add(t));
+    while batch.len() < max_size {
+        inbox.drain_front(max_size - batch.len(), &mut batch);
+        if batch.len() == max_size {
+            break;
+        }
+        match inbox.take_front(Block::Until(deadline)) {
+            Ok(message) => batch.push(message),
+            Err(TimeoutError) => break,
+        }
+    }
+    batch
+}
+
+/// The oldest message of the current tasklet that `accept` accepts, waiting for one if needed:
+/// a selective receive, like kiwi's `WaitForMessages(accept=...)` or Erlang's `receive`. The
+/// messages it passes over stay in the mailbox, in their order, for later receives.
+///
+/// # Panics
+///
+/// As [`receive`].
+///
+/// # Examples
+///
+/// ```
+/// use concurrence::{dispatch, message, receive, receive_matching, tasklet};
+///
+/// message!(MSG_WORK(u32), MSG_QUIT);
+///
+/// #[tasklet(receives(MSG_WORK, MSG_QUIT))]
+/// fn worker() -> Vec<u32> {
+///     // The quit message first, wherever it is; the work stays queued in order.
+///     receive_matching(|m: &WorkerMsg| matches!(m, WorkerMsg::MSG_QUIT(_)));
+///     let mut done = Vec::new();
+///     while let Some(WorkerMsg::MSG_WORK(MSG_WORK(n))) = concurrence::try_receive() {
+///         done.push(n);
+///     }
+///     done
+/// }
+///
+/// dispatch(|| {
+///     let worker = Worker::new().spawn();
+///     MSG_WORK::send(&worker)(1).unwrap();
+///     MSG_WORK::send(&worker)(2).unwrap();
+///     MSG_QUIT::send(&worker)().unwrap();
+///     assert_eq!(worker.join().unwrap(), [1, 2]);
+/// });
+/// ```
+#[track_caller]
+pub fn receive_matching<M: Messages>(accept: impl FnMut(&M) -> bool) -> M {
+    own_inbox::<M>()
+        .take_matching(accept, Block::Until(None))
+        .expect("a wait without deadline does not time out")
+}
+
+/// [`receive_matching`], waiting at most `timeout`.
+///
+/// # Errors
+///
+/// [`TimeoutError`] when no accepted message came in time; nothing was taken.
+///
+/// # Panics
+///
+/// As [`receive`].
+#[track_caller]
+pub fn receive_matching_timeout<M: Messages>(
+    accept: impl FnMut(&M) -> bool,
+    timeout: Duration,
+) -> Result<M, TimeoutError> {
+    own_inbox::<M>().take_matching(accept, Block::timeout(timeout))
+}

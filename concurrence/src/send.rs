@@ -1,0 +1,182 @@
+//! Sending to a tasklet: [`Tasklet::send`] and its bounded forms, and the synchronous
+//! [`Tasklet::call`].
+//!
+//! A send appends the message to the receiver's mailbox and wakes the receiver if it waits for
+//! it; the receiver runs at its turn, and the sender goes on without yielding (unlike the
+//! original, where the receiver runs first: here a send is never a switch point, so several
+//! sends in a row stay together and a sender may send while it holds a `RefCell` borrow). Only a
+//! full bounded mailbox makes a send block.
+
+use std::rc::Rc;
+use std::time::{Duration, Instant};
+
+use crate::mailbox::{Block, Mailbox};
+use crate::message::{Accepts, Call, CallError, Messages, Reply, ReplySlot, SendError};
+use crate::scheduler;
+use crate::state::WaitOn;
+use crate::tasklet::Tasklet;
+use crate::wait::Wait;
+
+impl<T, M: Messages> Tasklet<T, M> {
+    fn inbox(&self) -> &Rc<crate::mailbox::Inner<M>> {
+        self.inbox
+            .as_ref()
+            .expect("a handle typed with a message set comes from spawning its tasklet")
+    }
+
+    /// The tasklet's mailbox: its messages not received yet, oldest first (seed 002's
+    /// `Tasklet.mailbox`). Receiving through [`receive`](crate::receive) is the usual way; the
+    /// [`Mailbox`] methods work on it directly too.
+    pub fn mailbox(&self) -> Mailbox<M> {
+        Mailbox::from_inner(self.inbox().clone())
+    }
+
+    /// Sends `message` to the tasklet: it is queued in the tasklet's mailbox and the tasklet is
+    /// woken if it waits for it. Does not block unless the mailbox is bounded and full; then it
+    /// waits for room. `MSG_X::send(&tasklet)(args)` is the same call in the seed's shape.
+    ///
+    /// # Errors
+    ///
+    /// [`SendError::Finished`] with the message when the tasklet has finished.
+    ///
+    /// # Panics
+    ///
+    /// Panics when the mailbox is full and the caller is not a tasklet.
+    #[track_caller]
+    pub fn send<X: crate::Message>(&self, message: X) -> Result<(), SendError<X>>
+    where
+        M: Accepts<X>,
+    {
+        self.put(message, Block::Until(None))
+    }
+
+    /// [`send`](Tasklet::send), waiting at most `timeout` for room in a full mailbox.
+    ///
+    /// # Errors
+    ///
+    /// As `send`, and [`SendError::TimedOut`] with the message when no room came in time.
+    #[track_caller]
+    pub fn send_timeout<X: crate::Message>(
+        &self,
+        message: X,
+        timeout: Duration,
+    ) -> Result<(), SendError<X>>
+    where
+        M: Accepts<X>,
+    {
+        self.put(message, Block::timeout(timeout))
+    }
+
+    /// [`send`](Tasklet::send) that never blocks.
+    ///
+    /// # Errors
+    ///
+    /// As `send`, and [`SendError::Full`] with the message when the mailbox is full.
+    pub fn try_send<X: crate::Message>(&self, message: X) -> Result<(), SendError<X>>
+    where
+        M: Accepts<X>,
+    {
+        self.put(message, Block::No)
+    }
+
+    #[track_caller]
+    fn put<X: crate::Message>(&self, message: X, block: Block) -> Result<(), SendError<X>>
+    where
+        M: Accepts<X>,
+    {
+        self.inbox()
+            .put_back(M::wrap(message), block)
+            .map_err(|e| e.map(|m| M::unwrap(m).expect("the message just wrapped")))
+    }
+
+    /// Calls the tasklet: sends the message `build` makes around a [`Reply`] token, then blocks
+    /// until the receiver answers through it. `MSG_X::call(&tasklet)(args)` is the same call in
+    /// the seed's shape.
+    ///
+    /// The call fails at once, without waiting, when the tasklet has finished, when the
+    /// receiver drops the message unanswered (it finished or was killed first), and when a
+    /// tasklet calls itself.
+    ///
+    /// # Errors
+    ///
+    /// [`CallError`] saying which of those happened.
+    ///
+    /// # Panics
+    ///
+    /// Panics outside a tasklet.
+    #[track_caller]
+    pub fn call<X: Call>(&self, build: impl FnOnce(Reply<X::Reply>) -> X) -> Result<X::Reply, CallError>
+    where
+        M: Accepts<X>,
+    {
+        self.call_until(build, None)
+    }
+
+    /// [`call`](Tasklet::call), giving up after `timeout`: the time waiting for room in a full
+    /// mailbox and for the reply together. A reply that comes later is dropped.
+    ///
+    /// # Errors
+    ///
+    /// As `call`, and [`CallError::TimedOut`] when no reply came in time.
+    #[track_caller]
+    pub fn call_timeout<X: Call>(
+        &self,
+        build: impl FnOnce(Reply<X::Reply>) -> X,
+        timeout: Duration,
+    ) -> Result<X::Reply, CallError>
+    where
+        M: Accepts<X>,
+    {
+        self.call_until(build, Instant::now().checked_add(timeout))
+    }
+
+    #[track_caller]
+    fn call_until<X: Call>(
+        &self,
+        build: impl FnOnce(Reply<X::Reply>) -> X,
+        deadline: Option<Instant>,
+    ) -> Result<X::Reply, CallError>
+    where
+        M: Accepts<X>,
+    {
+        let message = X::NAME;
+        let sched = scheduler::get();
+        if sched.is_current(&self.task) {
+            return Err(CallError::CalledSelf { message });
+        }
+        let slot = ReplySlot::new();
+        slot.message.set(message);
+        match self.put(build(Reply::new(slot.clone())), Block::Until(deadline)) {
+            Ok(()) => {}
+            Err(SendError::TimedOut(_)) => return Err(CallError::TimedOut { message }),
+            Err(_) => return Err(CallError::Finished { message }),
+        }
+        loop {
+            if let Some(value) = slot.take()? {
+                return Ok(value);
+            }
+            let wait = Wait::begin(WaitOn::Reply(message));
+            slot.set_caller(wait.task().clone(), wait.epoch());
+            let abandon = Abandon(&slot);
+            let woken = wait.suspend(deadline);
+            std::mem::forget(abandon);
+            if woken.is_err() {
+                // The answer may have come with the deadline.
+                if let Some(value) = slot.take()? {
+                    return Ok(value);
+                }
+                slot.abandon();
+                return Err(CallError::TimedOut { message });
+            }
+        }
+    }
+}
+
+/// Marks a call abandoned when its caller unwinds (is killed) while waiting for the answer.
+struct Abandon<'a, R>(&'a ReplySlot<R>);
+
+impl<R> Drop for Abandon<'_, R> {
+    fn drop(&mut self) {
+        self.0.abandon();
+    }
+}
