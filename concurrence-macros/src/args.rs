@@ -28,7 +28,10 @@ pub(crate) fn parse(attr: TokenStream, errors: &mut Errors) -> Args {
     let parser = |input: ParseStream| {
         while !input.is_empty() {
             let name: syn::Ident = input.parse().map_err(|e| {
-                syn::Error::new(e.span(), "expected a #[tasklet] argument: `receives(MSG_A, ...)`")
+                syn::Error::new(
+                    e.span(),
+                    "expected a #[tasklet] argument: `receives(MSG_A, ...)`",
+                )
             })?;
             if name == "receives" {
                 let content;

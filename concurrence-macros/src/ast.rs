@@ -24,9 +24,8 @@ pub(crate) struct MessageDecl {
 pub(crate) fn parse_messages(input: ParseStream) -> syn::Result<Vec<MessageDecl>> {
     let mut decls = Vec::new();
     if input.is_empty() {
-        return Err(input.error(
-            "message! needs at least one message, like `message!(MSG_GREETING(String))`",
-        ));
+        return Err(input
+            .error("message! needs at least one message, like `message!(MSG_GREETING(String))`"));
     }
     while !input.is_empty() {
         let attrs = input.call(Attribute::parse_outer)?;

@@ -25,7 +25,9 @@ fn message(decl: &MessageDecl) -> TokenStream {
     } = decl;
     let name_str = name.to_string();
     let types: Vec<&syn::Type> = payload.iter().flatten().collect();
-    let args: Vec<Ident> = (0..types.len()).map(|i| format_ident!("__arg{}", i)).collect();
+    let args: Vec<Ident> = (0..types.len())
+        .map(|i| format_ident!("__arg{}", i))
+        .collect();
     let has_doc = attrs.iter().any(|a| a.path().is_ident("doc"));
     let doc = (!has_doc).then(|| {
         let text = match reply {
@@ -34,9 +36,7 @@ fn message(decl: &MessageDecl) -> TokenStream {
         };
         quote!(#[doc = #text])
     });
-    let reply_field = reply
-        .as_ref()
-        .map(|r| quote!(pub ::concurrence::Reply<#r>));
+    let reply_field = reply.as_ref().map(|r| quote!(pub ::concurrence::Reply<#r>));
     let fields: Vec<TokenStream> = types
         .iter()
         .map(|t| quote!(pub #t))
@@ -202,9 +202,9 @@ fn message_set(tasklet: &Tasklet, messages: &[(&Path, &Ident)]) -> TokenStream {
         let doc = format!("A `{ident}` message.");
         quote!(#[doc = #doc] #ident(#path))
     });
-    let names = messages.iter().map(|(path, ident)| {
-        quote!(#set::#ident(_) => <#path as ::concurrence::Message>::NAME)
-    });
+    let names = messages
+        .iter()
+        .map(|(path, ident)| quote!(#set::#ident(_) => <#path as ::concurrence::Message>::NAME));
     let accepts = messages.iter().map(|(path, ident)| {
         // Spanned at the listed message, so that a path that is not a message is reported there.
         let bound = quote_spanned!(path.span()=> ::concurrence::Accepts<#path>);
@@ -270,7 +270,9 @@ fn builder(tasklet: &Tasklet, receives: bool) -> TokenStream {
             syn::FnArg::Receiver(_) => None,
         })
         .collect();
-    let args: Vec<Ident> = (0..types.len()).map(|i| format_ident!("__arg{}", i)).collect();
+    let args: Vec<Ident> = (0..types.len())
+        .map(|i| format_ident!("__arg{}", i))
+        .collect();
     let doc = format!(
         "Spawns [`{fn_name}`] as a tasklet: options first (`name`, `daemon`, `stack_size`{}), \
          then [`spawn`]({builder}::spawn) with the function's arguments.",

@@ -111,7 +111,10 @@ pub(crate) fn tasklet(tasklet: &Tasklet, errors: &mut Errors) {
             };
             let name = last.ident.to_string();
             if !last.arguments.is_none() {
-                errors.at(path, "messages cannot be generic: name the message type alone");
+                errors.at(
+                    path,
+                    "messages cannot be generic: name the message type alone",
+                );
             } else if !is_message_name(&name) {
                 errors.at(
                     path,

@@ -196,7 +196,6 @@ impl<M: SpawnMessages> Builder<M> {
 }
 
 impl Builder {
-
     /// Starts a tasklet that calls `f` over and over until it is killed. A panic in `f` is
     /// logged (through the `log` facade) and the loop goes on after letting the other tasklets
     /// run; `f` should block now and then, or it keeps the others from running.

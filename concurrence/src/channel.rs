@@ -210,7 +210,11 @@ impl<T> Channel<T> {
     }
 
     #[track_caller]
-    fn put(&self, payload: Payload<T>, deadline: Option<Instant>) -> Result<(), SendError<Payload<T>>> {
+    fn put(
+        &self,
+        payload: Payload<T>,
+        deadline: Option<Instant>,
+    ) -> Result<(), SendError<Payload<T>>> {
         let handed = {
             let mut receivers = self.inner.receivers.borrow_mut();
             receivers.retain(|w| w.payload.is_some() || is_live(&w.task, w.epoch));

@@ -71,7 +71,109 @@ mod wait;
 
 pub use builder::{interval, later, loop_, rate, receiver, spawn, Builder, SpawnMessages};
 pub use channel::Channel;
-pub use concurrence_macros::{message, tasklet};
+/// Declares message types: `message!(MSG_NAME)`, `message!(MSG_NAME(T1, T2))`, and
+/// `message!(MSG_NAME(T1, T2) -> R)` for a message answered through `call`. Several
+/// declarations may share one invocation, separated by commas.
+///
+/// Each declaration becomes a tuple struct named as declared, with the payload as public
+/// fields (a called message has a last field [`Reply<R>`](Reply) that the receiver answers
+/// through), and associated functions in the seed's shape:
+///
+/// | declaration               | struct                                   | sending                                   |
+/// |---------------------------|------------------------------------------|-------------------------------------------|
+/// | `MSG_QUIT`                | `struct MSG_QUIT;`                       | `MSG_QUIT::send(&t)()`                    |
+/// | `MSG_GREETING(String)`    | `struct MSG_GREETING(pub String);`       | `MSG_GREETING::send(&t)(name)`            |
+/// | `MSG_SUM(i64, i64) -> i64`| `struct MSG_SUM(pub i64, pub i64, pub Reply<i64>);` | `MSG_SUM::call(&t)(1, 2)` gives `Ok(3)` |
+///
+/// `send` also comes as `send_timeout(&t, timeout)` and `try_send(&t)`, `call` as
+/// `call_timeout(&t, timeout)`; they are [`Tasklet::send`] and [`Tasklet::call`] in another
+/// shape. A called message has no `send` and a sent one no `call` or `Reply`, so replying to a
+/// message that was sent is a compile error.
+///
+/// Names follow the seed's convention, UPPERCASE with the `MSG_` prefix: another name is a
+/// compile error that suggests one. Attributes and a visibility go before the name
+/// (`message!(#[derive(Debug)] pub MSG_PING)`); messages cannot be generic.
+///
+/// # Examples
+///
+/// ```
+/// use concurrence::{dispatch, message, receive, tasklet};
+///
+/// message!(MSG_SUM(i64, i64) -> i64, MSG_MAX(i64, i64) -> i64, MSG_STOP);
+///
+/// #[tasklet(receives(MSG_SUM, MSG_MAX, MSG_STOP))]
+/// fn calculator() -> usize {
+///     let mut answered = 0;
+///     for msg in receive::<CalculatorMsg>() {
+///         match msg {
+///             CalculatorMsg::MSG_SUM(MSG_SUM(a, b, reply)) => reply.reply(a + b),
+///             CalculatorMsg::MSG_MAX(MSG_MAX(a, b, reply)) => reply.reply(a.max(b)),
+///             CalculatorMsg::MSG_STOP(MSG_STOP) => return answered,
+///         }
+///         answered += 1;
+///     }
+///     unreachable!("receive never ends")
+/// }
+///
+/// dispatch(|| {
+///     let calc = Calculator::new().spawn();
+///     assert_eq!(MSG_SUM::call(&calc)(10, 20), Ok(30));
+///     assert_eq!(MSG_MAX::call(&calc)(10, 20), Ok(20));
+///     MSG_STOP::send(&calc)().unwrap();
+///     assert_eq!(calc.join().unwrap(), 2);
+/// });
+/// ```
+pub use concurrence_macros::message;
+
+/// Turns a function into a tasklet: generates its spawn builder and, with
+/// `receives(MSG_A, MSG_B, ...)`, the enum of the messages it receives.
+///
+/// For `#[tasklet(receives(MSG_A, MSG_B))] fn worker(id: u32) -> R`, next to the function
+/// (which stays as written) it generates, with the function's visibility:
+///
+/// - `enum WorkerMsg { MSG_A(MSG_A), MSG_B(MSG_B) }`, the tasklet's message set: what
+///   [`receive::<WorkerMsg>()`](receive) yields, and what a `match` in its receive loop checks
+///   for exhaustiveness;
+/// - `struct Worker`, the builder: `Worker::new()`, then `.name(..)`, `.daemon(..)`,
+///   `.stack_size(..)`, `.stack_mode(..)`, `.max_mailbox_len(..)`, and
+///   `.spawn(id) -> Tasklet<R, WorkerMsg>`, a handle that takes exactly `MSG_A` and `MSG_B`.
+///
+/// Without `receives` it generates only the builder, whose handle takes no messages. The
+/// generated names are the function's name in CamelCase, and `Msg` after it for the enum.
+/// `#[tasklet]` goes on free, synchronous, safe functions: on a method, an `async fn` or an
+/// `unsafe fn` it is a compile error, as are unknown or repeated arguments and a message listed
+/// twice. A tasklet is named after its function unless the builder names it.
+///
+/// # Examples
+///
+/// ```
+/// use concurrence::{dispatch, message, receive, tasklet};
+///
+/// message!(MSG_GREETING(String), MSG_FAREWELL(String));
+///
+/// #[tasklet(receives(MSG_GREETING, MSG_FAREWELL))]
+/// fn greeter(greeting: &'static str) -> Vec<String> {
+///     let mut said = Vec::new();
+///     for msg in receive() {
+///         match msg {
+///             GreeterMsg::MSG_GREETING(MSG_GREETING(name)) => said.push(format!("{greeting} {name}")),
+///             GreeterMsg::MSG_FAREWELL(MSG_FAREWELL(name)) => {
+///                 said.push(format!("Goodbye {name}"));
+///                 break;
+///             }
+///         }
+///     }
+///     said
+/// }
+///
+/// dispatch(|| {
+///     let greeter = Greeter::new().name("greeter").max_mailbox_len(8).spawn("Hello");
+///     MSG_GREETING::send(&greeter)("World".into()).unwrap();
+///     MSG_FAREWELL::send(&greeter)("World".into()).unwrap();
+///     assert_eq!(greeter.join().unwrap(), ["Hello World", "Goodbye World"]);
+/// });
+/// ```
+pub use concurrence_macros::tasklet;
 pub use error::{JoinCause, JoinError, TimeoutError};
 pub use mailbox::Mailbox;
 pub use message::{Accepts, Call, CallError, Message, Messages, NoMessages, Reply, SendError};

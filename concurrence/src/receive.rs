@@ -147,7 +147,10 @@ pub fn try_receive<M: Messages>() -> Option<M> {
 /// Panics when `max_size` is 0, and as [`receive`].
 #[track_caller]
 pub fn receive_batch<M: Messages>(max_size: usize, batch_timeout: Option<Duration>) -> Vec<M> {
-    assert!(max_size > 0, "concurrence: receive_batch needs a max_size of at least 1");
+    assert!(
+        max_size > 0,
+        "concurrence: receive_batch needs a max_size of at least 1"
+    );
     let inbox = own_inbox::<M>();
     let mut batch = Vec::with_capacity(max_size.min(64));
     batch.push(take(&inbox, Block::Until(None)));
@@ -176,7 +179,7 @@ pub fn receive_batch<M: Messages>(max_size: usize, batch_timeout: Option<Duratio
 /// # Examples
 ///
 /// ```
-/// use concurrence::{dispatch, message, receive, receive_matching, tasklet};
+/// use concurrence::{dispatch, message, receive_matching, tasklet};
 ///
 /// message!(MSG_WORK(u32), MSG_QUIT);
 ///

@@ -141,8 +141,8 @@ impl Scheduler {
             opts.stack_mode.unwrap_or(self.stack_mode),
             parent.as_ref().map_or_else(Weak::new, Rc::downgrade),
             entry,
-            opts.inbox,
         ));
+        *task.inbox.borrow_mut() = opts.inbox;
         if let Some(parent) = parent {
             let mut children = parent.children.borrow_mut();
             task.child_index.set(children.len() as u32);

@@ -17,6 +17,38 @@ use crate::state::WaitOn;
 use crate::tasklet::Tasklet;
 use crate::wait::Wait;
 
+impl<T> Tasklet<T> {
+    /// This handle, able to send the messages of `M` when the tasklet receives that message
+    /// set; `None` when it receives another one or none. This is how a tasklet gets a handle
+    /// to itself that others can send to: `current().with_messages::<MyMsg>()`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use concurrence::{current, dispatch, message, receive, tasklet};
+    ///
+    /// message!(MSG_HELLO(&'static str));
+    ///
+    /// #[tasklet(receives(MSG_HELLO))]
+    /// fn listener() -> &'static str {
+    ///     let me = current().with_messages::<ListenerMsg>().expect("I receive ListenerMsg");
+    ///     MSG_HELLO::send(&me)("from myself").unwrap();
+    ///     let ListenerMsg::MSG_HELLO(MSG_HELLO(text)) = receive().next().unwrap();
+    ///     text
+    /// }
+    ///
+    /// dispatch(|| assert_eq!(Listener::new().spawn().join().unwrap(), "from myself"));
+    /// ```
+    pub fn with_messages<M: Messages>(&self) -> Option<Tasklet<T, M>> {
+        let inbox = self.task.inbox.borrow().clone()?;
+        let inbox = inbox
+            .into_any()
+            .downcast::<crate::mailbox::Inner<M>>()
+            .ok()?;
+        Some(Tasklet::from_parts(self.task.clone(), Some(inbox)))
+    }
+}
+
 impl<T, M: Messages> Tasklet<T, M> {
     fn inbox(&self) -> &Rc<crate::mailbox::Inner<M>> {
         self.inbox
@@ -105,7 +137,10 @@ impl<T, M: Messages> Tasklet<T, M> {
     ///
     /// Panics outside a tasklet.
     #[track_caller]
-    pub fn call<X: Call>(&self, build: impl FnOnce(Reply<X::Reply>) -> X) -> Result<X::Reply, CallError>
+    pub fn call<X: Call>(
+        &self,
+        build: impl FnOnce(Reply<X::Reply>) -> X,
+    ) -> Result<X::Reply, CallError>
     where
         M: Accepts<X>,
     {

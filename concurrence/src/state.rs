@@ -186,7 +186,6 @@ impl Task {
         stack_mode: StackMode,
         parent: Weak<Task>,
         entry: Entry,
-        inbox: Option<Rc<dyn AnyInbox>>,
     ) -> Task {
         Task {
             id,
@@ -209,7 +208,7 @@ impl Task {
             outcome: RefCell::new(Outcome::Pending),
             panic_seen: Cell::new(false),
             joiners: RefCell::new(Joiners::None),
-            inbox: RefCell::new(inbox),
+            inbox: RefCell::new(None),
         }
     }
 

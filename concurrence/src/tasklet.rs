@@ -88,7 +88,10 @@ impl<T, M> Tasklet<T, M> {
         Tasklet::from_parts(task, None)
     }
 
-    pub(crate) fn from_parts(task: Rc<Task>, inbox: Option<Rc<mailbox::Inner<M>>>) -> Tasklet<T, M> {
+    pub(crate) fn from_parts(
+        task: Rc<Task>,
+        inbox: Option<Rc<mailbox::Inner<M>>>,
+    ) -> Tasklet<T, M> {
         Tasklet {
             task,
             inbox,

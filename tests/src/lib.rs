@@ -5,19 +5,36 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc, Mutex, OnceLock};
 use std::time::Duration;
 
-use concurrence::{Dispatcher, ExitStatus};
+use concurrence::{Dispatcher, ExitReason, ExitStatus};
 
 /// How long any one test's dispatcher may run before the test fails instead of hanging.
 pub const LIMIT: Duration = Duration::from_secs(60);
 
 /// Runs `f` as the first tasklet of a dispatcher (SIGINT not handled) on a fresh thread, and
-/// returns its status; panics if it does not end within [`LIMIT`] or if the dispatcher panics.
+/// returns its status. Fails the test when `f` panicked (a failed assertion inside the
+/// tasklet) or the dispatcher deadlocked; use [`run_status`] for tests that expect either.
 pub fn run<F: FnOnce() + Send + 'static>(f: F) -> ExitStatus {
     run_with(Dispatcher::new().handle_sigint(false), f)
 }
 
 /// As [`run`], with the given dispatcher settings.
 pub fn run_with<F: FnOnce() + Send + 'static>(dispatcher: Dispatcher, f: F) -> ExitStatus {
+    let status = run_status_with(dispatcher, f);
+    match status.reason() {
+        ExitReason::Panicked(message) => panic!("the first tasklet panicked: {message}"),
+        ExitReason::Deadlock(blocked) => panic!("the dispatcher deadlocked: {blocked:?}"),
+        _ => status,
+    }
+}
+
+/// As [`run`], returning whatever status the dispatcher ends with.
+pub fn run_status<F: FnOnce() + Send + 'static>(f: F) -> ExitStatus {
+    run_status_with(Dispatcher::new().handle_sigint(false), f)
+}
+
+/// Runs `f` as the first tasklet of a dispatcher with the given settings on a fresh thread and
+/// returns its status; panics if it does not end within [`LIMIT`] or if the dispatcher panics.
+pub fn run_status_with<F: FnOnce() + Send + 'static>(dispatcher: Dispatcher, f: F) -> ExitStatus {
     let (tx, rx) = mpsc::channel();
     let handle = std::thread::spawn(move || {
         let status = dispatcher.run(f);

@@ -3,7 +3,7 @@
 use std::time::{Duration, Instant};
 
 use concurrence::{dispatch, quit, sleep, spawn, yield_, Builder, ExitReason, Tasklet};
-use concurrence_tests::{run, DropCounter};
+use concurrence_tests::{run, run_status, DropCounter};
 
 #[test]
 fn dispatch_returns_success_when_every_tasklet_finished() {
@@ -88,7 +88,7 @@ fn busy_daemons_do_not_keep_the_dispatcher_alive() {
 
 #[test]
 fn deadlock_is_reported_with_the_blocked_tasklets_instead_of_hanging() {
-    let status = run(|| {
+    let status = run_status(|| {
         let slot: std::rc::Rc<std::cell::RefCell<Option<Tasklet<()>>>> = Default::default();
         let s = slot.clone();
         let a = Builder::new().name("waits-for-b").spawn(move || {
@@ -123,7 +123,7 @@ fn deadlock_is_reported_with_the_blocked_tasklets_instead_of_hanging() {
 fn deadlock_kills_the_blocked_tasklets_so_destructors_run() {
     let drops = DropCounter::new();
     let d = drops.clone();
-    let status = run(move || {
+    let status = run_status(move || {
         let _held = d.token();
         let me = concurrence::current();
         spawn(move || me.join().unwrap());
@@ -199,7 +199,7 @@ fn panics_in_tasklets_do_not_take_down_the_dispatcher() {
 
 #[test]
 fn a_panicking_first_tasklet_ends_the_dispatcher_with_status_101() {
-    let status = run(|| {
+    let status = run_status(|| {
         spawn(|| sleep(Duration::from_millis(10)));
         panic!("first tasklet fails");
     });

@@ -7,7 +7,7 @@ use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 use concurrence::{interval, later, loop_, rate, sleep, spawn, yield_, Builder, TaskletExit};
-use concurrence_tests::{capture_logs, logged, run};
+use concurrence_tests::{capture_logs, logged, run, run_status};
 
 #[test]
 fn later_runs_the_function_after_the_delay() {
@@ -169,7 +169,7 @@ fn rate_keeps_pace_with_the_clock_when_the_function_takes_time() {
 #[test]
 fn rate_rejects_a_non_positive_rate_with_a_clear_panic() {
     for bad in [0.0, -1.0, f64::NAN, f64::INFINITY] {
-        let status = run(move || {
+        let status = run_status(move || {
             rate(bad, |_| ());
         });
         let concurrence::ExitReason::Panicked(msg) = status.reason() else {
