@@ -49,16 +49,22 @@ pub(crate) fn parse(attr: TokenStream, errors: &mut Errors) -> Args {
                     });
                 }
             } else {
+                let hint = if name.to_string().starts_with("rec") {
+                    " (did you mean `receives`?)"
+                } else {
+                    ""
+                };
                 errors.at(
                     &name,
                     format!(
-                        "unknown #[tasklet] argument `{name}`: the only argument is `receives(MSG_A, ...)`"
+                        "unknown #[tasklet] argument `{name}`{hint}: the only argument is `receives(MSG_A, ...)`"
                     ),
                 );
                 // Skip what follows it, a parenthesized list or `= value`.
                 if input.peek(syn::token::Paren) {
-                    let _skipped;
-                    syn::parenthesized!(_skipped in input);
+                    let skipped;
+                    syn::parenthesized!(skipped in input);
+                    skipped.parse::<TokenStream>()?;
                 } else if input.peek(Token![=]) {
                     input.parse::<Token![=]>()?;
                     input.parse::<syn::Expr>()?;

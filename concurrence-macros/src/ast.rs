@@ -37,8 +37,8 @@ pub(crate) fn parse_messages(input: ParseStream) -> syn::Result<Vec<MessageDecl>
         let payload = if input.peek(syn::token::Paren) {
             let content;
             syn::parenthesized!(content in input);
-            let types = Punctuated::<Type, Token![,]>::parse_terminated(&content)?;
-            Some(types.into_iter().collect())
+            let types = Punctuated::<PayloadType, Token![,]>::parse_terminated(&content)?;
+            Some(types.into_iter().map(|t| t.0).collect())
         } else if input.peek(syn::token::Brace) {
             return Err(input.error(
                 "message payloads are positional: write `MSG_NAME(T1, T2)`, not `MSG_NAME { .. }`",
@@ -144,4 +144,20 @@ pub(crate) fn camel_case(name: &str) -> String {
         }
     }
     out
+}
+
+/// One payload type; a visibility in front of it is an error (payload fields are always `pub`).
+struct PayloadType(Type);
+
+impl syn::parse::Parse for PayloadType {
+    fn parse(input: ParseStream) -> syn::Result<Self> {
+        if input.peek(Token![pub]) {
+            let vis: Visibility = input.parse()?;
+            return Err(syn::Error::new_spanned(
+                vis,
+                "payload fields are always public: remove the visibility",
+            ));
+        }
+        Ok(PayloadType(input.parse()?))
+    }
 }

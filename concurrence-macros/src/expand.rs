@@ -10,8 +10,8 @@ use crate::ast::{MessageDecl, Tasklet};
 use crate::valid::is_message_name;
 
 /// The structs and impls of a `message!` invocation.
-pub(crate) fn messages(decls: &[MessageDecl]) -> TokenStream {
-    decls.iter().map(message).collect()
+pub(crate) fn messages(decls: &[&MessageDecl]) -> TokenStream {
+    decls.iter().map(|decl| message(decl)).collect()
 }
 
 fn message(decl: &MessageDecl) -> TokenStream {
@@ -55,8 +55,29 @@ fn message(decl: &MessageDecl) -> TokenStream {
         quote!(#name(#(#args),*))
     };
     let methods = match reply {
-        Some(reply) => call_methods(name, &name_str, &types, &args, reply, &construct),
-        None => send_methods(name, &name_str, &types, &args, &construct),
+        Some(reply) => {
+            let mut methods = call_methods(name, &name_str, &types, &args, reply, &construct);
+            let error = quote!(::concurrence::SendError<#name>);
+            methods.extend(misuse_methods(
+                name,
+                &types,
+                &error,
+                "CalledNotSent",
+                &["send", "send_timeout", "try_send"],
+            ));
+            methods
+        }
+        None => {
+            let mut methods = send_methods(name, &name_str, &types, &args, &construct);
+            methods.extend(misuse_methods(
+                name,
+                &types,
+                &quote!(::concurrence::CallError),
+                "SentNotCalled",
+                &["call", "call_timeout"],
+            ));
+            methods
+        }
     };
     let call_impl = reply.as_ref().map(|r| {
         quote! {
@@ -162,6 +183,39 @@ fn call_methods(
             move |#(#args),*| to.call_timeout(move |__reply| #construct, timeout)
         }
     }
+}
+
+/// Hidden methods that only exist to report a misuse (calling a sent message, sending a called
+/// one): each is bounded by a trait nothing implements, whose diagnostic says what to do.
+fn misuse_methods(
+    name: &Ident,
+    types: &[&syn::Type],
+    error: &TokenStream,
+    guard: &str,
+    methods: &[&str],
+) -> TokenStream {
+    let guard = format_ident!("{}", guard);
+    methods
+        .iter()
+        .map(|method| {
+            let method = format_ident!("{}", method);
+            let timeout = method
+                .to_string()
+                .ends_with("_timeout")
+                .then(|| quote!(, _timeout: ::core::time::Duration));
+            quote! {
+                #[doc(hidden)]
+                pub fn #method<'__to, __T, __M>(
+                    _to: &'__to ::concurrence::Tasklet<__T, __M> #timeout
+                ) -> impl ::core::ops::FnOnce(#(#types),*) -> ::core::result::Result<(), #error> + '__to
+                where
+                    __M: ::concurrence::#guard<#name>,
+                {
+                    move |#(_: #types),*| <__M as ::concurrence::#guard<#name>>::never()
+                }
+            }
+        })
+        .collect()
 }
 
 /// The message set (when the tasklet receives messages) and the builder of a `#[tasklet]`.

@@ -23,8 +23,8 @@ pub fn message(input: TokenStream) -> TokenStream {
         Ok(decls) => decls,
         Err(err) => return err.to_compile_error().into(),
     };
-    let errors = valid::messages(&decls);
-    let mut out = expand::messages(&decls);
+    let (errors, fit) = valid::messages(&decls);
+    let mut out = expand::messages(&fit);
     out.extend(errors.into_compile_errors());
     out.into()
 }
@@ -48,9 +48,9 @@ pub fn tasklet(attr: TokenStream, item: TokenStream) -> TokenStream {
     let mut errors = errors::Errors::default();
     let args = args::parse(attr.into(), &mut errors);
     let tasklet = ast::Tasklet::from_fn(&func, args);
-    valid::tasklet(&tasklet, &mut errors);
+    let movable = valid::tasklet(&tasklet, &mut errors);
     let mut out = quote::ToTokens::to_token_stream(&func);
-    if tasklet.expandable() {
+    if movable && tasklet.expandable() {
         out.extend(expand::tasklet(&tasklet));
     }
     out.extend(errors.into_compile_errors());

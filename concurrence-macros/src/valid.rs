@@ -4,14 +4,30 @@
 
 use std::collections::HashMap;
 
+use proc_macro2::{Span, TokenStream, TokenTree};
+use quote::ToTokens;
+
 use crate::ast::{MessageDecl, Tasklet};
 use crate::errors::Errors;
 
-/// Checks the declarations of a `message!` invocation.
-pub(crate) fn messages(decls: &[MessageDecl]) -> Errors {
+/// Checks the declarations of a `message!` invocation; returns the errors and the declarations
+/// fit to expand (a generic, borrowing or repeated one is left out, so that only its error shows).
+pub(crate) fn messages(decls: &[MessageDecl]) -> (Errors, Vec<&MessageDecl>) {
     let mut errors = Errors::default();
     let mut seen = HashMap::new();
+    let mut fit = Vec::new();
     for decl in decls {
+        let mut ok = true;
+        for ty in decl.payload.iter().flatten().chain(&decl.reply) {
+            if let Some(span) = borrowed_part(ty) {
+                errors.push(syn::Error::new(
+                    span,
+                    "message payloads and replies are owned values: use `String`, `Vec<T>`, `Rc<T>` \
+                     or a `&'static` reference instead of a borrow",
+                ));
+                ok = false;
+            }
+        }
         let name = decl.name.to_string();
         if !is_message_name(&name) {
             errors.at(
@@ -27,13 +43,55 @@ pub(crate) fn messages(decls: &[MessageDecl]) -> Errors {
                 &decl.generics,
                 "messages cannot be generic: declare one message per payload type",
             );
+            ok = false;
         }
-        if let Some(first) = seen.insert(name.clone(), &decl.name) {
-            let _ = first;
+        if seen.insert(name.clone(), &decl.name).is_some() {
             errors.at(&decl.name, format!("message `{name}` is declared twice"));
+            ok = false;
+        }
+        if ok {
+            fit.push(decl);
         }
     }
-    errors
+    (errors, fit)
+}
+
+/// Where `ty` borrows: a lifetime other than `'static`, or a reference with its lifetime left
+/// out. Function pointer and closure types are not looked into (their lifetimes are their own).
+pub(crate) fn borrowed_part(ty: &syn::Type) -> Option<Span> {
+    scan(ty.to_token_stream())
+}
+
+fn scan(tokens: TokenStream) -> Option<Span> {
+    let tokens: Vec<TokenTree> = tokens.into_iter().collect();
+    let own_lifetimes = tokens.iter().any(|t| {
+        matches!(t, TokenTree::Ident(i) if i == "fn" || i == "for" || i == "Fn" || i == "FnMut" || i == "FnOnce")
+    });
+    if own_lifetimes {
+        return None;
+    }
+    for (i, token) in tokens.iter().enumerate() {
+        let next = tokens.get(i + 1);
+        match token {
+            TokenTree::Group(group) => {
+                if let Some(span) = scan(group.stream()) {
+                    return Some(span);
+                }
+            }
+            TokenTree::Punct(p) if p.as_char() == '\'' => {
+                if matches!(next, Some(TokenTree::Ident(id)) if id != "static") {
+                    return Some(p.span());
+                }
+            }
+            TokenTree::Punct(p) if p.as_char() == '&' => {
+                if !matches!(next, Some(TokenTree::Punct(q)) if q.as_char() == '\'') {
+                    return Some(p.span());
+                }
+            }
+            _ => {}
+        }
+    }
+    None
 }
 
 /// Whether `name` follows the convention: `MSG_` then uppercase letters, digits and `_`.
@@ -67,9 +125,23 @@ fn suggest_name(name: &str) -> String {
     format!("MSG_{words}")
 }
 
-/// Checks a `#[tasklet]` function and its arguments.
-pub(crate) fn tasklet(tasklet: &Tasklet, errors: &mut Errors) {
+/// Checks a `#[tasklet]` function and its arguments; returns whether its arguments can be moved
+/// into a new tasklet (if not, the builder is not generated: its errors would only confuse).
+pub(crate) fn tasklet(tasklet: &Tasklet, errors: &mut Errors) -> bool {
     let sig = &tasklet.func.sig;
+    let mut movable = true;
+    for input in &sig.inputs {
+        if let syn::FnArg::Typed(arg) = input {
+            if let Some(span) = borrowed_part(&arg.ty) {
+                errors.push(syn::Error::new(
+                    span,
+                    "tasklet arguments move into the new tasklet, which may outlive its creator: \
+                     take an owned value (`String`, `Vec<T>`, `Rc<T>`) or a `&'static` reference",
+                ));
+                movable = false;
+            }
+        }
+    }
     if let Some(token) = &sig.asyncness {
         errors.at(
             token,
@@ -129,4 +201,5 @@ pub(crate) fn tasklet(tasklet: &Tasklet, errors: &mut Errors) {
             }
         }
     }
+    movable
 }

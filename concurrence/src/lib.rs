@@ -176,7 +176,10 @@ pub use concurrence_macros::message;
 pub use concurrence_macros::tasklet;
 pub use error::{JoinCause, JoinError, TimeoutError};
 pub use mailbox::Mailbox;
-pub use message::{Accepts, Call, CallError, Message, Messages, NoMessages, Reply, SendError};
+pub use message::{
+    Accepts, Call, CallError, CalledNotSent, Message, Messages, NoMessages, Reply, SendError,
+    SentNotCalled,
+};
 pub use receive::{
     receive, receive_batch, receive_matching, receive_matching_timeout, receive_timeout,
     try_receive, Receive,

@@ -19,6 +19,11 @@ use crate::wait::is_live;
 ///
 /// The macro implements it; implement it by hand only for a message type written without the
 /// macro.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a message",
+    label = "not declared with `message!`",
+    note = "declare messages with `message!(MSG_NAME(payload types))`"
+)]
 pub trait Message: Sized + 'static {
     /// The message's name, as declared (`"MSG_GREETING"`).
     const NAME: &'static str;
@@ -27,6 +32,11 @@ pub trait Message: Sized + 'static {
 /// A message sent with `call`: the receiver answers it with a value of type
 /// [`Reply`](Call::Reply) through the [`Reply`](crate::Reply) token the message carries as its
 /// last field.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is sent, not called: it has no reply",
+    label = "`{Self}` cannot be called",
+    note = "send it with `send`, or declare it with a reply type (`{Self}(..) -> R`) to call it"
+)]
 pub trait Call: Message {
     /// The type of the answer.
     type Reply: 'static;
@@ -44,13 +54,39 @@ pub trait Messages: Sized + 'static {
 #[diagnostic::on_unimplemented(
     message = "this tasklet does not receive `{X}`: its message set `{Self}` has no `{X}`",
     label = "`{X}` cannot be sent here",
-    note = "add `{X}` to the `receives(...)` list of the tasklet's `#[tasklet]` attribute"
+    note = "add `{X}` to the `receives(...)` of the receiving tasklet's `#[tasklet]`; a tasklet \
+            started by plain `spawn`, or by a `#[tasklet]` without `receives`, takes no messages"
 )]
 pub trait Accepts<X: Message>: Messages {
     /// Wraps a message into the set.
     fn wrap(message: X) -> Self;
     /// Takes the message back out of the set, if the value holds an `X`.
     fn unwrap(self) -> Option<X>;
+}
+
+/// Reports calling a message that is only sent: `message!` gives a sent message a hidden `call`
+/// bounded by this trait, which nothing implements, so that the mistake gets a clear error.
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`{X}` is sent, not called: it has no reply",
+    label = "`{X}` cannot be called",
+    note = "use `{X}::send(&tasklet)(..)`, or declare it with a reply type (`{X}(..) -> R`) to call it"
+)]
+pub trait SentNotCalled<X> {
+    /// Never called: there are no implementations.
+    fn never() -> !;
+}
+
+/// Reports sending a message that must be called, as [`SentNotCalled`] does the reverse.
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`{X}` is called, not sent: its sender waits for the reply",
+    label = "`{X}` cannot be sent",
+    note = "use `{X}::call(&tasklet)(..)`, or declare it without a reply type to send it"
+)]
+pub trait CalledNotSent<X> {
+    /// Never called: there are no implementations.
+    fn never() -> !;
 }
 
 /// The message set of a tasklet that receives no messages: handles of plain `spawn`ed tasklets

@@ -49,7 +49,7 @@ impl<T> Tasklet<T> {
     }
 }
 
-impl<T, M: Messages> Tasklet<T, M> {
+impl<T, M> Tasklet<T, M> {
     fn inbox(&self) -> &Rc<crate::mailbox::Inner<M>> {
         self.inbox
             .as_ref()
@@ -59,7 +59,10 @@ impl<T, M: Messages> Tasklet<T, M> {
     /// The tasklet's mailbox: its messages not received yet, oldest first (seed 002's
     /// `Tasklet.mailbox`). Receiving through [`receive`](crate::receive) is the usual way; the
     /// [`Mailbox`] methods work on it directly too.
-    pub fn mailbox(&self) -> Mailbox<M> {
+    pub fn mailbox(&self) -> Mailbox<M>
+    where
+        M: Messages,
+    {
         Mailbox::from_inner(self.inbox().clone())
     }
 

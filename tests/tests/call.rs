@@ -73,19 +73,30 @@ fn call_timeout_gives_timed_out_and_the_late_reply_is_dropped_harmlessly() {
         // The calculator replies later to nobody, and goes on answering.
         assert_eq!(MSG_SUM::call(&calc)(2, 2), Ok(4));
         calc.kill();
-        assert_eq!(calc.join().unwrap_err().is_killed(), true);
+        assert!(calc.join().unwrap_err().is_killed());
     });
 }
 
 #[test]
 fn a_late_reply_sees_that_the_caller_gave_up() {
+    /// Answers one MSG_SLOW late; returns whether its caller had given up by then.
+    #[tasklet(receives(MSG_SLOW))]
+    fn late() -> bool {
+        let LateMsg::MSG_SLOW(MSG_SLOW(ms, reply)) = receive().next().unwrap();
+        assert!(!reply.is_abandoned());
+        sleep(Duration::from_millis(ms));
+        let gave_up = reply.is_abandoned();
+        reply.reply(ms);
+        gave_up
+    }
     run(|| {
-        let calc = Calculator::new().spawn();
-        let _ = MSG_SLOW::call_timeout(&calc, Duration::from_millis(10))(60);
-        sleep(Duration::from_millis(100));
-        // Killed: the returned count of abandoned replies is lost, so ask with a call instead.
-        assert_eq!(MSG_SLOW::call(&calc)(0), Ok(0));
-        calc.kill();
+        let late = Late::new().spawn();
+        let err = MSG_SLOW::call_timeout(&late, Duration::from_millis(10))(60).unwrap_err();
+        assert!(err.is_timeout());
+        assert!(
+            late.join().unwrap(),
+            "the reply did not see the caller had given up"
+        );
     });
 }
 
@@ -263,7 +274,7 @@ fn reply_tokens_and_call_errors_print_usefully() {
         text.contains("MSG_X") && text.contains("without replying"),
         "{text}"
     );
-    assert_eq!(TimeoutError.to_string().is_empty(), false);
+    assert!(!TimeoutError.to_string().is_empty());
     fn is_debug<T: std::fmt::Debug>() {}
     is_debug::<Reply<u8>>();
 }

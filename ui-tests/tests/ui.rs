@@ -1,8 +1,26 @@
-//! Compile-fail cases: each `tests/ui/<area>/<mistake>.rs` must fail to compile with the
-//! reviewed message in its `.stderr` (regenerate with `TRYBUILD=overwrite`, then review).
+//! trybuild cases for the concurrence macros and runtime types.
+//!
+//! - `tests/ui/runtime/*.rs` and `tests/ui/messages/*.rs` must fail to compile, each with the
+//!   reviewed message in its `.stderr`: one file per mistake, named after it, with a comment
+//!   saying what it pins. Regenerate with `TRYBUILD=overwrite`, then review every `.stderr`:
+//!   the error must tell the user what to change.
+//! - `tests/ui/pass/*.rs` must compile and run: one file per accepted form of `message!` and
+//!   `#[tasklet]`, each `main` dispatching and asserting.
 
 #[test]
 fn runtime_misuse_is_rejected_at_compile_time() {
     let cases = trybuild::TestCases::new();
     cases.compile_fail("tests/ui/runtime/*.rs");
+}
+
+#[test]
+fn message_and_tasklet_mistakes_are_rejected_with_actionable_errors() {
+    let cases = trybuild::TestCases::new();
+    cases.compile_fail("tests/ui/messages/*.rs");
+}
+
+#[test]
+fn every_accepted_message_and_tasklet_form_compiles_and_runs() {
+    let cases = trybuild::TestCases::new();
+    cases.pass("tests/ui/pass/*.rs");
 }

@@ -1,0 +1,20 @@
+// The caller gets the declared reply type: `MSG_SUM(i64, i64) -> i64` answers an `i64`.
+use concurrence::{dispatch, message, receive, tasklet};
+
+message!(MSG_SUM(i64, i64) -> i64);
+
+#[tasklet(receives(MSG_SUM))]
+fn adder() {
+    for msg in receive::<AdderMsg>() {
+        let AdderMsg::MSG_SUM(MSG_SUM(a, b, reply)) = msg;
+        reply.reply(a + b);
+    }
+}
+
+fn main() {
+    dispatch(|| {
+        let t = Adder::new().daemon(true).spawn();
+        let s: String = MSG_SUM::call(&t)(1, 2).unwrap();
+        drop(s);
+    });
+}

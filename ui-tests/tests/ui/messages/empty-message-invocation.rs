@@ -1,0 +1,6 @@
+// `message!()` with no message at all.
+use concurrence::message;
+
+message!();
+
+fn main() {}
