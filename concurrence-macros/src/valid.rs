@@ -72,23 +72,25 @@ fn scan(tokens: TokenStream) -> Option<Span> {
     }
     for (i, token) in tokens.iter().enumerate() {
         let next = tokens.get(i + 1);
-        match token {
+        let borrowed = match token {
             TokenTree::Group(group) => {
                 if let Some(span) = scan(group.stream()) {
                     return Some(span);
                 }
+                false
             }
+            // A named lifetime other than 'static.
             TokenTree::Punct(p) if p.as_char() == '\'' => {
-                if matches!(next, Some(TokenTree::Ident(id)) if id != "static") {
-                    return Some(p.span());
-                }
+                matches!(next, Some(TokenTree::Ident(id)) if id != "static")
             }
+            // A reference whose lifetime is left out.
             TokenTree::Punct(p) if p.as_char() == '&' => {
-                if !matches!(next, Some(TokenTree::Punct(q)) if q.as_char() == '\'') {
-                    return Some(p.span());
-                }
+                !matches!(next, Some(TokenTree::Punct(q)) if q.as_char() == '\'')
             }
-            _ => {}
+            _ => false,
+        };
+        if borrowed {
+            return Some(token.span());
         }
     }
     None
