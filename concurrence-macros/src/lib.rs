@@ -2,9 +2,9 @@
 //! messages, `#[tasklet]` turns a function into a tasklet with a typed mailbox. Use them through
 //! the `concurrence` crate, which re-exports them and documents them with examples.
 //!
-//! Each macro is a pipeline, one file a phase: [`ast`] parses the input into an IR that borrows
-//! the syn tree ([`args`] parses `#[tasklet(...)]`'s arguments), [`valid`] checks it and collects
-//! every error, [`expand`] writes the code. On an error the user's item is still emitted, with
+//! Each macro is a pipeline, one file a phase: `ast.rs` parses the input into an IR that borrows
+//! the syn tree (`args.rs` parses `#[tasklet(...)]`'s arguments), `valid.rs` checks it and collects
+//! every error, `expand.rs` writes the code. On an error the user's item is still emitted, with
 //! the errors next to it, so that one mistake does not cascade into many.
 #![forbid(unsafe_code)]
 

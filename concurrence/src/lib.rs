@@ -29,6 +29,36 @@
 //! assert!(status.success());
 //! ```
 //!
+//! Tasklets talk through typed mailboxes. [`message!`] declares messages; [`#[tasklet]`](tasklet)
+//! turns a function into a tasklet, generating its builder and the enum of the messages it
+//! receives; sends, calls, replies and the receive loop's `match` are all checked by the
+//! compiler.
+//!
+//! ```
+//! use concurrence::{dispatch, message, receive, tasklet};
+//!
+//! message!(MSG_GREETING(String), MSG_SUM(i64, i64) -> i64);
+//!
+//! #[tasklet(receives(MSG_GREETING, MSG_SUM))]
+//! fn printer() {
+//!     for msg in receive() {
+//!         match msg {
+//!             PrinterMsg::MSG_GREETING(MSG_GREETING(name)) => println!("Hello {name}"),
+//!             PrinterMsg::MSG_SUM(MSG_SUM(a, b, reply)) => reply.reply(a + b),
+//!         }
+//!     }
+//! }
+//!
+//! dispatch(|| {
+//!     let printer = Printer::new().daemon(true).spawn();
+//!     MSG_GREETING::send(&printer)("World".into()).unwrap(); // asynchronous
+//!     assert_eq!(MSG_SUM::call(&printer)(1, 2), Ok(3));      // waits for the reply
+//! });
+//! ```
+//!
+//! A [`Mailbox`] (blocking deque) and a [`Channel`] (rendezvous) can also be shared by any
+//! tasklets.
+//!
 //! Panics stay inside their tasklet and come back from [`join`](Tasklet::join) as a
 //! [`JoinError`]; [`kill`](Tasklet::kill) unwinds a tasklet where it waits, running its
 //! destructors; timeouts are `*_timeout` variants that return [`TimeoutError`]. The repeating
