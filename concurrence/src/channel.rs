@@ -81,15 +81,16 @@ impl<T> Inner<T> {
     }
 }
 
-/// Removes a waiter's entry when it unwinds (killed) while waiting.
+/// Removes a waiter's entry when it unwinds (killed) while waiting. It owns nothing, so
+/// forgetting it once the wait is over leaks nothing.
 struct Leave<'a, T> {
     list: &'a RefCell<VecDeque<Waiter<T>>>,
-    task: Rc<Task>,
+    task: &'a Task,
 }
 
 impl<T> Drop for Leave<'_, T> {
     fn drop(&mut self) {
-        drop(Inner::leave(self.list, &self.task));
+        drop(Inner::leave(self.list, self.task));
     }
 }
 
@@ -247,7 +248,7 @@ impl<T> Channel<T> {
         });
         let leave = Leave {
             list: &self.inner.senders,
-            task: me.clone(),
+            task: &me,
         };
         let woken = wait.suspend(deadline);
         std::mem::forget(leave);
@@ -281,7 +282,7 @@ impl<T> Channel<T> {
         });
         let leave = Leave {
             list: &self.inner.receivers,
-            task: me.clone(),
+            task: &me,
         };
         let woken = wait.suspend(deadline);
         std::mem::forget(leave);

@@ -349,7 +349,7 @@ impl<T> Inner<T> {
             self.senders.borrow_mut().push(&wait);
             let leave = Leave {
                 list: &self.senders,
-                task: wait.task().clone(),
+                task: Rc::as_ptr(wait.task()),
                 pass_on: || self.has_room(),
             };
             if wait.suspend(deadline).is_err() {
@@ -401,7 +401,7 @@ impl<T> Inner<T> {
             list.borrow_mut().push(&wait);
             let leave = Leave {
                 list,
-                task: wait.task().clone(),
+                task: Rc::as_ptr(wait.task()),
                 pass_on: || !self.items.borrow().is_empty(),
             };
             if wait.suspend(deadline).is_err() {
@@ -454,12 +454,14 @@ impl<T> Inner<T> {
 /// (it may have been woken for it), passes the wake-up on.
 struct Leave<'a, F: Fn() -> bool> {
     list: &'a RefCell<WaitList>,
-    task: Rc<Task>,
+    /// The waiter, by address only (to find its entry).
+    task: *const Task,
     pass_on: F,
 }
 
 impl<F: Fn() -> bool> Leave<'_, F> {
-    /// It was woken normally: nothing to undo.
+    /// It was woken normally: nothing to undo. (`Leave` owns nothing, so forgetting it leaks
+    /// nothing.)
     fn served(self) {
         std::mem::forget(self);
     }
@@ -468,7 +470,7 @@ impl<F: Fn() -> bool> Leave<'_, F> {
 impl<F: Fn() -> bool> Drop for Leave<'_, F> {
     fn drop(&mut self) {
         let mut list = self.list.borrow_mut();
-        list.remove(&self.task);
+        list.remove(self.task);
         if (self.pass_on)() {
             if let Some(sched) = scheduler::try_get() {
                 list.wake_one(&sched);

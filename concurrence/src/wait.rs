@@ -134,7 +134,7 @@ impl WaitList {
     }
 
     /// Removes the entries of `task` (a waiter that leaves without being served).
-    pub(crate) fn remove(&mut self, task: &Task) {
+    pub(crate) fn remove(&mut self, task: *const Task) {
         self.waiters.retain(|(t, _)| !std::ptr::eq(&**t, task));
     }
 

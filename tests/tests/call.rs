@@ -278,3 +278,27 @@ fn reply_tokens_and_call_errors_print_usefully() {
     fn is_debug<T: std::fmt::Debug>() {}
     is_debug::<Reply<u8>>();
 }
+
+#[test]
+fn callers_are_freed_with_their_unjoined_results() {
+    let drops = concurrence_tests::DropCounter::new();
+    let counter = drops.clone();
+    run(move || {
+        let calc = Calculator::new().spawn();
+        let callers: Vec<_> = [0, 10_000]
+            .into_iter()
+            .map(|ms| {
+                let (target, token) = (calc.clone(), counter.token());
+                spawn(move || {
+                    let _ = MSG_SLOW::call_timeout(&target, Duration::from_millis(20))(ms);
+                    token
+                })
+            })
+            .collect();
+        while !callers.iter().all(|c| c.has_finished()) {
+            yield_();
+        }
+        calc.kill();
+    });
+    assert_eq!(drops.count(), 2, "a tasklet record leaked");
+}

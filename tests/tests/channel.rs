@@ -235,3 +235,35 @@ fn send_exception_timeout_without_a_receiver_times_out() {
         assert!(!channel.has_sender());
     });
 }
+
+#[test]
+fn tasklets_that_waited_on_a_channel_are_freed_with_their_unjoined_results() {
+    let drops = concurrence_tests::DropCounter::new();
+    let counter = drops.clone();
+    run(move || {
+        let channel: Channel<u8> = Channel::new();
+        let token = counter.token();
+        let receiver = {
+            let channel = channel.clone();
+            spawn(move || {
+                channel.receive();
+                token
+            })
+        };
+        let token = counter.token();
+        let sender = {
+            let channel = channel.clone();
+            spawn(move || {
+                channel.send(1);
+                channel.send(2);
+                token
+            })
+        };
+        yield_();
+        assert_eq!(channel.receive(), 2);
+        while !(receiver.has_finished() && sender.has_finished()) {
+            yield_();
+        }
+    });
+    assert_eq!(drops.count(), 2, "a tasklet record leaked");
+}

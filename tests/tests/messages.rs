@@ -533,3 +533,36 @@ fn tasklets_are_named_after_their_function_unless_named() {
         b.kill();
     });
 }
+
+/// Returns its token after one message: the token is dropped only when the tasklet's record is.
+#[tasklet(receives(MSG_WORK))]
+fn keeper(token: Token) -> Token {
+    let _ = receive::<KeeperMsg>().next();
+    token
+}
+
+#[test]
+fn tasklets_that_waited_on_mailboxes_are_freed_with_their_unjoined_results() {
+    let drops = DropCounter::new();
+    let counter = drops.clone();
+    run(move || {
+        // One waits in receive...
+        let keeper = Keeper::new().spawn(counter.token());
+        yield_();
+        MSG_WORK::send(&keeper)(1).unwrap();
+        // ...one waits for room in a full mailbox until its receiver ends.
+        let idler = Idler::new()
+            .max_mailbox_len(1)
+            .spawn(Duration::from_millis(20));
+        MSG_WORK::send(&idler)(1).unwrap();
+        let token = counter.token();
+        let sender = spawn(move || {
+            assert!(MSG_WORK::send(&idler)(2).is_err());
+            token
+        });
+        while !(keeper.has_finished() && sender.has_finished()) {
+            yield_();
+        }
+    });
+    assert_eq!(drops.count(), 2, "a tasklet record leaked");
+}
