@@ -431,8 +431,12 @@ impl<T> Inner<T> {
             return;
         }
         let sched = scheduler::get();
-        self.takers.borrow_mut().wake_one(&sched);
-        self.pickers.borrow_mut().wake_all(&sched);
+        if !no_takers {
+            self.takers.borrow_mut().wake_one(&sched);
+        }
+        if !no_pickers {
+            self.pickers.borrow_mut().wake_all(&sched);
+        }
     }
 
     fn wake_senders(&self, freed: usize) {
