@@ -50,7 +50,7 @@ fn own_inbox<M: Messages>() -> Rc<Inner<M>> {
     let me = scheduler::get()
         .current()
         .expect("concurrence: receive was called outside a tasklet; call it in a tasklet that receives messages");
-    let inbox = me.inbox.borrow().clone();
+    let inbox = me.inbox();
     let Some(inbox) = inbox else {
         panic!(
             "concurrence: tasklet '{}' (#{}) has no mailbox, so it cannot receive {}; spawn it \

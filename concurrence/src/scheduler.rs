@@ -142,7 +142,7 @@ impl Scheduler {
             parent.as_ref().map_or_else(Weak::new, Rc::downgrade),
             entry,
         ));
-        *task.inbox.borrow_mut() = opts.inbox;
+        task.set_inbox(opts.inbox);
         if let Some(parent) = parent {
             let mut children = parent.children.borrow_mut();
             task.child_index.set(children.len() as u32);
@@ -252,7 +252,7 @@ impl Scheduler {
         if !task.daemon {
             self.non_daemon.set(self.non_daemon.get() - 1);
         }
-        let inbox = task.inbox.borrow_mut().take();
+        let inbox = task.set_inbox(None);
         if let Some(inbox) = inbox {
             inbox.close();
         }

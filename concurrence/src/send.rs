@@ -40,7 +40,7 @@ impl<T> Tasklet<T> {
     /// dispatch(|| assert_eq!(Listener::new().spawn().join().unwrap(), "from myself"));
     /// ```
     pub fn with_messages<M: Messages>(&self) -> Option<Tasklet<T, M>> {
-        let inbox = self.task.inbox.borrow().clone()?;
+        let inbox = self.task.inbox()?;
         let inbox = inbox
             .into_any()
             .downcast::<crate::mailbox::Inner<M>>()

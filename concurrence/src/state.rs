@@ -174,7 +174,7 @@ pub(crate) struct Task {
     /// Tasklets waiting in a join, each with the epoch of its wait.
     joiners: RefCell<Joiners>,
     /// Its mailbox, if it receives messages; taken (and closed) when it finishes.
-    pub(crate) inbox: RefCell<Option<Rc<dyn AnyInbox>>>,
+    inbox: Cell<Option<Rc<dyn AnyInbox>>>,
 }
 
 impl Task {
@@ -208,8 +208,21 @@ impl Task {
             outcome: RefCell::new(Outcome::Pending),
             panic_seen: Cell::new(false),
             joiners: RefCell::new(Joiners::None),
-            inbox: RefCell::new(None),
+            inbox: Cell::new(None),
         }
+    }
+
+    /// Its mailbox, if it receives messages and has not finished.
+    pub(crate) fn inbox(&self) -> Option<Rc<dyn AnyInbox>> {
+        let inbox = self.inbox.take();
+        self.inbox.set(inbox.clone());
+        inbox
+    }
+
+    /// Gives it its mailbox (at spawn), or takes it away (`None`, when it finishes); returns the
+    /// one it had.
+    pub(crate) fn set_inbox(&self, inbox: Option<Rc<dyn AnyInbox>>) -> Option<Rc<dyn AnyInbox>> {
+        self.inbox.replace(inbox)
     }
 
     /// The tasklet's name: the given one, or the one derived from its function's type.
