@@ -53,7 +53,11 @@ pub struct TaskletExit;
 /// `T` is the type the tasklet's function returns, which [`join`](Tasklet::join) gives back.
 /// Handles returned by [`current`], [`Tasklet::parent`] and [`Tasklet::children`] do not know it
 /// and use the default, `Box<dyn Any>`; [`Tasklet::erase`] turns a typed handle into one of
-/// those. Handles are cheap to clone, compare by tasklet, and stay valid after the tasklet ends.
+/// those. `M` is the tasklet's message set, the enum its `#[tasklet(receives(...))]` generated:
+/// the handle takes exactly those messages ([`send`](Tasklet::send), [`call`](Tasklet::call)).
+/// It is [`NoMessages`] for tasklets that receive none, and for erased handles
+/// ([`Tasklet::with_messages`] gets a sending handle back). Handles are cheap to clone, compare
+/// by tasklet, and stay valid after the tasklet ends.
 ///
 /// A handle belongs to its dispatcher's thread: it is neither `Send` nor `Sync`.
 ///
@@ -120,8 +124,8 @@ impl<T, M> Tasklet<T, M> {
         self.task.is_finished()
     }
 
-    /// A handle that has forgotten the result type, as [`current`] and [`Tasklet::children`]
-    /// return them. Its join gives the result as `Box<dyn Any>`.
+    /// A handle that has forgotten the result type and the message set, as [`current`] and
+    /// [`Tasklet::children`] return them. Its join gives the result as `Box<dyn Any>`.
     pub fn erase(&self) -> Tasklet {
         Tasklet::from_task(self.task.clone())
     }
