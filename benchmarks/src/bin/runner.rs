@@ -1,0 +1,259 @@
+//! The one-command benchmark runner: every workload on every runtime, each measurement in a
+//! fresh child process, the median of several runs, printed as a table with ratios.
+//!
+//! ```text
+//! cargo run --release -p concurrence-benchmarks --features peers --bin runner -- [options]
+//!   --quick            tiny sizes (a smoke run, a few seconds)
+//!   --runs K           runs per measurement, the median is kept (default 3)
+//!   --only a,b         only these workloads (names as in the table)
+//!   --csv FILE         also write the medians as CSV (for plot.py)
+//! runner child RUNTIME WORKLOAD N   one measurement in this process (what the runner spawns)
+//! ```
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+use std::time::Instant;
+
+use concurrence_benchmarks::{measure, Runtime, Sample, Workload};
+
+/// One row of the table: a workload at a size.
+struct Row {
+    workload: Workload,
+    n: u64,
+    label: String,
+}
+
+fn rows(quick: bool) -> Vec<Row> {
+    let row = |workload: Workload, n: u64, full: u64| Row {
+        workload,
+        n: if quick { n } else { full },
+        label: if quick {
+            workload.name().to_owned()
+        } else {
+            match workload {
+                Workload::SpawnJoinBatch => format!("{} (100k)", workload.name()),
+                Workload::Skynet => format!("{} (1M leaves)", workload.name()),
+                Workload::ManyLive => format!("{} ({}k)", workload.name(), full / 1000),
+                Workload::Timers => format!("{} (100k)", workload.name()),
+                _ => workload.name().to_owned(),
+            }
+        },
+    };
+    vec![
+        row(Workload::Switch, 1_000, 500_000),
+        row(Workload::PingPong, 1_000, 200_000),
+        row(Workload::CallReply, 1_000, 200_000),
+        row(Workload::Channel, 1_000, 200_000),
+        row(Workload::SpawnJoinSeq, 500, 100_000),
+        row(Workload::SpawnJoinBatch, 1_000, 100_000),
+        row(Workload::Skynet, 1_000, 1_000_000),
+        row(Workload::ManyLive, 1_000, 100_000),
+        row(Workload::ManyLive, 1_000, 1_000_000),
+        row(Workload::Timers, 1_000, 100_000),
+    ]
+}
+
+/// The size a runtime runs a row at: OS threads spawn far fewer.
+fn size_for(runtime: Runtime, row: &Row) -> u64 {
+    match (runtime, row.workload) {
+        (Runtime::Threads, Workload::SpawnJoinSeq) => row.n.min(5_000),
+        (Runtime::Threads, _) => row.n.min(50_000),
+        _ => row.n,
+    }
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().map(String::as_str) == Some("child") {
+        child(&args[1..]);
+        return;
+    }
+    let mut quick = false;
+    let mut runs = 3;
+    let mut only: Option<Vec<String>> = None;
+    let mut csv = None;
+    let mut it = args.iter();
+    while let Some(arg) = it.next() {
+        match arg.as_str() {
+            "--quick" => quick = true,
+            "--runs" => runs = it.next().and_then(|r| r.parse().ok()).expect("--runs K"),
+            "--only" => {
+                only = Some(
+                    it.next()
+                        .expect("--only a,b")
+                        .split(',')
+                        .map(str::to_owned)
+                        .collect(),
+                )
+            }
+            "--csv" => csv = Some(it.next().expect("--csv FILE").clone()),
+            other => panic!("unknown argument {other}; see the top of runner.rs"),
+        }
+    }
+    let started = Instant::now();
+    let exe = std::env::current_exe().expect("the runner's path");
+    let mut results: Vec<(String, Workload, Vec<Option<Sample>>)> = Vec::new();
+    for row in rows(quick) {
+        if let Some(only) = &only {
+            if !only.iter().any(|o| o == row.workload.name()) {
+                continue;
+            }
+        }
+        let mut cells = Vec::new();
+        for runtime in Runtime::ALL {
+            eprint!("{} on {} ...", row.label, runtime.name());
+            let n = size_for(runtime, &row);
+            let cell = median(runs, || run_child(&exe, runtime, row.workload, n));
+            eprintln!(" {}", cell.map_or("n/a".to_owned(), |s| s.to_string()));
+            cells.push(cell);
+        }
+        results.push((row.label, row.workload, cells));
+    }
+    print_table(&results);
+    if let Some(path) = csv {
+        write_csv(&path, &results);
+    }
+    eprintln!("runner: done in {:.0?}", started.elapsed());
+}
+
+/// Runs one measurement in a child process; `None` when the runtime lacks the workload, and a
+/// sample with `failed = u64::MAX` when the child failed (crashed, or ran out of resources).
+fn run_child(
+    exe: &std::path::Path,
+    runtime: Runtime,
+    workload: Workload,
+    n: u64,
+) -> Option<Sample> {
+    let out = Command::new(exe)
+        .args(["child", runtime.name(), workload.name(), &n.to_string()])
+        .stdin(Stdio::null())
+        .output()
+        .expect("start the child");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    if stdout.trim() == "n/a" {
+        return None;
+    }
+    match stdout.lines().find_map(Sample::parse) {
+        Some(sample) if out.status.success() => Some(sample),
+        _ => Some(Sample {
+            value: f64::NAN,
+            extra: None,
+            failed: Some(u64::MAX),
+        }),
+    }
+}
+
+/// The run with the median main value among `runs` runs (a failed run counts as failed).
+fn median(runs: usize, mut once: impl FnMut() -> Option<Sample>) -> Option<Sample> {
+    let mut samples = Vec::new();
+    for _ in 0..runs.max(1) {
+        let sample = once()?;
+        if sample.value.is_nan() {
+            return Some(sample);
+        }
+        samples.push(sample);
+    }
+    samples.sort_by(|a, b| a.value.total_cmp(&b.value));
+    Some(samples[samples.len() / 2])
+}
+
+fn child(args: &[String]) {
+    let runtime = Runtime::from_name(&args[0]).expect("a runtime name");
+    let workload = Workload::from_name(&args[1]).expect("a workload name");
+    let n: u64 = args[2].parse().expect("a size");
+    #[cfg(feature = "peers")]
+    match runtime {
+        Runtime::May1 => concurrence_benchmarks::may_rt::configure(1),
+        Runtime::MayDefault => concurrence_benchmarks::may_rt::configure(0),
+        _ => {}
+    }
+    match measure(runtime, workload, n) {
+        Some(sample) => println!("{sample}"),
+        None => println!("n/a"),
+    }
+    std::io::stdout().flush().unwrap();
+}
+
+/// How a cell prints: the main figure, its unit, and the second figure if any.
+fn cell_text(workload: Workload, sample: &Sample) -> String {
+    if sample.failed == Some(u64::MAX) {
+        return "fails".to_owned();
+    }
+    match workload {
+        Workload::Skynet => format!(
+            "{:.0} ms, {:.0} MiB",
+            sample.value,
+            sample.extra.unwrap_or(f64::NAN)
+        ),
+        Workload::ManyLive => {
+            let failed = sample.failed.unwrap_or(0);
+            let base = format!(
+                "{:.0} ns, {:.2} KiB",
+                sample.value,
+                sample.extra.unwrap_or(f64::NAN) / 1024.0
+            );
+            if failed > 0 {
+                format!("{base}, {failed} failed")
+            } else {
+                base
+            }
+        }
+        Workload::Timers => format!(
+            "{:.0} ms wall, {:.0} ms CPU",
+            sample.value,
+            sample.extra.unwrap_or(f64::NAN)
+        ),
+        _ => format!("{:.0} ns", sample.value),
+    }
+}
+
+fn print_table(results: &[(String, Workload, Vec<Option<Sample>>)]) {
+    let mut header = String::from("| workload |");
+    let mut rule = String::from("|---|");
+    for runtime in Runtime::ALL {
+        header.push_str(&format!(" {} |", runtime.name()));
+        rule.push_str("---|");
+    }
+    println!("{header}");
+    println!("{rule}");
+    for (label, workload, cells) in results {
+        let ours = cells[0].filter(|s| !s.value.is_nan());
+        let mut line = format!("| {label} |");
+        for (i, cell) in cells.iter().enumerate() {
+            let text = match cell {
+                None => "n/a".to_owned(),
+                Some(sample) => {
+                    let mut text = cell_text(*workload, sample);
+                    if let (true, Some(ours)) = (i > 0 && !sample.value.is_nan(), ours) {
+                        text.push_str(&format!(" ({:.1}x)", sample.value / ours.value));
+                    }
+                    text
+                }
+            };
+            line.push_str(&format!(" {text} |"));
+        }
+        println!("{line}");
+    }
+    println!();
+    println!(
+        "(x): the peer's main figure divided by concurrence's; above 1, concurrence is faster."
+    );
+}
+
+fn write_csv(path: &str, results: &[(String, Workload, Vec<Option<Sample>>)]) {
+    let mut out = String::from("workload,runtime,value,extra,failed\n");
+    for (label, _, cells) in results {
+        for (runtime, cell) in Runtime::ALL.iter().zip(cells) {
+            if let Some(s) = cell {
+                out.push_str(&format!(
+                    "{label},{},{},{},{}\n",
+                    runtime.name(),
+                    s.value,
+                    s.extra.map_or(String::new(), |e| e.to_string()),
+                    s.failed.map_or(String::new(), |f| f.to_string()),
+                ));
+            }
+        }
+    }
+    std::fs::write(path, out).expect("write the CSV");
+}
