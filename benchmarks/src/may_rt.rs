@@ -145,8 +145,8 @@ pub fn many_live(n: u64) -> LiveSample {
         let failed = tasks.iter().filter(|t| t.is_done()).count() as u64;
         let rss = sys::current_rss().saturating_sub(before);
         for t in &tasks {
-            // SAFETY (may's contract for cancel): the coroutines only sleep; cancelling them
-            // unwinds a sleep, which holds nothing.
+            // SAFETY: may's `cancel` is unsafe because the coroutine unwinds where it blocks;
+            // these only sleep and hold nothing that unwinding could leave inconsistent.
             unsafe { t.coroutine().cancel() };
         }
         LiveSample {

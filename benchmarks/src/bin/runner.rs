@@ -10,9 +10,9 @@
 //! runner child RUNTIME WORKLOAD N   one measurement in this process (what the runner spawns)
 //! ```
 
-use std::io::Write;
+use std::io::{Read, Write};
 use std::process::{Command, Stdio};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use concurrence_benchmarks::{measure, Runtime, Sample, Workload};
 
@@ -116,30 +116,56 @@ fn main() {
     eprintln!("runner: done in {:.0?}", started.elapsed());
 }
 
+/// How long one measurement may take before it counts as failed (a peer that deadlocks when it
+/// runs out of resources, as may does past its mapping limit).
+const CHILD_LIMIT: Duration = Duration::from_secs(45);
+
 /// Runs one measurement in a child process; `None` when the runtime lacks the workload, and a
-/// sample with `failed = u64::MAX` when the child failed (crashed, or ran out of resources).
+/// sample with `failed = u64::MAX` when the child failed (crashed, hung, ran out of resources).
 fn run_child(
     exe: &std::path::Path,
     runtime: Runtime,
     workload: Workload,
     n: u64,
 ) -> Option<Sample> {
-    let out = Command::new(exe)
+    let failed = Sample {
+        value: f64::NAN,
+        extra: None,
+        failed: Some(u64::MAX),
+    };
+    let mut child = Command::new(exe)
         .args(["child", runtime.name(), workload.name(), &n.to_string()])
         .stdin(Stdio::null())
-        .output()
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
         .expect("start the child");
-    let stdout = String::from_utf8_lossy(&out.stdout);
+    let started = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("poll the child") {
+            break status;
+        }
+        if started.elapsed() > CHILD_LIMIT {
+            let _ = child.kill();
+            let _ = child.wait();
+            eprint!(" (killed after {CHILD_LIMIT:?})");
+            return Some(failed);
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let mut stdout = String::new();
+    child
+        .stdout
+        .take()
+        .expect("piped")
+        .read_to_string(&mut stdout)
+        .expect("read the child's output");
     if stdout.trim() == "n/a" {
         return None;
     }
     match stdout.lines().find_map(Sample::parse) {
-        Some(sample) if out.status.success() => Some(sample),
-        _ => Some(Sample {
-            value: f64::NAN,
-            extra: None,
-            failed: Some(u64::MAX),
-        }),
+        Some(sample) if status.success() => Some(sample),
+        _ => Some(failed),
     }
 }
 

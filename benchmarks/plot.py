@@ -1,0 +1,92 @@
+#!/usr/bin/env python3
+"""Draws the benchmark table as an SVG: for each workload, each peer's main figure divided by
+concurrence's (log scale; right of the line, concurrence is faster).
+
+Usage: python3 benchmarks/plot.py results.csv benchmarks/ratios.svg
+Reads the CSV the runner writes with --csv. Plain Python, no plotting library needed.
+"""
+import csv
+import math
+import sys
+
+COLORS = {
+    "tokio-ct": "#1f77b4",
+    "tokio-mt2": "#aec7e8",
+    "may-1": "#d62728",
+    "may": "#ff9896",
+    "threads": "#7f7f7f",
+}
+
+
+def load(path):
+    rows = {}
+    order = []
+    with open(path) as f:
+        for rec in csv.DictReader(f):
+            label = rec["workload"]
+            if label not in rows:
+                rows[label] = {}
+                order.append(label)
+            value = float(rec["value"]) if rec["value"] not in ("", "NaN", "nan") else math.nan
+            rows[label][rec["runtime"]] = value
+    return order, rows
+
+
+def main():
+    src, dst = sys.argv[1], sys.argv[2]
+    order, rows = load(src)
+    peers = [p for p in COLORS if any(p in rows[w] for w in order)]
+    bar_h, gap = 9, 10
+    left, right, top = 190, 40, 50
+    lo, hi = 0.1, 1000.0  # ratio axis, log scale
+    width = 900
+    plot_w = width - left - right
+    group_h = bar_h * len(peers) + gap
+    height = top + group_h * len(order) + 60
+
+    def x(ratio):
+        ratio = min(max(ratio, lo), hi)
+        return left + plot_w * (math.log10(ratio) - math.log10(lo)) / (math.log10(hi) - math.log10(lo))
+
+    out = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+        f'font-family="sans-serif" font-size="11">',
+        f'<rect width="{width}" height="{height}" fill="white"/>',
+        f'<text x="{left}" y="18" font-size="14" font-weight="bold">'
+        "Peer time / concurrence time (log scale; right of 1x, concurrence is faster)</text>",
+    ]
+    for tick in [0.1, 0.25, 0.5, 1, 2, 4, 10, 30, 100, 300, 1000]:
+        tx = x(tick)
+        style = 'stroke="black" stroke-width="1.5"' if tick == 1 else 'stroke="#ddd"'
+        out.append(f'<line x1="{tx:.1f}" y1="{top - 8}" x2="{tx:.1f}" y2="{height - 50}" {style}/>')
+        out.append(f'<text x="{tx:.1f}" y="{height - 36}" text-anchor="middle">{tick:g}x</text>')
+    for i, label in enumerate(order):
+        gy = top + i * group_h
+        out.append(f'<text x="{left - 8}" y="{gy + group_h / 2:.1f}" text-anchor="end">{label}</text>')
+        ours = rows[label].get("concurrence", math.nan)
+        for j, peer in enumerate(peers):
+            value = rows[label].get(peer)
+            y = gy + j * bar_h
+            if value is None:
+                continue
+            if math.isnan(value) or math.isnan(ours):
+                out.append(f'<text x="{x(1) + 4:.1f}" y="{y + bar_h - 1}" fill="{COLORS[peer]}">fails</text>')
+                continue
+            ratio = value / ours
+            x0, x1 = sorted([x(1), x(ratio)])
+            out.append(
+                f'<rect x="{x0:.1f}" y="{y}" width="{max(x1 - x0, 1):.1f}" height="{bar_h - 1}" '
+                f'fill="{COLORS[peer]}"><title>{peer}: {ratio:.2f}x</title></rect>'
+            )
+    lx = left
+    for peer in peers:
+        out.append(f'<rect x="{lx}" y="{height - 22}" width="12" height="10" fill="{COLORS[peer]}"/>')
+        out.append(f'<text x="{lx + 16}" y="{height - 13}">{peer}</text>')
+        lx += 110
+    out.append("</svg>")
+    with open(dst, "w") as f:
+        f.write("\n".join(out) + "\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,66 @@
+//! Every workload runs at a tiny size on every runtime that is built (concurrence and OS
+//! threads always; tokio and may with the `peers` feature) and gives a sane figure. The
+//! figures themselves are the runner's business, not a test's.
+
+use concurrence_benchmarks::{measure, Runtime, Sample, Workload};
+
+fn size(workload: Workload) -> u64 {
+    match workload {
+        Workload::Skynet => 1_000,
+        Workload::Timers => 200,
+        _ => 300,
+    }
+}
+
+#[test]
+fn every_workload_runs_at_a_tiny_size_on_concurrence() {
+    for workload in Workload::ALL {
+        let sample = measure(Runtime::Concurrence, workload, size(workload))
+            .unwrap_or_else(|| panic!("concurrence lacks {}", workload.name()));
+        assert!(
+            sample.value.is_finite() && sample.value > 0.0,
+            "{workload:?}: {sample}"
+        );
+        if workload == Workload::ManyLive {
+            assert_eq!(sample.failed, Some(0), "{sample}");
+        }
+        if workload == Workload::Timers {
+            // Sleeps of 1..=100 ms: the last wakes after about 100 ms.
+            assert!(sample.value >= 90.0, "{sample}");
+        }
+    }
+}
+
+#[test]
+fn the_workloads_os_threads_have_run_at_a_tiny_size() {
+    let mut ran = 0;
+    for workload in Workload::ALL {
+        if let Some(sample) = measure(Runtime::Threads, workload, 50) {
+            assert!(sample.value > 0.0, "{workload:?}: {sample}");
+            ran += 1;
+        }
+    }
+    assert_eq!(ran, 4, "ping-pong, call-reply, channel, spawn-join-seq");
+}
+
+#[cfg(feature = "peers")]
+#[test]
+fn every_workload_runs_at_a_tiny_size_on_tokio() {
+    for runtime in [Runtime::TokioCurrentThread, Runtime::TokioMultiThread2] {
+        for workload in Workload::ALL {
+            let sample = measure(runtime, workload, size(workload)).expect("tokio has them all");
+            assert!(sample.value > 0.0, "{runtime:?} {workload:?}: {sample}");
+        }
+    }
+}
+
+#[test]
+fn samples_print_and_parse_back() {
+    let sample = Sample {
+        value: 12.5,
+        extra: Some(3.0),
+        failed: Some(0),
+    };
+    assert_eq!(Sample::parse(&sample.to_string()), Some(sample));
+    assert_eq!(Sample::parse("nonsense"), None);
+}
