@@ -230,7 +230,7 @@ impl<T> Channel<T> {
         let payload = match handed {
             Ok((task, epoch)) => {
                 let sched = scheduler::get();
-                sched.wake_first(&task, epoch);
+                sched.wake_next(&task, epoch);
                 // The receiver runs next; the sender goes to the back of the queue.
                 let wait = Wait::begin(WaitOn::Yield);
                 sched.wake(wait.task(), wait.epoch(), crate::coroutine::Wake::Ready);

@@ -1,7 +1,15 @@
 //! The scheduler: run queue, the tick loop, and parking in the reactor when idle.
 //!
 //! One scheduler per OS thread, reached through a thread-local while [`dispatch`] runs.
-//! Tasklets run round-robin from one FIFO queue. The loop runs them in passes (what was ready
+//! Tasklets run round-robin from one FIFO queue, with one exception: what a running tasklet
+//! spawns, the joiners its end wakes, and a channel receiver it hands a value to run *next*, in
+//! that order, as soon as it suspends, ahead of the tasklets already queued. A tree of
+//! tasklets that spawn children and join them is so run depth-first, and only the tasklets
+//! along one path hold stacks at once (spawned tasklets get their stack when they first run);
+//! Go's scheduler runs a new or readied goroutine next for the same reasons. They wait in a
+//! queue of their own, `front`, taken before the FIFO `queue`; so that they cannot starve the
+//! others, after `NEXT_STREAK` runs in a row from `front` the oldest of `queue` gets a turn.
+//! The loop runs them in passes (what was ready
 //! when the pass began, or at least `MIN_PASS` runs while tasklets keep becoming ready); after
 //! each run it checks whether to stop, and between passes it fires expired timers and polls IO
 //! without blocking. When nothing is ready the thread blocks in the reactor until the next
@@ -53,6 +61,10 @@ pub(crate) fn install(sched: Option<Rc<Scheduler>>) -> Option<Rc<Scheduler>> {
 /// checks for SIGINT, the end, timers and IO.
 const MIN_PASS: usize = 64;
 
+/// How many tasklets in a row may run from `front` (spawned, or woken by the one before) before
+/// the oldest of the others gets a turn.
+const NEXT_STREAK: u32 = 64;
+
 /// What a spawn asks for, besides the closure.
 pub(crate) struct SpawnOptions {
     pub(crate) name: Option<Cow<'static, str>>,
@@ -67,6 +79,13 @@ pub(crate) struct SpawnOptions {
 pub(crate) struct Scheduler {
     /// Tasklets due to run, with the epoch they were queued for (stale entries are skipped).
     queue: RefCell<VecDeque<(Rc<Task>, u32)>>,
+    /// Tasklets to run next, before `queue` (see the module docs), same entries.
+    front: RefCell<VecDeque<(Rc<Task>, u32)>>,
+    /// What the running tasklet spawned (or handed a channel value to) so far: these go to the
+    /// front of the queue, in this order, when it suspends. Empty while no tasklet runs.
+    next: RefCell<Vec<(Rc<Task>, u32)>>,
+    /// How many tasklets in a row ran from the front (see `NEXT_STREAK`).
+    streak: Cell<u32>,
     /// The running tasklet; empty while the scheduler itself runs.
     current: RefCell<Option<Rc<Task>>>,
     pub(crate) timers: RefCell<Timers>,
@@ -87,6 +106,9 @@ impl Scheduler {
     pub(crate) fn new(reactor: Reactor, stack_size: usize, stack_mode: StackMode) -> Scheduler {
         Scheduler {
             queue: RefCell::new(VecDeque::new()),
+            front: RefCell::new(VecDeque::new()),
+            next: RefCell::new(Vec::new()),
+            streak: Cell::new(0),
             current: RefCell::new(None),
             timers: RefCell::new(Timers::default()),
             stacks: RefCell::new(StackPool::new()),
@@ -116,6 +138,8 @@ impl Scheduler {
     /// Whether any tasklet is queued to run.
     pub(crate) fn has_ready(&self) -> bool {
         !self.queue.borrow().is_empty()
+            || !self.front.borrow().is_empty()
+            || !self.next.borrow().is_empty()
     }
 
     /// Asks the loop to stop with `code` after the running tasklet suspends.
@@ -123,7 +147,8 @@ impl Scheduler {
         self.quit.set(Some(code));
     }
 
-    /// Creates a tasklet and queues it at the back of the run queue.
+    /// Creates a tasklet and queues it: to run next if a tasklet spawns it (see the module
+    /// docs), else at the back of the run queue.
     pub(crate) fn spawn(
         &self,
         opts: SpawnOptions,
@@ -156,7 +181,11 @@ impl Scheduler {
         if !task.daemon {
             self.non_daemon.set(self.non_daemon.get() + 1);
         }
-        self.queue.borrow_mut().push_back((task.clone(), 0));
+        if self.current.borrow().is_some() {
+            self.next.borrow_mut().push((task.clone(), 0));
+        } else {
+            self.queue.borrow_mut().push_back((task.clone(), 0));
+        }
         task
     }
 
@@ -169,18 +198,33 @@ impl Scheduler {
         }
     }
 
-    /// Like [`wake`](Scheduler::wake), but puts `task` at the front of the run queue: it runs
-    /// as soon as the running tasklet suspends (a channel hand-off).
-    pub(crate) fn wake_first(&self, task: &Rc<Task>, epoch: u32) {
+    /// Like [`wake`](Scheduler::wake), but `task` runs as soon as the running tasklet suspends
+    /// (after what it spawned before): a channel hand-off, a joiner of a finished tasklet.
+    pub(crate) fn wake_next(&self, task: &Rc<Task>, epoch: u32) {
         if task.state.get() == State::Waiting && task.epoch.get() == epoch {
             task.state.set(State::Ready);
             task.wake.set(Wake::Ready);
-            self.queue.borrow_mut().push_front((task.clone(), epoch));
+            self.next.borrow_mut().push((task.clone(), epoch));
         }
     }
 
-    /// Runs `task` (new or suspended) until it suspends or finishes.
+    /// Runs `task` (new or suspended) until it suspends or finishes; then what it spawned or
+    /// woke to run next goes to the front (see the module docs).
     pub(crate) fn run(&self, task: &Rc<Task>, why: Wake) {
+        // A tasklet resumed by another (a kill) has a list of its own; the other's is put back.
+        let outer_next = std::mem::take(&mut *self.next.borrow_mut());
+        self.resume(task, why);
+        let next = std::mem::replace(&mut *self.next.borrow_mut(), outer_next);
+        if !next.is_empty() {
+            let mut front = self.front.borrow_mut();
+            for entry in next.into_iter().rev() {
+                front.push_front(entry);
+            }
+        }
+    }
+
+    /// Resumes `task` until it suspends, and finishes it if it returned.
+    fn resume(&self, task: &Rc<Task>, why: Wake) {
         if task.state.get() == State::New && !self.start(task) {
             return;
         }
@@ -257,7 +301,7 @@ impl Scheduler {
             inbox.close();
         }
         for (joiner, epoch) in task.take_joiners() {
-            self.wake(&joiner, epoch, Wake::Ready);
+            self.wake_next(&joiner, epoch);
         }
     }
 
@@ -295,11 +339,12 @@ impl Scheduler {
         loop {
             // A pass runs what was ready when it began, but at least a few dozen tasklets when
             // that many keep becoming ready: the checks between passes are not paid per switch.
-            let mut pass = self.queue.borrow().len().max(MIN_PASS);
+            let mut pass = (self.queue.borrow().len() + self.front.borrow().len()).max(MIN_PASS);
             while pass > 0 {
                 pass -= 1;
-                let next = self.queue.borrow_mut().pop_front();
-                let Some((task, epoch)) = next else { break };
+                let Some((task, epoch)) = self.pop_next() else {
+                    break;
+                };
                 match task.state.get() {
                     State::New if epoch == 0 => self.run(&task, Wake::Ready),
                     State::Ready if task.epoch.get() == epoch => self.run(&task, task.wake.get()),
@@ -324,6 +369,20 @@ impl Scheduler {
             self.poll(timeout);
             self.fire_timers();
         }
+    }
+
+    /// The next tasklet to run: from `front`, but from `queue` after `NEXT_STREAK` runs in a row
+    /// from `front` (or when `front` is empty).
+    fn pop_next(&self) -> Option<(Rc<Task>, u32)> {
+        if self.streak.get() < NEXT_STREAK {
+            if let Some(entry) = self.front.borrow_mut().pop_front() {
+                self.streak.set(self.streak.get() + 1);
+                return Some(entry);
+            }
+        }
+        self.streak.set(0);
+        let entry = self.queue.borrow_mut().pop_front();
+        entry.or_else(|| self.front.borrow_mut().pop_front())
     }
 
     /// Why the loop must stop now, if it must.
@@ -419,6 +478,8 @@ impl Scheduler {
             task.state.set(State::Finished);
         }
         self.queue.borrow_mut().clear();
+        self.front.borrow_mut().clear();
+        self.next.borrow_mut().clear();
         self.timers.borrow_mut().clear();
     }
 }

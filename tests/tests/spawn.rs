@@ -242,3 +242,56 @@ fn spawning_outside_a_dispatcher_panics_with_a_clear_message() {
         .unwrap_or_default();
     assert!(msg.contains("no dispatcher is running"), "{msg}");
 }
+
+#[test]
+fn tasklets_spawned_by_a_tasklet_run_next_in_spawn_order_so_trees_run_depth_first() {
+    use std::cell::RefCell;
+    use std::rc::Rc;
+    run(|| {
+        let order = Rc::new(RefCell::new(Vec::new()));
+        let log = |name: &'static str| {
+            let order = order.clone();
+            move || order.borrow_mut().push(name)
+        };
+        let (a1, a2, b) = (log("a1"), log("a2"), log("b"));
+        let a_log = log("a");
+        let a = spawn(move || {
+            a_log();
+            let children = [spawn(a1), spawn(a2)];
+            concurrence::join_all(&children);
+        });
+        let b = spawn(b);
+        a.join().unwrap();
+        b.join().unwrap();
+        // a's children run before b, which was spawned earlier but by another tasklet.
+        assert_eq!(*order.borrow(), ["a", "a1", "a2", "b"]);
+    });
+}
+
+#[test]
+fn a_tasklet_spawning_and_joining_in_a_loop_does_not_starve_the_others() {
+    use std::cell::Cell;
+    use std::rc::Rc;
+    run(|| {
+        let turns = Rc::new(Cell::new(0u32));
+        let counter = turns.clone();
+        let other = concurrence::Builder::new()
+            .daemon(true)
+            .spawn(move || loop {
+                counter.set(counter.get() + 1);
+                yield_();
+            });
+        yield_(); // the other tasklet is now queued behind us
+        let rounds = 10_000;
+        for i in 0..rounds {
+            // Each child runs next and wakes us next: only the fairness rule lets the other in.
+            assert_eq!(spawn(move || i).join().unwrap(), i);
+        }
+        let turns = turns.get();
+        assert!(
+            turns >= rounds / 100,
+            "the other tasklet ran only {turns} times"
+        );
+        other.kill();
+    });
+}
