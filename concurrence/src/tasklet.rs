@@ -491,7 +491,9 @@ fn join_all_until<T: 'static, M>(
     deadline: Option<Instant>,
 ) -> Result<Vec<Result<T, JoinError>>, TimeoutError> {
     let me = try_current();
-    for tasklet in tasks {
+    // Waiting for the last first: tasklets spawned together usually end in spawn order, so the
+    // others have ended by then and the waiter is woken once, not once per tasklet.
+    for tasklet in tasks.iter().rev() {
         if me.as_ref().is_some_and(|me| me.task.id == tasklet.task.id) {
             continue; // reported as JoinedSelf below, without waiting
         }

@@ -5,6 +5,8 @@
 
 use std::time::{Duration, Instant};
 
+use std::cell::Cell;
+
 use concurrence::{join_all, sleep, spawn, yield_, Dispatcher, ExitStatus, StackMode};
 
 /// Resident set size of this process in bytes, from /proc/self/statm.
@@ -16,6 +18,12 @@ fn rss_bytes() -> usize {
         .and_then(|s| s.parse().ok())
         .expect("statm has a resident field");
     pages * 4096
+}
+
+thread_local! {
+    /// How many sleepers have started (a counter their closures need not capture: a closure
+    /// without captures costs no allocation, so it does not inflate the memory measured).
+    static ASLEEP: Cell<usize> = const { Cell::new(0) };
 }
 
 fn main() -> ExitStatus {
@@ -33,11 +41,18 @@ fn main() -> ExitStatus {
         let before = rss_bytes();
         let start = Instant::now();
         let tasks: Vec<_> = (0..n)
-            .map(|_| spawn(|| sleep(Duration::from_secs(2))))
+            .map(|_| {
+                spawn(|| {
+                    ASLEEP.with(|a| a.set(a.get() + 1));
+                    sleep(Duration::from_secs(2))
+                })
+            })
             .collect();
         let spawned = start.elapsed();
         // Let every tasklet run up to its sleep: each now holds a stack.
-        yield_();
+        while ASLEEP.with(Cell::get) < n {
+            yield_();
+        }
         let started = start.elapsed();
         let during = rss_bytes();
         let failed = join_all(&tasks).iter().filter(|r| r.is_err()).count();
