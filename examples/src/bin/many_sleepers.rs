@@ -3,9 +3,8 @@
 //!
 //! `cargo run --release -p concurrence-examples --bin many_sleepers -- 1000000 [auto|guarded|canary]`
 
-use std::time::{Duration, Instant};
-
 use std::cell::Cell;
+use std::time::{Duration, Instant};
 
 use concurrence::{join_all, sleep, spawn, yield_, Dispatcher, ExitStatus, StackMode};
 
