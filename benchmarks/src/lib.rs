@@ -1,7 +1,7 @@
 //! The same workloads on concurrence and on its peers, for side-by-side measurements.
 //!
 //! Each workload is implemented once per runtime, the way a user of that runtime would write it
-//! ([`conc`], [`tokio_rt`], [`may_rt`], [`threads`]); [`measure`] runs one of them and returns
+//! ([`conc`], `tokio_rt`, `may_rt` (with the `peers` feature), [`threads`]); [`measure`] runs one of them and returns
 //! what it measured. The `runner` binary measures each pair in a fresh child process (peak RSS
 //! and may's worker setting are per process) and prints the table; `benches/micro.rs` runs the
 //! short workloads under criterion. The peers are behind the `peers` feature, so that the main
@@ -235,7 +235,7 @@ fn timers_sample(s: TimersSample) -> Sample {
 }
 
 /// Runs `workload` of size `n` on `runtime`; `None` when that runtime does not have it (or the
-/// peers are not built). For may, call [`may_rt::configure`] first, once per process.
+/// peers are not built). For may, call `may_rt::configure` first, once per process.
 pub fn measure(runtime: Runtime, workload: Workload, n: u64) -> Option<Sample> {
     use Workload::*;
     let sample = match runtime {
