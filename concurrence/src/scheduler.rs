@@ -211,13 +211,14 @@ impl Scheduler {
     /// Runs `task` (new or suspended) until it suspends or finishes; then what it spawned or
     /// woke to run next goes to the front (see the module docs).
     pub(crate) fn run(&self, task: &Rc<Task>, why: Wake) {
-        // A tasklet resumed by another (a kill) has a list of its own; the other's is put back.
-        let outer_next = std::mem::take(&mut *self.next.borrow_mut());
+        // A tasklet resumed by another (a kill) adds to the other's list: only what it added
+        // goes to the front now. (The list keeps its capacity: no allocation per run.)
+        let base = self.next.borrow().len();
         self.resume(task, why);
-        let next = std::mem::replace(&mut *self.next.borrow_mut(), outer_next);
-        if !next.is_empty() {
+        let mut next = self.next.borrow_mut();
+        if next.len() > base {
             let mut front = self.front.borrow_mut();
-            for entry in next.into_iter().rev() {
+            for entry in next.drain(base..).rev() {
                 front.push_front(entry);
             }
         }
