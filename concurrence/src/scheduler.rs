@@ -9,11 +9,10 @@
 //! Go's scheduler runs a new or readied goroutine next for the same reasons. They wait in a
 //! queue of their own, `front`, taken before the FIFO `queue`; so that they cannot starve the
 //! others, after `NEXT_STREAK` runs in a row from `front` the oldest of `queue` gets a turn.
-//! The loop runs them in passes (what was ready
-//! when the pass began, or at least `MIN_PASS` runs while tasklets keep becoming ready); after
-//! each run it checks whether to stop, and between passes it fires expired timers and polls IO
-//! without blocking. When nothing is ready the thread blocks in the reactor until the next
-//! deadline. No `RefCell` borrow of the scheduler is held while a tasklet runs; the only borrow
+//! The loop runs them in passes (what was ready when the pass began, or at least `MIN_PASS`
+//! runs while tasklets keep becoming ready); after each run it checks whether to stop, and
+//! between passes it fires expired timers and polls IO without blocking. When nothing is ready
+//! the thread blocks in the reactor until the next deadline. No `RefCell` borrow of the scheduler is held while a tasklet runs; the only borrow
 //! held across a resume is that of the running tasklet's own coroutine.
 //!
 //! [`dispatch`]: crate::dispatch
@@ -81,8 +80,9 @@ pub(crate) struct Scheduler {
     queue: RefCell<VecDeque<(Rc<Task>, u32)>>,
     /// Tasklets to run next, before `queue` (see the module docs), same entries.
     front: RefCell<VecDeque<(Rc<Task>, u32)>>,
-    /// What the running tasklet spawned (or handed a channel value to) so far: these go to the
-    /// front of the queue, in this order, when it suspends. Empty while no tasklet runs.
+    /// What the running tasklet spawned, woke by finishing, or handed a channel value to, so
+    /// far: these go to `front`, in this order, when it suspends. Empty while no tasklet runs
+    /// (but during shutdown).
     next: RefCell<Vec<(Rc<Task>, u32)>>,
     /// How many tasklets in a row ran from the front (see `NEXT_STREAK`).
     streak: Cell<u32>,
