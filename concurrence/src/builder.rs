@@ -17,7 +17,9 @@ use crate::tasklet::Tasklet;
 /// `Tasklet.new(f, name=..., daemon=...)`, and of `later`, `loop`, `interval` and `rate`, which
 /// take the same options.
 ///
-/// A new tasklet goes to the back of the run queue; the creator keeps running until it blocks.
+/// The creator keeps running until it blocks; then the tasklets it spawned run, in spawn order,
+/// before the ones that were already waiting for their turn (so that a tree of tasklets runs
+/// depth-first and few of them hold stacks at once).
 /// Its parent is the creator, except for daemons, which have none.
 ///
 /// # Examples
@@ -260,8 +262,9 @@ impl Builder {
 
 /// Starts a tasklet that runs `f`, with the default options: `Builder::new().spawn(f)`.
 ///
-/// The new tasklet is queued at the back of the run queue; the caller keeps running until it
-/// blocks. Seed 001's `Tasklet.new(greeting)("Hello")` is `spawn(|| greeting("Hello"))`.
+/// The caller keeps running until it blocks; then the new tasklet runs (after any spawned before
+/// it), ahead of the tasklets already waiting for their turn. Seed 001's
+/// `Tasklet.new(greeting)("Hello")` is `spawn(|| greeting("Hello"))`.
 ///
 /// # Panics
 ///
