@@ -106,7 +106,7 @@ impl Dispatcher {
         if reason == ExitReason::Finished {
             if let Outcome::Panicked(msg) = &*first.outcome.borrow() {
                 first.panic_seen.set(true);
-                reason = ExitReason::Panicked(msg.clone());
+                reason = ExitReason::Panicked(msg.to_string());
             }
         }
         if let ExitReason::Deadlock(_) = &reason {

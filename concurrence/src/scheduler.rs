@@ -264,7 +264,7 @@ impl Scheduler {
             Ok(stack) => stack,
             Err(err) => {
                 drop(std::mem::replace(&mut *task.body.borrow_mut(), Body::Done));
-                *task.outcome.borrow_mut() = Outcome::NoStack(err.to_string());
+                *task.outcome.borrow_mut() = Outcome::NoStack(err.to_string().into());
                 log::error!(
                     "tasklet '{}' (#{}) could not start: {err}",
                     task.name(),
@@ -503,7 +503,7 @@ fn run_entry(task: Rc<Task>, entry: Entry, suspender: Suspender) {
     let outcome = match catch_unwind(AssertUnwindSafe(entry)) {
         Ok(value) => Outcome::Value(value),
         Err(payload) if payload.is::<TaskletExit>() => Outcome::Killed,
-        Err(payload) => Outcome::Panicked(panic_message(&*payload)),
+        Err(payload) => Outcome::Panicked(panic_message(&*payload).into()),
     };
     *task.outcome.borrow_mut() = outcome;
 }

@@ -193,7 +193,7 @@ impl<T, M> Tasklet<T, M> {
             if let Some(value) = slot.take()? {
                 return Ok(value);
             }
-            let wait = Wait::begin(WaitOn::Reply(message));
+            let wait = Wait::begin(WaitOn::Reply(&X::NAME));
             slot.set_caller(wait.task().clone(), wait.epoch());
             let abandon = Abandon(&slot);
             let woken = wait.suspend(deadline);
