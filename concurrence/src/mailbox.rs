@@ -224,7 +224,7 @@ impl<T> Mailbox<T> {
     /// Panics when it has to block outside a tasklet.
     #[track_caller]
     pub fn pop(&self) -> T {
-        self.inner.take_blocking(End::Back, None)
+        self.inner.take_blocking(End::Back)
     }
 
     /// [`pop`](Mailbox::pop), waiting at most `timeout`.
@@ -249,7 +249,7 @@ impl<T> Mailbox<T> {
     /// Panics when it has to block outside a tasklet.
     #[track_caller]
     pub fn popleft(&self) -> T {
-        self.inner.take_blocking(End::Front, None)
+        self.inner.take_blocking(End::Front)
     }
 
     /// [`popleft`](Mailbox::popleft), waiting at most `timeout`.
@@ -361,8 +361,8 @@ impl<T> Inner<T> {
     }
 
     #[track_caller]
-    fn take_blocking(&self, end: End, deadline: Option<Instant>) -> T {
-        match self.take(end, Block::Until(deadline)) {
+    fn take_blocking(&self, end: End) -> T {
+        match self.take(end, Block::Until(None)) {
             Ok(item) => item,
             Err(TimeoutError) => unreachable!("a wait without deadline does not time out"),
         }

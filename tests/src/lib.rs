@@ -160,3 +160,26 @@ pub fn run_child(name: &str) -> std::process::Output {
     }
     child.wait_with_output().expect("child output")
 }
+
+/// A small deterministic generator (64-bit LCG) for seeded stress tests, so that a failure can
+/// be replayed. Clones share the state.
+#[derive(Clone)]
+pub struct Rng(std::rc::Rc<std::cell::Cell<u64>>);
+
+impl Rng {
+    /// A generator starting from `seed`.
+    pub fn new(seed: u64) -> Rng {
+        Rng(std::rc::Rc::new(std::cell::Cell::new(seed)))
+    }
+
+    /// The next number below `n`.
+    pub fn below(&self, n: u64) -> u64 {
+        let next = self
+            .0
+            .get()
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        self.0.set(next);
+        (next >> 33) % n
+    }
+}

@@ -2,30 +2,14 @@
 //! invariants every run must keep: the dispatcher ends normally, every destructor runs, every
 //! join reports either the tasklet's own value or why it has none.
 
-use std::cell::{Cell, RefCell};
+use std::cell::RefCell;
 use std::rc::Rc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
 use concurrence::{sleep, spawn, yield_, JoinCause, Tasklet};
-use concurrence_tests::{run, DropCounter};
-
-/// A small deterministic generator (64-bit LCG), so that a failure can be replayed.
-#[derive(Clone)]
-struct Rng(Rc<Cell<u64>>);
-
-impl Rng {
-    fn below(&self, n: u64) -> u64 {
-        let next = self
-            .0
-            .get()
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        self.0.set(next);
-        (next >> 33) % n
-    }
-}
+use concurrence_tests::{run, DropCounter, Rng};
 
 type Registry = Rc<RefCell<Vec<Tasklet<u64>>>>;
 
@@ -109,7 +93,7 @@ fn stress(seed: u64) {
     };
     let counted = tokens.clone();
     let status = run(move || {
-        let rng = Rng(Rc::new(Cell::new(seed)));
+        let rng = Rng::new(seed);
         let all: Registry = Rc::new(RefCell::new(Vec::new()));
         for id in 1..=100 {
             let (r, a, d) = (rng.clone(), all.clone(), tokens.clone());

@@ -4,7 +4,7 @@
 //! back or dropped with its mailbox (its token is dropped exactly once), and every call gets its
 //! own answer or an error that fits.
 
-use std::cell::{Cell, RefCell};
+use std::cell::RefCell;
 use std::rc::Rc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -14,28 +14,13 @@ use concurrence::{
     message, receive_matching_timeout, receive_timeout, sleep, tasklet, yield_, CallError, Channel,
     Tasklet,
 };
-use concurrence_tests::{run, DropCounter, Token};
+use concurrence_tests::{run, DropCounter, Rng, Token};
 
 message!(MSG_TOKEN(Token), MSG_ECHO(u64) -> u64);
 
-/// A small deterministic generator (64-bit LCG), so that a failure can be replayed.
-#[derive(Clone)]
-struct Rng(Rc<Cell<u64>>);
-
-impl Rng {
-    fn below(&self, n: u64) -> u64 {
-        let next = self
-            .0
-            .get()
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        self.0.set(next);
-        (next >> 33) % n
-    }
-
-    fn micros(&self, max: u64) -> Duration {
-        Duration::from_micros(self.below(max))
-    }
+/// A random duration below `max` microseconds.
+fn micros(rng: &Rng, max: u64) -> Duration {
+    Duration::from_micros(rng.below(max))
 }
 
 type Nodes = Rc<RefCell<Vec<Tasklet<(), NodeMsg>>>>;
@@ -83,20 +68,20 @@ fn node(world: World) {
                     // deadlock.
                     let _ = match rng.below(3) {
                         0 => MSG_TOKEN::try_send(&to)(world.token()),
-                        1 => MSG_TOKEN::send_timeout(&to, rng.micros(2000))(world.token()),
+                        1 => MSG_TOKEN::send_timeout(&to, micros(&rng, 2000))(world.token()),
                         _ => MSG_TOKEN::send_timeout(&to, Duration::from_millis(50))(world.token()),
                     };
                 }
             }
             1 | 2 => {
-                if let Ok(msg) = receive_timeout::<NodeMsg>(rng.micros(2000)) {
+                if let Ok(msg) = receive_timeout::<NodeMsg>(micros(&rng, 2000)) {
                     handle(msg);
                 }
             }
             3 => {
                 if let Some(to) = world.pick() {
                     let n = rng.below(1_000_000);
-                    match MSG_ECHO::call_timeout(&to, rng.micros(3000))(n) {
+                    match MSG_ECHO::call_timeout(&to, micros(&rng, 3000))(n) {
                         Ok(answer) => assert_eq!(answer, n),
                         Err(err) => assert!(
                             matches!(
@@ -113,7 +98,7 @@ fn node(world: World) {
             }
             4 => {
                 let echo = |m: &NodeMsg| matches!(m, NodeMsg::MSG_ECHO(_));
-                if let Ok(msg) = receive_matching_timeout(echo, rng.micros(2000)) {
+                if let Ok(msg) = receive_matching_timeout(echo, micros(&rng, 2000)) {
                     handle(msg);
                 }
             }
@@ -123,12 +108,14 @@ fn node(world: World) {
                 }
             }
             6 => {
-                let _ = world.channel.send_timeout(world.token(), rng.micros(2000));
+                let _ = world
+                    .channel
+                    .send_timeout(world.token(), micros(&rng, 2000));
             }
             7 => {
-                let _ = world.channel.receive_timeout(rng.micros(2000));
+                let _ = world.channel.receive_timeout(micros(&rng, 2000));
             }
-            8 => sleep(rng.micros(1000)),
+            8 => sleep(micros(&rng, 1000)),
             _ => yield_(),
         }
     }
@@ -140,7 +127,7 @@ fn stress(seed: u64) {
     let (made_seen, drops_seen) = (made.clone(), drops.clone());
     run(move || {
         let world = World {
-            rng: Rng(Rc::new(Cell::new(seed))),
+            rng: Rng::new(seed),
             nodes: Rc::new(RefCell::new(Vec::new())),
             channel: Channel::new(),
             made,
