@@ -1,15 +1,18 @@
 //! [`Channel`]: a rendezvous between a sending and a receiving tasklet, with timeouts.
 //!
-//! Whoever comes first waits in the channel's list for its side: a sender with its value, a
-//! receiver with an empty slot. The partner that arrives completes the rendezvous at once:
-//! - a receiver finding a waiting sender takes its value and goes on; the sender is queued at
-//!   the back of the run queue;
-//! - a sender finding a waiting receiver fills its slot, puts it at the front of the run queue,
-//!   and yields to the back: the receiver runs next, as seed 002 describes.
+//! Senders wait in the channel's list with their value until a receiver takes it; receivers
+//! wait in a [`WaitList`] until a sender comes:
+//! - a receiver takes the value of the oldest sender that still waits, wakes it (to the back
+//!   of the run queue) and goes on;
+//! - a sender finding a waiting receiver wakes it to run first, ahead of everything else
+//!   (seed 002: "execution will continue in the receiver"), queues its value and waits until
+//!   the receiver has taken it.
 //!
-//! A waiter that times out removes its entry (a sender gets its value back); one that is killed
-//! removes it while unwinding, so [`Channel::has_receiver`] and [`Channel::has_sender`] only see
-//! tasklets that really wait.
+//! A value stays in its sender's entry until a receiver takes it, so it is never lost: a
+//! receiver killed before it ran passes its wake-up on and leaves the value to the next one; a
+//! sender whose deadline passed takes its entry back, value included (receivers skip entries
+//! whose wait has ended). A killed sender's entry leaves with it, its value dropped as the
+//! sender unwinds.
 
 use std::any::Any;
 use std::cell::RefCell;
@@ -19,11 +22,13 @@ use std::panic::resume_unwind;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
+use crate::coroutine::Wake;
 use crate::error::TimeoutError;
 use crate::message::SendError;
 use crate::scheduler;
 use crate::state::{Task, WaitOn};
-use crate::wait::{is_live, Wait};
+use crate::timer::deadline_after;
+use crate::wait::{is_live, Ended, Wait, WaitList};
 
 /// A rendezvous channel between tasklets (seed 002's `Channel`): `send` waits for a receiver,
 /// `receive` for a sender, each with a `_timeout` form.
@@ -59,38 +64,87 @@ enum Payload<T> {
     Exception(Box<dyn Any + Send>),
 }
 
-/// A tasklet waiting in the channel. A sender's `payload` is what it sends; a receiver's is
-/// empty until a sender fills it.
-struct Waiter<T> {
+/// A sender waiting in the channel with its value.
+struct Sender<T> {
     task: Rc<Task>,
     epoch: u32,
-    payload: Option<Payload<T>>,
+    payload: Payload<T>,
 }
 
 struct Inner<T> {
-    senders: RefCell<VecDeque<Waiter<T>>>,
-    receivers: RefCell<VecDeque<Waiter<T>>>,
+    senders: RefCell<VecDeque<Sender<T>>>,
+    receivers: RefCell<WaitList>,
 }
 
 impl<T> Inner<T> {
-    /// Removes `task`'s entry from `list`, giving back its payload.
-    fn leave(list: &RefCell<VecDeque<Waiter<T>>>, task: &Task) -> Option<Payload<T>> {
-        let mut list = list.borrow_mut();
-        let at = list.iter().position(|w| std::ptr::eq(&*w.task, task))?;
-        list.remove(at).and_then(|w| w.payload)
+    /// Takes the value of the oldest sender that still waits, and wakes that sender.
+    fn take_live(&self) -> Option<Payload<T>> {
+        let sender = {
+            let mut senders = self.senders.borrow_mut();
+            let at = senders.iter().position(|s| is_live(&s.task, s.epoch))?;
+            senders.remove(at)?
+        };
+        scheduler::get().wake(&sender.task, sender.epoch, Wake::Ready);
+        Some(sender.payload)
+    }
+
+    /// Removes `task`'s entry, giving back its value.
+    fn leave(&self, task: &Task) -> Option<Payload<T>> {
+        let mut senders = self.senders.borrow_mut();
+        let at = senders.iter().position(|s| std::ptr::eq(&*s.task, task))?;
+        senders.remove(at).map(|s| s.payload)
+    }
+
+    /// Gives `task`'s entry the epoch of its new wait; `false` when it has no entry (its value
+    /// was taken).
+    fn renew(&self, task: &Task, epoch: u32) -> bool {
+        let mut senders = self.senders.borrow_mut();
+        match senders.iter_mut().find(|s| std::ptr::eq(&*s.task, task)) {
+            Some(sender) => {
+                sender.epoch = epoch;
+                true
+            }
+            None => false,
+        }
+    }
+
+    fn has_live_sender(&self) -> bool {
+        self.senders
+            .borrow()
+            .iter()
+            .any(|s| is_live(&s.task, s.epoch))
     }
 }
 
-/// Removes a waiter's entry when it unwinds (killed) while waiting. It owns nothing, so
-/// forgetting it once the wait is over leaks nothing.
-struct Leave<'a, T> {
-    list: &'a RefCell<VecDeque<Waiter<T>>>,
+/// Removes a sender's entry when it unwinds (killed) while waiting: its value is dropped
+/// with it, after the list is no longer borrowed.
+struct LeaveSenders<'a, T> {
+    inner: &'a Inner<T>,
     task: &'a Task,
 }
 
-impl<T> Drop for Leave<'_, T> {
+impl<T> Drop for LeaveSenders<'_, T> {
     fn drop(&mut self) {
-        drop(Inner::leave(self.list, self.task));
+        drop(self.inner.leave(self.task));
+    }
+}
+
+/// Removes a receiver's entry when it leaves without a value (timed out, or killed); if a
+/// sender waits, the next receiver gets the wake-up it may have been given.
+struct LeaveReceivers<'a, T> {
+    inner: &'a Inner<T>,
+    task: *const Task,
+}
+
+impl<T> Drop for LeaveReceivers<'_, T> {
+    fn drop(&mut self) {
+        let mut receivers = self.inner.receivers.borrow_mut();
+        receivers.remove(self.task);
+        if self.inner.has_live_sender() {
+            if let Some(sched) = scheduler::try_get() {
+                receivers.wake_one(&sched);
+            }
+        }
     }
 }
 
@@ -107,20 +161,12 @@ impl<T> Channel<T> {
 
     /// Whether a tasklet waits in [`receive`](Channel::receive).
     pub fn has_receiver(&self) -> bool {
-        self.inner
-            .receivers
-            .borrow()
-            .iter()
-            .any(|w| w.payload.is_none() && is_live(&w.task, w.epoch))
+        self.inner.receivers.borrow().has_live()
     }
 
     /// Whether a tasklet waits in [`send`](Channel::send).
     pub fn has_sender(&self) -> bool {
-        self.inner
-            .senders
-            .borrow()
-            .iter()
-            .any(|w| is_live(&w.task, w.epoch))
+        self.inner.has_live_sender()
     }
 
     /// Sends `value`: waits for a receiver, hands it over, and lets the receiver run first.
@@ -142,7 +188,7 @@ impl<T> Channel<T> {
     /// [`SendError::TimedOut`] with the value when no receiver came in time.
     #[track_caller]
     pub fn send_timeout(&self, value: T, timeout: Duration) -> Result<(), SendError<T>> {
-        self.put(Payload::Value(value), Instant::now().checked_add(timeout))
+        self.put(Payload::Value(value), Some(deadline_after(timeout)))
             .map_err(|e| {
                 e.map(|p| match p {
                     Payload::Value(v) => v,
@@ -179,7 +225,7 @@ impl<T> Channel<T> {
     ) -> Result<(), TimeoutError> {
         self.put(
             Payload::Exception(Box::new(payload)),
-            Instant::now().checked_add(timeout),
+            Some(deadline_after(timeout)),
         )
         .map_err(|_| TimeoutError)
     }
@@ -207,7 +253,7 @@ impl<T> Channel<T> {
     /// As `receive`.
     #[track_caller]
     pub fn receive_timeout(&self, timeout: Duration) -> Result<T, TimeoutError> {
-        self.take(Instant::now().checked_add(timeout))
+        self.take(Some(deadline_after(timeout)))
     }
 
     #[track_caller]
@@ -216,91 +262,89 @@ impl<T> Channel<T> {
         payload: Payload<T>,
         deadline: Option<Instant>,
     ) -> Result<(), SendError<Payload<T>>> {
-        let handed = {
-            let mut receivers = self.inner.receivers.borrow_mut();
-            receivers.retain(|w| w.payload.is_some() || is_live(&w.task, w.epoch));
-            match receivers.iter_mut().find(|w| w.payload.is_none()) {
-                Some(w) => {
-                    w.payload = Some(payload);
-                    Ok((w.task.clone(), w.epoch))
-                }
-                None => Err(payload),
-            }
-        };
-        let payload = match handed {
-            Ok((task, epoch)) => {
-                let sched = scheduler::get();
-                sched.wake_next(&task, epoch);
-                // The receiver runs next; the sender goes to the back of the queue.
-                let wait = Wait::begin(WaitOn::Yield);
-                sched.wake(wait.task(), wait.epoch(), crate::coroutine::Wake::Ready);
-                let _ = wait.suspend(None);
-                return Ok(());
-            }
-            Err(payload) => payload,
-        };
-        let wait = Wait::begin(WaitOn::ChannelSend);
+        let mut wait = Wait::begin(WaitOn::ChannelSend);
         let me = wait.task().clone();
-        self.inner.senders.borrow_mut().push_back(Waiter {
+        // A waiting receiver runs first, and takes the value queued just below.
+        self.inner
+            .receivers
+            .borrow_mut()
+            .wake_first(&scheduler::get());
+        self.inner.senders.borrow_mut().push_back(Sender {
             task: me.clone(),
             epoch: wait.epoch(),
-            payload: Some(payload),
+            payload,
         });
-        let leave = Leave {
-            list: &self.inner.senders,
+        let leave = LeaveSenders {
+            inner: &self.inner,
             task: &me,
         };
-        let woken = wait.suspend(deadline);
-        std::mem::forget(leave);
-        match woken {
-            Ok(()) => Ok(()),
-            Err(TimeoutError) => match Inner::leave(&self.inner.senders, &me) {
-                Some(payload) => Err(SendError::TimedOut(payload)),
-                None => Ok(()), // taken as the deadline passed
-            },
+        loop {
+            match wait.suspend(deadline) {
+                // Woken only by the receiver that took the value.
+                Ok(()) => break,
+                // Killed while unwinding in an untimed send, which cannot give the value back:
+                // unless it was taken already, wait on (the kill ended only this wait).
+                Err(Ended::Killed) if deadline.is_none() => {
+                    wait = Wait::begin(WaitOn::ChannelSend);
+                    if !self.inner.renew(&me, wait.epoch()) {
+                        break;
+                    }
+                }
+                // Timed out (or killed while unwinding in a timed send): the value comes back,
+                // unless a receiver took it first.
+                Err(_) => {
+                    std::mem::forget(leave);
+                    return match self.inner.leave(&me) {
+                        Some(payload) => Err(SendError::TimedOut(payload)),
+                        None => Ok(()),
+                    };
+                }
+            }
         }
+        std::mem::forget(leave);
+        Ok(())
     }
 
     #[track_caller]
     fn take(&self, deadline: Option<Instant>) -> Result<T, TimeoutError> {
-        let sender = {
-            let mut senders = self.inner.senders.borrow_mut();
-            senders.retain(|w| is_live(&w.task, w.epoch));
-            senders.pop_front()
-        };
-        if let Some(mut sender) = sender {
-            let payload = sender.payload.take();
-            scheduler::get().wake(&sender.task, sender.epoch, crate::coroutine::Wake::Ready);
-            return Ok(deliver(payload));
-        }
-        let wait = Wait::begin(WaitOn::ChannelReceive);
-        let me = wait.task().clone();
-        self.inner.receivers.borrow_mut().push_back(Waiter {
-            task: me.clone(),
-            epoch: wait.epoch(),
-            payload: None,
-        });
-        let leave = Leave {
-            list: &self.inner.receivers,
-            task: &me,
-        };
-        let woken = wait.suspend(deadline);
-        std::mem::forget(leave);
-        let payload = Inner::leave(&self.inner.receivers, &me);
-        match (woken, payload) {
-            (_, Some(payload)) => Ok(deliver(Some(payload))),
-            (Err(TimeoutError), None) => Err(TimeoutError),
-            (Ok(()), None) => unreachable!("a receiver is woken only with a value"),
+        loop {
+            if let Some(payload) = self.inner.take_live() {
+                return Ok(deliver(payload));
+            }
+            let wait = Wait::begin(WaitOn::ChannelReceive);
+            self.inner.receivers.borrow_mut().push(&wait);
+            let leave = LeaveReceivers {
+                inner: &self.inner,
+                task: Rc::as_ptr(wait.task()),
+            };
+            match wait.suspend(deadline) {
+                Ok(()) => {
+                    // Woken by a sender; if its value is gone (the sender timed out first, or
+                    // another receiver took it), wait again.
+                    std::mem::forget(leave);
+                }
+                Err(ended) => {
+                    drop(leave);
+                    // A sender may have come with the deadline: take its value all the same.
+                    if let Some(payload) = self.inner.take_live() {
+                        return Ok(deliver(payload));
+                    }
+                    if deadline.is_some() || ended == Ended::TimedOut {
+                        return Err(TimeoutError);
+                    }
+                    // Killed while unwinding in an untimed receive, which cannot report it:
+                    // wait on.
+                }
+            }
         }
     }
 }
 
 /// The value a receiver gets, or the exception it raises.
-fn deliver<T>(payload: Option<Payload<T>>) -> T {
+fn deliver<T>(payload: Payload<T>) -> T {
     match payload {
-        Some(Payload::Value(value)) => value,
-        Some(Payload::Exception(payload)) => resume_unwind(payload),
-        None => unreachable!("a waiting sender always holds its payload"),
+        Payload::Value(value) => value,
+        Payload::Exception(payload) => resume_unwind(payload),
     }
 }
 

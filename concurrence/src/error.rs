@@ -22,6 +22,10 @@ pub enum JoinCause {
     JoinedSelf,
     /// The tasklet could not be started: no stack could be allocated for it.
     NoStack(String),
+    /// The join gave up before the tasklet finished: the joining tasklet was killed while it
+    /// was already unwinding (a destructor that joins, killed a second time), and a second
+    /// unwind would abort the process. The joined tasklet may still be running.
+    Interrupted,
 }
 
 /// The error of a join: the tasklet finished without a value to give.
@@ -85,6 +89,9 @@ impl fmt::Display for JoinError {
             JoinCause::AlreadyJoined => write!(f, "was already joined: its value was taken"),
             JoinCause::JoinedSelf => write!(f, "tried to join itself"),
             JoinCause::NoStack(why) => write!(f, "could not start: {why}"),
+            JoinCause::Interrupted => {
+                write!(f, "was not joined: the join was interrupted by a kill")
+            }
         }
     }
 }

@@ -19,7 +19,8 @@ use crate::error::TimeoutError;
 use crate::message::SendError;
 use crate::scheduler;
 use crate::state::{Task, WaitOn};
-use crate::wait::{Wait, WaitList};
+use crate::timer::deadline_after;
+use crate::wait::{Ended, Wait, WaitList};
 
 /// A queue that tasklets block on: the Rust form of seed 002's `Mailbox(iterable, maxlen)`.
 ///
@@ -91,7 +92,7 @@ pub(crate) enum Block {
 
 impl Block {
     pub(crate) fn timeout(timeout: Duration) -> Block {
-        Block::Until(Instant::now().checked_add(timeout))
+        Block::Until(Some(deadline_after(timeout)))
     }
 }
 
@@ -234,7 +235,7 @@ impl<T> Mailbox<T> {
     /// [`TimeoutError`] when no item came in time.
     #[track_caller]
     pub fn pop_timeout(&self, timeout: Duration) -> Result<T, TimeoutError> {
-        self.inner.take(End::Back, Block::timeout(timeout))
+        Ok(self.inner.take(End::Back, Block::timeout(timeout))?)
     }
 
     /// Takes the last item if there is one, without blocking.
@@ -259,7 +260,7 @@ impl<T> Mailbox<T> {
     /// [`TimeoutError`] when no item came in time.
     #[track_caller]
     pub fn popleft_timeout(&self, timeout: Duration) -> Result<T, TimeoutError> {
-        self.inner.take(End::Front, Block::timeout(timeout))
+        Ok(self.inner.take(End::Front, Block::timeout(timeout))?)
     }
 
     /// Takes the first item if there is one, without blocking.
@@ -270,17 +271,23 @@ impl<T> Mailbox<T> {
 
 impl<T: 'static> Inner<T> {
     /// Takes the first item `pick` accepts, blocking as `block` says; the items before it stay
-    /// in place, in order.
+    /// in place, in order. `pick` is user code: it runs while the items are out of the mailbox
+    /// (it sees an empty one), never while the mailbox is borrowed, and a panic in it puts them
+    /// back.
     #[track_caller]
     pub(crate) fn take_matching(
         &self,
         mut pick: impl FnMut(&T) -> bool,
         block: Block,
-    ) -> Result<T, TimeoutError> {
+    ) -> Result<T, Ended> {
         self.take_with(
-            |items| {
-                let at = items.iter().position(&mut pick)?;
-                items.remove(at)
+            |inner| {
+                let mut scan = Scan {
+                    inner,
+                    items: std::mem::take(&mut *inner.items.borrow_mut()),
+                };
+                let at = scan.items.iter().position(&mut pick)?;
+                scan.items.remove(at)
             },
             &self.pickers,
             block,
@@ -289,7 +296,7 @@ impl<T: 'static> Inner<T> {
 
     /// Takes the first item, blocking as `block` says.
     #[track_caller]
-    pub(crate) fn take_front(&self, block: Block) -> Result<T, TimeoutError> {
+    pub(crate) fn take_front(&self, block: Block) -> Result<T, Ended> {
         self.take(End::Front, block)
     }
 
@@ -362,40 +369,46 @@ impl<T> Inner<T> {
 
     #[track_caller]
     fn take_blocking(&self, end: End) -> T {
-        match self.take(end, Block::Until(None)) {
-            Ok(item) => item,
-            Err(TimeoutError) => unreachable!("a wait without deadline does not time out"),
+        loop {
+            // Ended early only by a kill while unwinding, which `pop` cannot report: wait on.
+            if let Ok(item) = self.take(end, Block::Until(None)) {
+                return item;
+            }
         }
     }
 
     #[track_caller]
-    fn take(&self, end: End, block: Block) -> Result<T, TimeoutError> {
+    fn take(&self, end: End, block: Block) -> Result<T, Ended> {
         self.take_with(
-            |items| match end {
-                End::Front => items.pop_front(),
-                End::Back => items.pop_back(),
+            |inner| {
+                let mut items = inner.items.borrow_mut();
+                match end {
+                    End::Front => items.pop_front(),
+                    End::Back => items.pop_back(),
+                }
             },
             &self.takers,
             block,
         )
     }
 
-    /// The blocking take: check, register in `list`, suspend, check again.
+    /// The blocking take: check, register in `list`, suspend, check again. `Err` when the
+    /// deadline passed (or, for `Block::No`, at once), or when the wait was ended by a kill of
+    /// a tasklet already unwinding.
     #[track_caller]
     fn take_with(
         &self,
-        mut find: impl FnMut(&mut VecDeque<T>) -> Option<T>,
+        mut find: impl FnMut(&Self) -> Option<T>,
         list: &RefCell<WaitList>,
         block: Block,
-    ) -> Result<T, TimeoutError> {
+    ) -> Result<T, Ended> {
         loop {
-            let found = find(&mut self.items.borrow_mut());
-            if let Some(item) = found {
+            if let Some(item) = find(self) {
                 self.wake_senders(1);
                 return Ok(item);
             }
             let Block::Until(deadline) = block else {
-                return Err(TimeoutError);
+                return Err(Ended::TimedOut);
             };
             let wait = Wait::begin(WaitOn::Receive);
             list.borrow_mut().push(&wait);
@@ -404,16 +417,15 @@ impl<T> Inner<T> {
                 task: Rc::as_ptr(wait.task()),
                 pass_on: || !self.items.borrow().is_empty(),
             };
-            if wait.suspend(deadline).is_err() {
+            if let Err(ended) = wait.suspend(deadline) {
                 // A message may have come with the deadline: look once more.
                 drop(leave);
-                let found = find(&mut self.items.borrow_mut());
-                return match found {
+                return match find(self) {
                     Some(item) => {
                         self.wake_senders(1);
                         Ok(item)
                     }
-                    None => Err(TimeoutError),
+                    None => Err(ended),
                 };
             }
             leave.served();
@@ -450,6 +462,21 @@ impl<T> Inner<T> {
                 break;
             }
         }
+    }
+}
+
+/// The items of a mailbox taken out while a selective receive's filter looks at them; put back
+/// in front of anything appended meanwhile when dropped, even if the filter panics.
+struct Scan<'a, T> {
+    inner: &'a Inner<T>,
+    items: VecDeque<T>,
+}
+
+impl<T> Drop for Scan<'_, T> {
+    fn drop(&mut self) {
+        let mut items = self.inner.items.borrow_mut();
+        let appended = std::mem::replace(&mut *items, std::mem::take(&mut self.items));
+        items.extend(appended);
     }
 }
 
@@ -516,8 +543,9 @@ impl<T> fmt::Debug for Mailbox<T> {
 
 /// A tasklet's mailbox with its item type erased, as the tasklet's record keeps it.
 pub(crate) trait AnyInbox {
-    /// Empties and closes it: the tasklet has finished.
-    fn close(&self);
+    /// Empties and closes it (the tasklet has finished): returns the unread messages, to be
+    /// dropped by the caller where their destructors may run (see `scheduler::run_entry`).
+    fn close(&self) -> Box<dyn std::any::Any>;
     /// The typed mailbox, for `downcast`.
     fn into_any(self: Rc<Self>) -> Rc<dyn std::any::Any>;
     /// The name of its item type (the tasklet's message set), for error messages.
@@ -525,17 +553,8 @@ pub(crate) trait AnyInbox {
 }
 
 impl<T: 'static> AnyInbox for Inner<T> {
-    fn close(&self) {
-        let items = Inner::close(self);
-        // Dropping an unanswered call wakes its caller; a panicking destructor must not take
-        // the dispatcher down.
-        if let Err(payload) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| drop(items)))
-        {
-            log::error!(
-                "dropping the unread messages of a finished tasklet panicked: {}",
-                crate::error::panic_message(&*payload)
-            );
-        }
+    fn close(&self) -> Box<dyn std::any::Any> {
+        Box::new(Inner::close(self))
     }
 
     fn into_any(self: Rc<Self>) -> Rc<dyn std::any::Any> {

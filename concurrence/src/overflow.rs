@@ -1,12 +1,13 @@
 //! Stack overflow reporting: a fault in the running tasklet's guard page, or a damaged canary,
 //! aborts the process with a message that names the tasklet.
 //!
-//! The scheduler tells this module, at every switch, which guard page belongs to the tasklet it
-//! resumes ([`enter`]). A `SIGSEGV`/`SIGBUS` handler, installed once per process and run on an
-//! alternate signal stack, compares the faulting address with that page: inside it, the handler
-//! writes `tasklet '<name>' (#<id>) overflowed its stack` to stderr and aborts; anywhere else it
-//! puts back the handler that was there before and returns, so the fault repeats and is handled
-//! as it would have been without us (Rust's own main-thread guard, or the default crash).
+//! The scheduler tells this module, at every switch, which tasklet it resumes ([`enter`]). A
+//! `SIGSEGV`/`SIGBUS` handler, installed once per process and run on an alternate signal stack,
+//! compares the faulting address with that tasklet's guard page: inside it, the handler writes
+//! `tasklet '<name>' (#<id>) overflowed its stack` to stderr and aborts; anywhere else the fault
+//! is not ours, and the handler passes it to the handler that was installed before (calling it
+//! as the kernel would), staying installed itself. A previous default action is put back and the
+//! fault repeats, so the process ends as it would have without us.
 
 use std::cell::Cell;
 use std::ptr;
@@ -120,7 +121,7 @@ impl Drop for AltStack {
 }
 
 /// Aborts the process because the canary below the running tasklet's stack was overwritten.
-pub(crate) fn canary_damaged(name: &str, id: u64, size: usize) -> ! {
+pub(crate) fn canary_damaged(name: &str, id: u64, size: u32) -> ! {
     eprintln!(
         "concurrence: tasklet '{name}' (#{id}) overflowed its stack of {size} bytes \
          (canary damaged); give it a larger stack_size"
@@ -128,7 +129,7 @@ pub(crate) fn canary_damaged(name: &str, id: u64, size: usize) -> ! {
     std::process::abort()
 }
 
-extern "C" fn handler(sig: libc::c_int, info: *mut libc::siginfo_t, _ctx: *mut libc::c_void) {
+extern "C" fn handler(sig: libc::c_int, info: *mut libc::siginfo_t, ctx: *mut libc::c_void) {
     // SAFETY: the kernel passes a valid siginfo for SA_SIGINFO handlers of SIGSEGV/SIGBUS.
     let addr = unsafe { (*info).si_addr() } as usize;
     // A const-initialised thread-local Cell of plain data: reading it does not allocate or lock.
@@ -141,7 +142,7 @@ extern "C" fn handler(sig: libc::c_int, info: *mut libc::siginfo_t, _ctx: *mut l
         unsafe {
             let task = &*task;
             let stack = task.stack.get();
-            if stack.guard_lo <= addr && addr < stack.guard_hi {
+            if stack.in_guard(addr) {
                 let name = match &task.name {
                     Name::Given(given) => &**given,
                     Name::Derived(raw) => trim_type_name(raw),
@@ -151,22 +152,64 @@ extern "C" fn handler(sig: libc::c_int, info: *mut libc::siginfo_t, _ctx: *mut l
                 write_stderr(b"' (#");
                 let mut digits = [0u8; 20];
                 write_stderr(format_u64(task.id, &mut digits));
-                write_stderr(
-                    b") overflowed its stack (guard page hit); give it a larger stack_size\n",
-                );
+                if stack.own_guard {
+                    write_stderr(
+                        b") overflowed its stack (guard page hit); give it a larger stack_size\n",
+                    );
+                } else {
+                    write_stderr(
+                        b") overflowed its stack through its neighbours' (an unguarded canary \
+                          stack, down to its chunk's guard page); give it a larger stack_size\n",
+                    );
+                }
                 libc::abort();
             }
         }
     }
-    if let Some(prev) = PREVIOUS.get() {
-        let old = if sig == libc::SIGBUS {
-            &prev.bus
-        } else {
-            &prev.segv
-        };
-        // SAFETY: reinstalling the action that was in place before ours; returning re-executes
-        // the faulting instruction, which then reaches that handler.
-        unsafe { libc::sigaction(sig, old, ptr::null_mut()) };
+    // SAFETY: called from this signal handler with the kernel's arguments, as the previous
+    // handler expects to be called.
+    unsafe { pass_on(sig, info, ctx) };
+}
+
+/// Hands a fault that is not a tasklet's overflow to the handler installed before ours: a
+/// `SA_SIGINFO` handler gets the same three arguments, a plain one the signal number. For the
+/// default action (or an ignored fault, which would repeat for ever) the default is put back
+/// and the handler returns, so the faulting instruction runs again and the process ends as it
+/// would have without us.
+///
+/// # Safety
+/// Only from the fault handler, with the arguments the kernel gave it.
+unsafe fn pass_on(sig: libc::c_int, info: *mut libc::siginfo_t, ctx: *mut libc::c_void) {
+    let Some(prev) = PREVIOUS.get() else { return };
+    let old = if sig == libc::SIGBUS {
+        &prev.bus
+    } else {
+        &prev.segv
+    };
+    let handler = old.sa_sigaction;
+    if handler == libc::SIG_DFL || handler == libc::SIG_IGN {
+        // SAFETY: `sigaction` structs are plain data that may be zeroed; SIG_DFL with an empty
+        // mask is a valid action.
+        unsafe {
+            let mut default: libc::sigaction = std::mem::zeroed();
+            default.sa_sigaction = libc::SIG_DFL;
+            libc::sigemptyset(&mut default.sa_mask);
+            libc::sigaction(sig, &default, ptr::null_mut());
+        }
+    } else if old.sa_flags & libc::SA_SIGINFO != 0 {
+        // SAFETY: with SA_SIGINFO the stored address is a handler of this signature, installed
+        // by whoever was there before us, and it gets the arguments the kernel gave us.
+        unsafe {
+            let handler: extern "C" fn(libc::c_int, *mut libc::siginfo_t, *mut libc::c_void) =
+                std::mem::transmute(handler);
+            handler(sig, info, ctx);
+        }
+    } else {
+        // SAFETY: without SA_SIGINFO the stored address is a plain `void (*)(int)` handler.
+        unsafe {
+            let handler: extern "C" fn(libc::c_int) = std::mem::transmute(handler);
+            handler(sig);
+        }
     }
 }
 

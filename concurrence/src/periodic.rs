@@ -5,6 +5,7 @@ use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
 use std::time::{Duration, Instant};
 
 use crate::error::panic_message;
+use crate::scheduler;
 use crate::tasklet::{current, yield_, TaskletExit};
 use crate::timer::sleep;
 
@@ -15,6 +16,7 @@ fn call_logged(f: impl FnOnce()) -> bool {
         Ok(()) => true,
         Err(payload) if payload.is::<TaskletExit>() => resume_unwind(payload),
         Err(payload) => {
+            scheduler::panic_caught();
             let me = current();
             log::error!(
                 "tasklet '{}' (#{}): panic in its function, going on: {}",
@@ -57,7 +59,8 @@ pub(crate) fn run_rate(per_second: f64, mut f: impl FnMut(Instant)) {
     let mut wait = period;
     let mut last = Instant::now();
     loop {
-        sleep(Duration::from_secs_f64(wait));
+        // A tiny rate means a wait longer than a Duration holds: practically for ever.
+        sleep(Duration::try_from_secs_f64(wait).unwrap_or(Duration::MAX));
         let now = Instant::now();
         call_logged(|| f(now));
         let actual = now.duration_since(last).as_secs_f64();

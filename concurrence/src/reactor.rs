@@ -1,6 +1,9 @@
 //! The dispatcher's connection to the OS: a `mio::Poll` it blocks in when no tasklet is ready,
 //! with the next timer deadline as timeout, and SIGINT delivered into it.
 //!
+//! A process that started with SIGINT ignored keeps ignoring it; a second SIGINT while the first
+//! is being handled ends the process by SIGINT's default action, so Ctrl-C twice always works.
+//!
 //! IO sources, cross-thread wakers and other signals register here as further `mio` sources;
 //! `io_sources` counts the registrations that can wake a tasklet, which is what tells a
 //! deadlock (nothing can ever wake anyone) from an idle wait.
@@ -37,7 +40,24 @@ fn default_when_idle() -> &'static Arc<AtomicBool> {
 struct SigintHandling {
     signals: Signals,
     flag: Arc<AtomicBool>,
+    /// Sets `flag`.
     id: SigId,
+    /// Ends the process by the default action when `flag` is already set: a second Ctrl-C.
+    second: SigId,
+}
+
+/// Whether the process started with SIGINT ignored (a background job, `nohup`, `trap '' INT`):
+/// then it stays ignored, as a shell's children expect. Read before any handler of ours.
+fn sigint_ignored_at_start() -> bool {
+    static IGNORED: OnceLock<bool> = OnceLock::new();
+    *IGNORED.get_or_init(|| {
+        // SAFETY: a null new action only reads the current one into `old`, plain data.
+        unsafe {
+            let mut old: libc::sigaction = std::mem::zeroed();
+            libc::sigaction(SIGINT, std::ptr::null(), &mut old) == 0
+                && old.sa_sigaction == libc::SIG_IGN
+        }
+    })
 }
 
 pub(crate) struct Reactor {
@@ -51,16 +71,25 @@ pub(crate) struct Reactor {
 impl Reactor {
     pub(crate) fn new(handle_sigint: bool) -> io::Result<Reactor> {
         let poll = Poll::new()?;
-        let sigint = if handle_sigint {
+        let sigint = if handle_sigint && !sigint_ignored_at_start() {
             let idle = default_when_idle();
             let flag = Arc::new(AtomicBool::new(false));
+            // Registered first, so it runs before the flag is set: only a second SIGINT, while
+            // the first is handled (a tasklet that never yields, a destructor that blocks at
+            // shutdown), finds the flag set and ends the process as SIGINT would.
+            let second = signal_hook::flag::register_conditional_default(SIGINT, flag.clone())?;
             let id = signal_hook::flag::register(SIGINT, flag.clone())?;
             let mut signals = Signals::new([SIGINT])?;
             poll.registry()
                 .register(&mut signals, SIGNAL_TOKEN, Interest::READABLE)?;
             HANDLING.fetch_add(1, Ordering::SeqCst);
             idle.store(false, Ordering::SeqCst);
-            Some(SigintHandling { signals, flag, id })
+            Some(SigintHandling {
+                signals,
+                flag,
+                id,
+                second,
+            })
         } else {
             None
         };
@@ -102,6 +131,7 @@ impl Drop for Reactor {
     fn drop(&mut self) {
         if let Some(s) = self.sigint.take() {
             signal_hook::low_level::unregister(s.id);
+            signal_hook::low_level::unregister(s.second);
             drop(s.signals);
             if HANDLING.fetch_sub(1, Ordering::SeqCst) == 1 {
                 default_when_idle().store(true, Ordering::SeqCst);

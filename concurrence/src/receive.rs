@@ -7,16 +7,18 @@
 //! asking for another one is a bug, reported by a panic that names both.
 
 use std::rc::Rc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crate::error::TimeoutError;
 use crate::mailbox::{Block, Inner};
 use crate::message::Messages;
 use crate::scheduler;
+use crate::timer::deadline_after;
 
 /// The blocking iterator [`receive`] returns: each `next` takes the oldest message, waiting
-/// for one if the mailbox is empty. It never ends; the tasklet leaves it with `break` or
-/// `return`, or is killed while it waits.
+/// for one if the mailbox is empty. It does not end by itself: the tasklet leaves it with
+/// `break` or `return`, or is killed while it waits. (It ends, giving `None`, only when a
+/// tasklet that is already unwinding, receiving in a destructor, is killed again.)
 #[must_use = "a Receive does nothing until iterated"]
 pub struct Receive<M> {
     inbox: Rc<Inner<M>>,
@@ -27,7 +29,7 @@ impl<M: Messages> Iterator for Receive<M> {
 
     #[track_caller]
     fn next(&mut self) -> Option<M> {
-        Some(take(&self.inbox, Block::Until(None)))
+        self.inbox.take_front(Block::Until(None)).ok()
     }
 }
 
@@ -37,11 +39,15 @@ impl<M> std::fmt::Debug for Receive<M> {
     }
 }
 
+/// Takes the oldest message, waiting as long as it takes (a kill of a tasklet already
+/// unwinding, which ends the wait early, is not reported: it waits on).
 #[track_caller]
-fn take<M: Messages>(inbox: &Inner<M>, block: Block) -> M {
-    inbox
-        .take_front(block)
-        .expect("a wait without deadline does not time out")
+fn take<M: Messages>(inbox: &Inner<M>) -> M {
+    loop {
+        if let Ok(message) = inbox.take_front(Block::Until(None)) {
+            return message;
+        }
+    }
 }
 
 /// The current tasklet's mailbox, which must hold `M`.
@@ -122,7 +128,7 @@ pub fn receive<M: Messages>() -> Receive<M> {
 /// As [`receive`].
 #[track_caller]
 pub fn receive_timeout<M: Messages>(timeout: Duration) -> Result<M, TimeoutError> {
-    own_inbox::<M>().take_front(Block::timeout(timeout))
+    Ok(own_inbox::<M>().take_front(Block::timeout(timeout))?)
 }
 
 /// The oldest message of the current tasklet, if there is one, without blocking.
@@ -153,8 +159,8 @@ pub fn receive_batch<M: Messages>(max_size: usize, batch_timeout: Option<Duratio
     );
     let inbox = own_inbox::<M>();
     let mut batch = Vec::with_capacity(max_size.min(64));
-    batch.push(take(&inbox, Block::Until(None)));
-    let deadline = batch_timeout.and_then(|t| Instant::now().checked_add(t));
+    batch.push(take(&inbox));
+    let deadline = batch_timeout.map(deadline_after);
     while batch.len() < max_size {
         inbox.drain_front(max_size - batch.len(), &mut batch);
         if batch.len() == max_size {
@@ -162,7 +168,7 @@ pub fn receive_batch<M: Messages>(max_size: usize, batch_timeout: Option<Duratio
         }
         match inbox.take_front(Block::Until(deadline)) {
             Ok(message) => batch.push(message),
-            Err(TimeoutError) => break,
+            Err(_) => break,
         }
     }
     batch
@@ -204,9 +210,14 @@ pub fn receive_batch<M: Messages>(max_size: usize, batch_timeout: Option<Duratio
 /// ```
 #[track_caller]
 pub fn receive_matching<M: Messages>(accept: impl FnMut(&M) -> bool) -> M {
-    own_inbox::<M>()
-        .take_matching(accept, Block::Until(None))
-        .expect("a wait without deadline does not time out")
+    let inbox = own_inbox::<M>();
+    let mut accept = accept;
+    loop {
+        // Ended early only by a kill of a tasklet already unwinding: wait on.
+        if let Ok(message) = inbox.take_matching(&mut accept, Block::Until(None)) {
+            return message;
+        }
+    }
 }
 
 /// [`receive_matching`], waiting at most `timeout`.
@@ -223,5 +234,5 @@ pub fn receive_matching_timeout<M: Messages>(
     accept: impl FnMut(&M) -> bool,
     timeout: Duration,
 ) -> Result<M, TimeoutError> {
-    own_inbox::<M>().take_matching(accept, Block::timeout(timeout))
+    Ok(own_inbox::<M>().take_matching(accept, Block::timeout(timeout))?)
 }

@@ -4,13 +4,11 @@ use std::fmt;
 use std::process::{ExitCode, Termination};
 use std::rc::Rc;
 
-use crate::coroutine::Wake;
 use crate::overflow;
 use crate::reactor::Reactor;
 use crate::scheduler::{self, default_name, entry, Scheduler, SpawnOptions};
 use crate::stack::{StackMode, DEFAULT_STACK_SIZE};
-use crate::state::{Outcome, WaitOn};
-use crate::wait::Wait;
+use crate::state::Outcome;
 
 /// Settings for a dispatcher, then [`run`](Dispatcher::run) to start it. [`dispatch`] runs one
 /// with the defaults.
@@ -22,7 +20,7 @@ use crate::wait::Wait;
 ///
 /// let status = Dispatcher::new()
 ///     .stack_size(256 * 1024)
-///     .stack_mode(StackMode::Guarded)
+///     .stack_mode(StackMode::GUARDED)
 ///     .handle_sigint(false)
 ///     .run(|| println!("running"));
 /// assert_eq!(status.code(), 0);
@@ -39,14 +37,14 @@ impl Default for Dispatcher {
     fn default() -> Self {
         Dispatcher {
             stack_size: DEFAULT_STACK_SIZE,
-            stack_mode: StackMode::Auto,
+            stack_mode: StackMode::GUARDED,
             handle_sigint: true,
         }
     }
 }
 
 impl Dispatcher {
-    /// The defaults: [`DEFAULT_STACK_SIZE`], [`StackMode::Auto`], SIGINT handled.
+    /// The defaults: [`DEFAULT_STACK_SIZE`], [`StackMode::GUARDED`], SIGINT handled.
     pub fn new() -> Dispatcher {
         Dispatcher::default()
     }
@@ -89,6 +87,7 @@ impl Dispatcher {
             "concurrence: dispatch() called inside a running dispatcher"
         );
         let _alt_stack = overflow::prepare_thread();
+        scheduler::count_panics();
         let reactor = Reactor::new(self.handle_sigint)
             .unwrap_or_else(|err| panic!("concurrence: cannot create the poller: {err}"));
         let sched = Rc::new(Scheduler::new(reactor, self.stack_size, self.stack_mode));
@@ -109,17 +108,34 @@ impl Dispatcher {
                 reason = ExitReason::Panicked(msg.to_string());
             }
         }
-        if let ExitReason::Deadlock(_) = &reason {
-            log::error!(
+        if matches!(reason, ExitReason::Deadlock(_) | ExitReason::Panicked(_)) {
+            report(format_args!(
                 "concurrence: {}",
                 ExitStatus {
                     reason: reason.clone()
                 }
-            );
+            ));
         }
         sched.shutdown();
         drop(installed);
         ExitStatus { reason }
+    }
+}
+
+/// Reports an error the user must see: through `log` when a logger would show it, on stderr
+/// otherwise (as Go prints its deadlock report whatever the program set up).
+pub(crate) fn report(message: fmt::Arguments<'_>) {
+    let shown = log::Level::Error <= log::max_level()
+        && log::logger().enabled(
+            &log::Metadata::builder()
+                .level(log::Level::Error)
+                .target(module_path!())
+                .build(),
+        );
+    if shown {
+        log::error!("{message}");
+    } else {
+        eprintln!("{message}");
     }
 }
 
@@ -158,11 +174,10 @@ where
     Dispatcher::new().run(f)
 }
 
-/// Stops the dispatcher: it returns [`ExitReason::Quit`] with `code` once the caller suspends,
-/// and kills every tasklet still alive, the caller too. Called from a tasklet, `quit` suspends
-/// the caller at once, so it returns only if the caller catches its [`TaskletExit`].
-///
-/// [`TaskletExit`]: crate::TaskletExit
+/// Stops the dispatcher with `code`: the call records it and returns, and the dispatcher
+/// stops as soon as the caller next blocks, yields or ends, as in the original. Then every
+/// tasklet still alive is killed, the caller too, and [`dispatch`] returns
+/// [`ExitReason::Quit`] with `code` as the status. A later `quit` replaces the code.
 ///
 /// # Panics
 ///
@@ -177,23 +192,19 @@ where
 /// let status = dispatch(|| {
 ///     spawn(|| sleep(Duration::from_secs(3600)));
 ///     quit(3);
-///     unreachable!("quit does not return to a tasklet that lets itself be killed");
+///     println!("quit returns to its caller"); // the dispatcher stops at the next block
+///     sleep(Duration::from_secs(3600));
+///     unreachable!("killed in the sleep by the dispatcher's shutdown");
 /// });
 /// assert_eq!(status.code(), 3);
 /// ```
-#[track_caller]
 pub fn quit(code: i32) {
-    let sched = scheduler::get();
-    sched.request_quit(code);
-    if sched.current().is_some() {
-        let wait = Wait::begin(WaitOn::Quit);
-        sched.wake(wait.task(), wait.epoch(), Wake::Ready);
-        let _ = wait.suspend(None);
-    }
+    scheduler::get().request_quit(code);
 }
 
 /// How a dispatcher ended, with the status to give the OS.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[must_use = "the status says whether the dispatcher ended well: return it from main, or check it"]
 pub struct ExitStatus {
     reason: ExitReason,
 }
@@ -287,9 +298,11 @@ impl fmt::Display for ExitStatus {
     }
 }
 
+/// The process ends with [`ExitStatus::code`]. Deadlocks and panics of the first tasklet were
+/// reported when the dispatcher ended; an interrupted program says so on stderr.
 impl Termination for ExitStatus {
     fn report(self) -> ExitCode {
-        if !matches!(self.reason, ExitReason::Finished | ExitReason::Quit(_)) {
+        if self.reason == ExitReason::Interrupted {
             eprintln!("concurrence: {self}");
         }
         ExitCode::from((self.code() & 0xff) as u8)

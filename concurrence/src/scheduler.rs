@@ -31,10 +31,11 @@ use crate::mailbox::AnyInbox;
 use crate::overflow;
 use crate::reactor::Reactor;
 use crate::runtime::{BlockedTasklet, ExitReason};
-use crate::stack::{StackMode, StackPool};
+use crate::stack::{StackMode, StackPool, TRIM_PERIOD};
 use crate::state::{Body, Entry, Name, Outcome, State, Task};
 use crate::tasklet::TaskletExit;
 use crate::timer::Timers;
+use crate::wait::is_live;
 
 thread_local! {
     static SCHEDULER: RefCell<Option<Rc<Scheduler>>> = const { RefCell::new(None) };
@@ -84,12 +85,25 @@ pub(crate) struct Scheduler {
     /// far: these go to `front`, in this order, when it suspends. Empty while no tasklet runs
     /// (but during shutdown).
     next: RefCell<Vec<(Rc<Task>, u32)>>,
+    /// Where the entries of the tasklet running now start in `next` (a tasklet resumed by a
+    /// kill adds after its killer's).
+    next_base: Cell<usize>,
     /// How many tasklets in a row ran from the front (see `NEXT_STREAK`).
     streak: Cell<u32>,
     /// The running tasklet; empty while the scheduler itself runs.
     current: RefCell<Option<Rc<Task>>>,
     pub(crate) timers: RefCell<Timers>,
     stacks: RefCell<StackPool>,
+    /// When the free stacks were last trimmed, and passes of the loop since it was checked.
+    last_trim: Cell<Instant>,
+    passes: Cell<u32>,
+    /// Values nobody took (results of tasklets never joined, messages never read, closures of
+    /// tasklets that never ran): dropped in a tasklet of their own, since their destructors are
+    /// user code that may block or panic (see [`bury`]).
+    graveyard: RefCell<Vec<Box<dyn Any>>>,
+    /// Whether the thread was already unwinding when the dispatcher started (then
+    /// `std::thread::panicking` says nothing about the tasklets).
+    base_panicking: bool,
     /// Every unfinished tasklet (`Task::live_index` is its place).
     live: RefCell<Vec<Rc<Task>>>,
     /// How many unfinished tasklets are not daemons.
@@ -108,10 +122,15 @@ impl Scheduler {
             queue: RefCell::new(VecDeque::new()),
             front: RefCell::new(VecDeque::new()),
             next: RefCell::new(Vec::new()),
+            next_base: Cell::new(0),
             streak: Cell::new(0),
             current: RefCell::new(None),
             timers: RefCell::new(Timers::default()),
             stacks: RefCell::new(StackPool::new()),
+            last_trim: Cell::new(Instant::now()),
+            passes: Cell::new(0),
+            graveyard: RefCell::new(Vec::new()),
+            base_panicking: std::thread::panicking(),
             live: RefCell::new(Vec::new()),
             non_daemon: Cell::new(0),
             next_id: Cell::new(1),
@@ -199,12 +218,25 @@ impl Scheduler {
     }
 
     /// Like [`wake`](Scheduler::wake), but `task` runs as soon as the running tasklet suspends
-    /// (after what it spawned before): a channel hand-off, a joiner of a finished tasklet.
+    /// (after what it spawned before): a joiner of a finished tasklet.
     pub(crate) fn wake_next(&self, task: &Rc<Task>, epoch: u32) {
         if task.state.get() == State::Waiting && task.epoch.get() == epoch {
             task.state.set(State::Ready);
             task.wake.set(Wake::Ready);
             self.next.borrow_mut().push((task.clone(), epoch));
+        }
+    }
+
+    /// Like [`wake_next`](Scheduler::wake_next), but ahead of everything the running tasklet
+    /// spawned or woke: a channel receiver, which runs right after the hand-off (seed 002:
+    /// "execution will continue in the receiver").
+    pub(crate) fn wake_first(&self, task: &Rc<Task>, epoch: u32) {
+        if task.state.get() == State::Waiting && task.epoch.get() == epoch {
+            task.state.set(State::Ready);
+            task.wake.set(Wake::Ready);
+            let mut next = self.next.borrow_mut();
+            let at = self.next_base.get().min(next.len());
+            next.insert(at, (task.clone(), epoch));
         }
     }
 
@@ -214,7 +246,9 @@ impl Scheduler {
         // A tasklet resumed by another (a kill) adds to the other's list: only what it added
         // goes to the front now. (The list keeps its capacity: no allocation per run.)
         let base = self.next.borrow().len();
+        let outer = self.next_base.replace(base);
         self.resume(task, why);
+        self.next_base.set(outer);
         let mut next = self.next.borrow_mut();
         if next.len() > base {
             let mut front = self.front.borrow_mut();
@@ -224,9 +258,10 @@ impl Scheduler {
         }
     }
 
-    /// Resumes `task` until it suspends, and finishes it if it returned.
+    /// Resumes `task` until it suspends, and finishes it if it returned. A new tasklet resumed
+    /// with [`Wake::Killed`] starts only to drop its closure (see [`run_entry`]).
     fn resume(&self, task: &Rc<Task>, why: Wake) {
-        if task.state.get() == State::New && !self.start(task) {
+        if task.state.get() == State::New && !self.start(task, why) {
             return;
         }
         task.state.set(State::Running);
@@ -253,35 +288,39 @@ impl Scheduler {
         }
     }
 
-    /// Gives a new tasklet its stack and coroutine; on failure finishes it with `NoStack` and
-    /// returns `false`.
-    fn start(&self, task: &Rc<Task>) -> bool {
+    /// Gives a new tasklet its stack and coroutine. On failure it finishes with `NoStack` (or
+    /// `Killed`, when it was started to be killed), its closure buried, and this returns `false`.
+    fn start(&self, task: &Rc<Task>, why: Wake) -> bool {
         let stack = self
             .stacks
             .borrow_mut()
             .get(task.stack_size as usize, task.stack_mode);
+        let body = std::mem::replace(&mut *task.body.borrow_mut(), Body::Done);
+        let Body::New(entry) = body else {
+            unreachable!("only a new tasklet starts")
+        };
         let stack = match stack {
             Ok(stack) => stack,
             Err(err) => {
-                drop(std::mem::replace(&mut *task.body.borrow_mut(), Body::Done));
-                *task.outcome.borrow_mut() = Outcome::NoStack(err.to_string().into());
-                log::error!(
-                    "tasklet '{}' (#{}) could not start: {err}",
-                    task.name(),
-                    task.id
-                );
+                *task.outcome.borrow_mut() = if why == Wake::Killed {
+                    Outcome::Killed
+                } else {
+                    log::error!(
+                        "tasklet '{}' (#{}) could not start: {err}",
+                        task.name(),
+                        task.id
+                    );
+                    Outcome::NoStack(err.to_string().into())
+                };
+                bury(Box::new(entry.run));
                 self.finish(task);
                 return false;
             }
         };
         task.stack.set(stack.info());
-        let mut slot = task.body.borrow_mut();
-        let Body::New(entry) = std::mem::replace(&mut *slot, Body::Done) else {
-            unreachable!("only a new tasklet starts")
-        };
         let me = task.clone();
-        *slot = Body::Started(Coro::new(stack, move |suspender, _first| {
-            run_entry(me, entry, suspender)
+        *task.body.borrow_mut() = Body::Started(Coro::new(stack, move |suspender, first| {
+            run_entry(me, entry, suspender, first)
         }));
         true
     }
@@ -290,20 +329,42 @@ impl Scheduler {
     fn finish(&self, task: &Rc<Task>) {
         task.state.set(State::Finished);
         task.bump_epoch();
-        if let Some(parent) = task.parent.upgrade() {
-            remove_indexed(&mut parent.children.borrow_mut(), task, |t| &t.child_index);
+        if let Some(parent) = task.parent() {
+            let removed =
+                remove_indexed(&mut parent.children.borrow_mut(), task, |t| &t.child_index);
+            drop(removed);
         }
-        remove_indexed(&mut self.live.borrow_mut(), task, |t| &t.live_index);
+        // Its children are nobody's now (the original's tree shows only live parents).
+        let orphans = std::mem::take(&mut *task.children.borrow_mut());
+        for child in &orphans {
+            child.clear_parent();
+        }
+        let removed = remove_indexed(&mut self.live.borrow_mut(), task, |t| &t.live_index);
         if !task.daemon {
             self.non_daemon.set(self.non_daemon.get() - 1);
         }
-        let inbox = task.set_inbox(None);
-        if let Some(inbox) = inbox {
-            inbox.close();
+        // A tasklet that ran closed its mailbox itself; one that never ran has it closed here.
+        if let Some(inbox) = task.set_inbox(None) {
+            bury(inbox.close());
         }
+        let mut joined = false;
         for (joiner, epoch) in task.take_joiners() {
+            joined |= is_live(&joiner, epoch);
             self.wake_next(&joiner, epoch);
         }
+        // A panic nobody waits for is reported when it happens, as the original does (the
+        // first tasklet's is the dispatcher's exit status instead); a later join still sees it.
+        if !joined && task.id != FIRST_ID {
+            if let Outcome::Panicked(message) = &*task.outcome.borrow() {
+                task.panic_seen.set(true);
+                log::error!(
+                    "tasklet '{}' (#{}) panicked and nobody is joining it: {message}",
+                    task.name(),
+                    task.id
+                );
+            }
+        }
+        drop((orphans, removed));
     }
 
     /// Kills `task`: it unwinds from its suspension point before this returns. See
@@ -311,14 +372,14 @@ impl Scheduler {
     pub(crate) fn kill(&self, task: &Rc<Task>) {
         match task.state.get() {
             State::Finished => {}
-            State::New => {
-                drop(std::mem::replace(&mut *task.body.borrow_mut(), Body::Done));
-                *task.outcome.borrow_mut() = Outcome::Killed;
-                self.finish(task);
-            }
+            // Started only to drop its closure, on its own stack: a destructor there may block.
+            State::New => self.run(task, Wake::Killed),
             State::Running => {
                 if self.is_current(task) {
-                    std::panic::resume_unwind(Box::new(TaskletExit));
+                    if self.is_unwinding(task) {
+                        return; // dying already: a second unwind would abort the process
+                    }
+                    raise_exit(task);
                 }
                 // It is resuming the tasklet that kills it: it unwinds when control returns.
                 task.kill_pending.set(true);
@@ -327,12 +388,35 @@ impl Scheduler {
                 task.bump_epoch();
                 self.run(task, Wake::Killed);
                 if let Some(me) = self.current() {
-                    if me.kill_pending.replace(false) {
-                        std::panic::resume_unwind(Box::new(TaskletExit));
+                    if me.kill_pending.replace(false) && !self.is_unwinding(&me) {
+                        raise_exit(&me);
                     }
                 }
             }
         }
+    }
+
+    /// Whether `task` is unwinding (a kill or a panic is in flight on its stack), so that a
+    /// kill must not unwind it a second time (that would abort the process).
+    ///
+    /// The runtime counts the unwinds it starts (kills) and, through its panic hook, the panics
+    /// of tasklets; a count goes down when the runtime catches the panic or the `TaskletExit`
+    /// payload is dropped, and is cleared whenever the thread is seen not unwinding at all.
+    /// When the count says nothing but the thread unwinds (a panic hook installed after ours
+    /// replaced it), the tasklet is taken to be the one unwinding unless another tasklet known
+    /// to unwind explains it.
+    pub(crate) fn is_unwinding(&self, task: &Task) -> bool {
+        if task.unwinding.get() > 0 {
+            return true;
+        }
+        if !std::thread::panicking() || self.base_panicking {
+            return false;
+        }
+        !self
+            .live
+            .borrow()
+            .iter()
+            .any(|t| !std::ptr::eq(&**t, task) && t.unwinding.get() > 0)
     }
 
     /// Runs tasklets until `quit`, SIGINT, no non-daemon tasklet left, or a deadlock.
@@ -358,6 +442,11 @@ impl Scheduler {
             if let Some(reason) = self.should_stop() {
                 return reason;
             }
+            self.reap();
+            if self.passes.get() >= TRIM_CHECK_PASSES {
+                self.maybe_trim();
+            }
+            self.passes.set(self.passes.get() + 1);
             if self.has_ready() {
                 self.refresh();
                 continue;
@@ -366,10 +455,44 @@ impl Scheduler {
             if next_deadline.is_none() && self.reactor.borrow().io_sources == 0 {
                 return ExitReason::Deadlock(self.blocked());
             }
-            let timeout = next_deadline.map(|d| d.saturating_duration_since(Instant::now()));
+            let mut timeout = next_deadline.map(|d| d.saturating_duration_since(Instant::now()));
+            if self.stacks.borrow().has_untrimmed() {
+                // Idle with free stacks still holding memory: wake up to give it back.
+                timeout = Some(timeout.map_or(TRIM_PERIOD, |t| t.min(TRIM_PERIOD)));
+            }
             self.poll(timeout);
+            self.maybe_trim();
             self.fire_timers();
         }
+    }
+
+    /// Trims the free stacks if the last trim is `TRIM_PERIOD` ago (see `stack.rs`).
+    fn maybe_trim(&self) {
+        self.passes.set(0);
+        let now = Instant::now();
+        if now.duration_since(self.last_trim.get()) >= TRIM_PERIOD {
+            self.last_trim.set(now);
+            let mut stacks = self.stacks.borrow_mut();
+            if stacks.has_untrimmed() {
+                stacks.trim();
+            }
+        }
+    }
+
+    /// Hands the values buried since the last call to a tasklet that drops them (see [`bury`]).
+    fn reap(&self) {
+        if self.graveyard.borrow().is_empty() {
+            return;
+        }
+        let dead = std::mem::take(&mut *self.graveyard.borrow_mut());
+        let opts = SpawnOptions {
+            name: Some(Cow::Borrowed("drop")),
+            daemon: true,
+            stack_size: None,
+            stack_mode: None,
+            inbox: None,
+        };
+        self.spawn(opts, entry(move || drop(dead)), "drop");
     }
 
     /// The next tasklet to run: from `front`, but from `queue` after `NEXT_STREAK` runs in a row
@@ -454,10 +577,12 @@ impl Scheduler {
         blocked
     }
 
-    /// Kills every unfinished tasklet, youngest first, so that their destructors run. A
-    /// tasklet that survives three rounds of kills is leaked (its stack with it), and logged.
+    /// Kills every unfinished tasklet, youngest first, so that their destructors run, and drops
+    /// the values nobody took. A tasklet that survives three rounds of kills is leaked (its
+    /// stack with it), and logged.
     pub(crate) fn shutdown(&self) {
         for _round in 0..3 {
+            self.reap();
             let victims: Vec<Rc<Task>> = self.live.borrow().iter().rev().cloned().collect();
             if victims.is_empty() {
                 break;
@@ -467,7 +592,7 @@ impl Scheduler {
             }
         }
         let survivors = std::mem::take(&mut *self.live.borrow_mut());
-        for task in survivors {
+        for task in &survivors {
             log::error!(
                 "tasklet '{}' (#{}) refused to die at dispatcher shutdown; leaking it",
                 task.name(),
@@ -482,30 +607,184 @@ impl Scheduler {
         self.front.borrow_mut().clear();
         self.next.borrow_mut().clear();
         self.timers.borrow_mut().clear();
+        drop(survivors);
+        // What was buried in the last round has no tasklet left to drop it in.
+        let dead = std::mem::take(&mut *self.graveyard.borrow_mut());
+        drop_caught(dead, "a value nobody took");
     }
 }
 
-/// Removes `task` from an index-tracked list in O(1) by swapping the last element in.
-fn remove_indexed(list: &mut Vec<Rc<Task>>, task: &Rc<Task>, index: fn(&Task) -> &Cell<u32>) {
+/// The id of a dispatcher's first tasklet.
+const FIRST_ID: u64 = 1;
+
+/// Passes of the loop between checks of the clock for trimming stacks.
+const TRIM_CHECK_PASSES: u32 = 64;
+
+/// Removes `task` from an index-tracked list in O(1) by swapping the last element in; returns
+/// the removed entry, to be dropped by the caller once the list is no longer borrowed.
+fn remove_indexed(
+    list: &mut Vec<Rc<Task>>,
+    task: &Rc<Task>,
+    index: fn(&Task) -> &Cell<u32>,
+) -> Option<Rc<Task>> {
     let i = index(task).get() as usize;
-    if list.get(i).is_some_and(|t| Rc::ptr_eq(t, task)) {
-        list.swap_remove(i);
-        if let Some(moved) = list.get(i) {
-            index(moved).set(i as u32);
-        }
+    if !list.get(i).is_some_and(|t| Rc::ptr_eq(t, task)) {
+        return None;
     }
+    let removed = list.swap_remove(i);
+    if let Some(moved) = list.get(i) {
+        index(moved).set(i as u32);
+    }
+    Some(removed)
 }
 
 /// What every tasklet's coroutine runs: the entry closure, with panics and kills caught and
-/// turned into the tasklet's outcome.
-fn run_entry(task: Rc<Task>, entry: Entry, suspender: Suspender) {
+/// turned into the tasklet's outcome; then its unread messages are dropped, still on its own
+/// stack. A tasklet killed before it started (`first` is [`Wake::Killed`]) only drops its
+/// closure, as a tasklet that unwinds.
+fn run_entry(task: Rc<Task>, entry: Entry, suspender: Suspender, first: Wake) {
     task.suspender.set(suspender);
-    let outcome = match catch_unwind(AssertUnwindSafe(entry)) {
-        Ok(value) => Outcome::Value(value),
-        Err(payload) if payload.is::<TaskletExit>() => Outcome::Killed,
-        Err(payload) => Outcome::Panicked(panic_message(&*payload).into()),
+    let outcome = if first == Wake::Killed {
+        task.unwinding.set(task.unwinding.get().saturating_add(1));
+        let dropped = catch_unwind(AssertUnwindSafe(move || drop(entry.run)));
+        caught_one(&task);
+        if let Err(payload) = dropped {
+            drop_payload(&task, payload);
+        }
+        Outcome::Killed
+    } else {
+        match catch_unwind(AssertUnwindSafe(entry.run)) {
+            Ok(value) => Outcome::Value(value),
+            Err(payload) => {
+                let outcome = if payload.is::<TaskletExit>() {
+                    Outcome::Killed
+                } else {
+                    Outcome::Panicked(panic_message(&*payload).into())
+                };
+                drop_payload(&task, payload);
+                outcome
+            }
+        }
     };
     *task.outcome.borrow_mut() = outcome;
+    if let Some(inbox) = task.set_inbox(None) {
+        let unread = inbox.close();
+        drop_caught(unread, "the unread messages of a finished tasklet");
+    }
+    task.unwinding.set(0);
+}
+
+/// Drops a caught panic payload: a `TaskletExit` says so itself when dropped; for another
+/// payload the runtime counts the panic as caught. A payload whose destructor panics is
+/// reported and that second payload leaked.
+fn drop_payload(task: &Task, payload: Box<dyn Any + Send>) {
+    if !payload.is::<TaskletExit>() {
+        caught_one(task);
+    }
+    if let Err(second) = catch_unwind(AssertUnwindSafe(move || drop(payload))) {
+        caught_one(task);
+        crate::runtime::report(format_args!(
+            "concurrence: dropping the panic payload of tasklet '{}' (#{}) panicked; leaking it",
+            task.name(),
+            task.id
+        ));
+        std::mem::forget(second);
+    }
+}
+
+/// One panic in flight on `task`'s stack was caught by the runtime.
+fn caught_one(task: &Task) {
+    task.unwinding.set(task.unwinding.get().saturating_sub(1));
+}
+
+/// Drops `value` here, catching a panic of its destructor and reporting it (a kill is not
+/// reported: it goes on as the end of the tasklet that was dropping).
+pub(crate) fn drop_caught<V>(value: V, what: &str) {
+    if let Err(payload) = catch_unwind(AssertUnwindSafe(move || drop(value))) {
+        if !payload.is::<TaskletExit>() {
+            panic_caught();
+            crate::runtime::report(format_args!(
+                "concurrence: dropping {what} panicked: {}",
+                panic_message(&*payload)
+            ));
+        }
+        drop_caught_quietly(payload);
+    }
+}
+
+/// Drops a payload, leaking it if its destructor panics too.
+fn drop_caught_quietly(payload: Box<dyn Any + Send>) {
+    if let Err(second) = catch_unwind(AssertUnwindSafe(move || drop(payload))) {
+        std::mem::forget(second);
+    }
+}
+
+/// Takes charge of a value nobody took (an unjoined tasklet's result, messages of a tasklet
+/// that never ran, the closure of one that could not start). Its destructor is user code that
+/// may block or panic, and the value may be let go anywhere, in the scheduler's own loop too:
+/// so while a dispatcher runs it is dropped in a daemon tasklet of its own (`drop`), soon; a
+/// panic there is that tasklet's panic, reported as such. Without a dispatcher it is dropped at
+/// once, a panic caught and reported.
+pub(crate) fn bury(value: Box<dyn Any>) {
+    let sched = SCHEDULER
+        .try_with(|s| s.try_borrow().ok().and_then(|s| s.clone()))
+        .ok()
+        .flatten();
+    match sched {
+        Some(sched) => sched.graveyard.borrow_mut().push(value),
+        None => drop_caught(value, "a value nobody took"),
+    }
+}
+
+/// Unwinds the running tasklet `task` with a [`TaskletExit`] payload.
+pub(crate) fn raise_exit(task: &Task) -> ! {
+    task.unwinding.set(task.unwinding.get().saturating_add(1));
+    std::panic::resume_unwind(Box::new(TaskletExit::new(task.id)))
+}
+
+/// Runs `f` on the running tasklet of this thread's scheduler, if there is one, without
+/// panicking (it is called from a panic hook and from destructors).
+fn with_current(f: impl FnOnce(&Task)) {
+    let _ = SCHEDULER.try_with(|s| {
+        let Ok(sched) = s.try_borrow() else { return };
+        let Some(sched) = sched.as_ref() else { return };
+        let Ok(current) = sched.current.try_borrow() else {
+            return;
+        };
+        if let Some(task) = current.as_ref() {
+            f(task);
+        }
+    });
+}
+
+/// The running tasklet caught a panic of its own (a runtime helper that catches and goes on).
+pub(crate) fn panic_caught() {
+    with_current(caught_one);
+}
+
+/// A [`TaskletExit`] of tasklet `id` was dropped: caught, that unwind is over.
+pub(crate) fn exit_caught(id: u64) {
+    with_current(|task| {
+        if task.id == id {
+            caught_one(task);
+        }
+    });
+}
+
+/// Wraps the process's panic hook (once) so that each panic of a tasklet is counted as in
+/// flight on its stack (see [`Scheduler::is_unwinding`]); the previous hook still runs.
+pub(crate) fn count_panics() {
+    static HOOKED: std::sync::Once = std::sync::Once::new();
+    if std::thread::panicking() {
+        return; // the hook cannot be changed while unwinding; try again next time
+    }
+    HOOKED.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            with_current(|task| task.unwinding.set(task.unwinding.get().saturating_add(1)));
+            previous(info);
+        }));
+    });
 }
 
 /// The default name of a tasklet running a value of type `F`, untrimmed (see [`Name`]).
@@ -519,5 +798,8 @@ where
     F: FnOnce() -> T + 'static,
     T: 'static,
 {
-    Box::new(move || Box::new(f()) as Box<dyn Any>)
+    Entry {
+        run: Box::new(move || Box::new(f()) as Box<dyn Any>),
+        value_needs_drop: std::mem::needs_drop::<T>(),
+    }
 }

@@ -15,6 +15,7 @@ use crate::message::{Accepts, Call, CallError, Messages, Reply, ReplySlot, SendE
 use crate::scheduler;
 use crate::state::WaitOn;
 use crate::tasklet::Tasklet;
+use crate::timer::deadline_after;
 use crate::wait::Wait;
 
 impl<T> Tasklet<T> {
@@ -165,7 +166,7 @@ impl<T, M> Tasklet<T, M> {
     where
         M: Accepts<X>,
     {
-        self.call_until(build, Instant::now().checked_add(timeout))
+        self.call_until(build, Some(deadline_after(timeout)))
     }
 
     #[track_caller]

@@ -1,100 +1,154 @@
-//! Tasklet stacks: how they are mapped, guarded, pooled and checked.
+//! Tasklet stacks: how they are mapped, guarded, pooled, trimmed and checked.
 //!
 //! A tasklet gets its stack when it first runs and gives it back to its dispatcher's pool when it
 //! finishes, so spawning a tasklet that is never run costs no stack, and a finished tasklet's
 //! stack (with its already touched pages) serves the next one.
 //!
-//! Two kinds of stack exist, and [`StackMode`] chooses between them:
+//! Every stack has a guard page below it unless the program chose otherwise with `unsafe`
+//! ([`StackMode::unguarded_canary`]). How the guard page is made depends on the kernel:
 //!
 //! ```text
-//!  Guarded: one mapping each                 Canary: carved from a chunk of N slots
+//!  Slots of a region (Linux 6.13+)        Own mapping (older kernels)   Canary (unsafe opt-in)
 //!
-//!  high +------------------+ top             high +------------------+
-//!       |  usable stack    |                      | slot N-1 ...     |
-//!       |  (grows down)    |                      +------------------+ <- top of slot 1
-//!       |                  |                      | slot 1 stack     |
-//!       +------------------+ limit                +------------------+ <- limit of slot 1
-//!       |  guard page      | PROT_NONE            | 64-byte canary   |  (top of slot 0, reserved)
-//!  low  +------------------+                      | slot 0 stack     |
-//!                                                 +------------------+
-//!                                                 |  guard page      | PROT_NONE
-//!                                            low  +------------------+
+//!  high +------------------+              +------------------+          +------------------+
+//!       | slot 1 stack     |              |  usable stack    |          | slot 1 stack     |
+//!       +------------------+ limit        |  (grows down)    |          +------------------+
+//!       | guard (PTE mark) |              +------------------+ limit    | 64-byte canary   |
+//!       +------------------+              |  guard page      | mprotect | slot 0 stack     |
+//!       | slot 0 stack     |              +------------------+          +------------------+
+//!       +------------------+ limit                                      |  guard page      |
+//!       | guard (PTE mark) |  one mapping: a region of many slots       +------------------+
+//!  low  +------------------+                                            one guard per chunk
 //! ```
 //!
-//! * A guarded stack faults on overflow; the fault handler in `overflow.rs` names the tasklet and
-//!   aborts. Each costs two kernel mappings (the stack and its guard), and Linux allows 65,530
-//!   mappings per process by default (`vm.max_map_count`): about 32,700 guarded stacks at most.
-//! * A canary stack is a slot of a chunk that holds up to 256 slots behind one guard page (two
-//!   mappings per chunk), so a million of them fit in the default mapping budget. An overflow of
-//!   slot *i* runs into the reserved top bytes of slot *i − 1*; those bytes hold a canary that is
-//!   checked every time the tasklet suspends or finishes, and a damaged canary aborts the process
-//!   with the tasklet's name. That is detection after the fact, not prevention: the overflowing
-//!   tasklet may already have damaged its neighbour's frames before the check runs.
+//! * **Regions** (the default where the kernel has it): a dispatcher reserves large regions
+//!   (`MAP_NORESERVE`: only touched pages cost memory) and carves slots from them lazily. Each
+//!   slot's lowest page becomes a guard page with `madvise(MADV_GUARD_INSTALL)`, which marks it in
+//!   the page tables without splitting the mapping, so guards do not count against
+//!   `vm.max_map_count` (65,530 mappings by default): a million guarded stacks cost a few hundred
+//!   mappings. A fault in the guard page is reported by `overflow.rs` with the tasklet's name.
+//! * **Own mappings** (where the kernel refuses `MADV_GUARD_INSTALL`, before Linux 6.13; or when
+//!   the environment variable `CONCURRENCE_STACK_GUARDS=mprotect` asks for it): each stack is a
+//!   mapping with its lowest page `mprotect`ed, two mappings each, up to [`guarded_budget`]
+//!   stacks (a quarter of `vm.max_map_count`); past it a tasklet cannot start and its join says
+//!   why ([`JoinCause::NoStack`](crate::JoinCause::NoStack)).
+//! * **Canary slots**, only with [`StackMode::unguarded_canary`], which is `unsafe`: up to 256
+//!   slots behind one guard page, with a canary checked at every suspension. An overflow can
+//!   damage a neighbour's live frames before the check sees it.
 //!
-//! Memory is mapped with `MAP_NORESERVE`: only the pages a tasklet touches become resident.
+//! **Trimming.** The pool keeps the touched pages of free stacks, so that the next tasklet does
+//! not pay for first touches, but not for ever: a free stack that has not been reused since the
+//! previous trim (the pool's low-water mark, as jemalloc's decay does) gives back everything
+//! below its top [`KEEP`] bytes with `MADV_DONTNEED`. The scheduler trims every
+//! [`TRIM_PERIOD`] while free stacks are untrimmed, so a tasklet that once used 500 KiB of
+//! stack does not leave that memory resident after it ends.
+//!
+//! Under valgrind every stack is registered as one (corosensei's registration type), so memcheck
+//! follows the switches without extra flags.
 
 use std::io;
 use std::ptr;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::OnceLock;
+use std::time::Duration;
 
+use corosensei::stack::valgrind::ValgrindStackRegistration;
 use corosensei::stack::StackPointer;
 
-/// The stack size a tasklet gets unless its builder or the dispatcher says otherwise: 64 KiB.
+/// The stack size a tasklet gets unless its builder or the dispatcher says otherwise: 256 KiB.
 ///
-/// Enough for ordinary code, formatting and panics with their messages (a panic with
-/// `RUST_BACKTRACE=1` symbolizes on the tasklet's stack and wants more: give such tasklets a
-/// larger [`stack_size`](crate::Builder::stack_size)). Only touched pages cost memory.
-pub const DEFAULT_STACK_SIZE: usize = 64 * 1024;
+/// Room for a 64 KiB buffer on the stack, deep formatting and panics with their messages (a
+/// panic with `RUST_BACKTRACE=1` symbolizes on the tasklet's stack and may want more: give such
+/// tasklets a larger [`stack_size`](crate::Builder::stack_size)). Only touched pages cost
+/// memory; the address space reserved costs page tables, about 512 bytes per live tasklet at
+/// this size (BENCHMARKS.md has the measurements behind the choice).
+pub const DEFAULT_STACK_SIZE: usize = 256 * 1024;
+
+/// The smallest stack a tasklet gets, whatever it asks for: 16 KiB, room for the runtime's own
+/// frames and a panic's unwinding.
+pub const MIN_STACK_SIZE: usize = 16 * 1024;
 
 /// Which kind of stack tasklets run on; set per dispatcher with
 /// [`Dispatcher::stack_mode`](crate::Dispatcher::stack_mode) and per tasklet with
 /// [`Builder::stack_mode`](crate::Builder::stack_mode).
+///
+/// The default, [`StackMode::GUARDED`], gives every stack a guard page: an overflow faults at
+/// once and the process aborts with a message naming the tasklet, never corrupting memory. The
+/// only other mode, [`StackMode::unguarded_canary`], trades that for fewer kernel mappings on
+/// kernels without `MADV_GUARD_INSTALL`, and is `unsafe` to choose.
 ///
 /// # Examples
 ///
 /// ```
 /// use concurrence::{Dispatcher, StackMode, spawn};
 ///
-/// let status = Dispatcher::new().stack_mode(StackMode::Canary).run(|| {
+/// let status = Dispatcher::new().stack_mode(StackMode::GUARDED).run(|| {
 ///     assert_eq!(spawn(|| 6 * 7).join().unwrap(), 42);
 /// });
 /// assert!(status.success());
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum StackMode {
-    /// Guarded stacks while the process's mapping budget allows (a quarter of
-    /// `vm.max_map_count`, 16,382 stacks on a stock Linux), canary stacks beyond it; a warning is
-    /// logged the first time the budget runs out. The default: small programs get full overflow
-    /// protection and a million tasklets still work.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct StackMode(Mode);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+enum Mode {
     #[default]
-    Auto,
-    /// Always a guarded stack: an overflow faults at once and aborts with the tasklet's name.
-    /// Past the mapping budget a tasklet cannot start, and its join reports
-    /// [`JoinCause::NoStack`](crate::JoinCause::NoStack).
     Guarded,
-    /// Always a canary stack: two mappings per 256 stacks, an overflow detected at the next
-    /// suspension point (see the module docs for what that does and does not catch).
     Canary,
 }
 
-/// The smallest stack a tasklet gets, whatever it asks for: 16 KiB, room for the runtime's own
-/// frames and a panic's unwinding.
-pub const MIN_STACK_SIZE: usize = 16 * 1024;
+impl StackMode {
+    /// Every stack has a guard page (the default). On Linux 6.13 and later the guards live in
+    /// the page tables and a million tasklets fit; on older kernels each stack is a mapping of
+    /// its own, up to [`guarded_budget`] at once, and past it a tasklet cannot start (its join
+    /// reports [`JoinCause::NoStack`](crate::JoinCause::NoStack)).
+    pub const GUARDED: StackMode = StackMode(Mode::Guarded);
+
+    /// Unguarded stacks carved 256 to a chunk behind one guard page, with a 64-byte canary
+    /// between neighbours that is checked each time a tasklet suspends or ends (a damaged one
+    /// aborts the process naming the tasklet).
+    ///
+    /// # Safety
+    ///
+    /// A tasklet that overflows such a stack writes into its neighbour's live stack. The canary
+    /// sees only writes that touch it, and only at the next check: a large frame can skip over
+    /// it (stack probes touch one word a page) and corrupt another tasklet's frames, with
+    /// undefined behaviour as the result. Choose this mode only for tasklets whose deepest stack
+    /// use is known to stay well within their [`stack_size`](crate::Builder::stack_size).
+    pub const unsafe fn unguarded_canary() -> StackMode {
+        StackMode(Mode::Canary)
+    }
+
+    /// Whether stacks of this mode have a guard page.
+    pub const fn is_guarded(self) -> bool {
+        matches!(self.0, Mode::Guarded)
+    }
+}
+
+/// Bytes at the top of a free stack that trimming keeps resident.
+pub(crate) const KEEP: usize = 16 * 1024;
+/// How often the scheduler trims free stacks while some are untrimmed.
+pub(crate) const TRIM_PERIOD: Duration = Duration::from_millis(500);
 
 /// Bytes reserved at the top of each canary slot to hold the canary of the slot above.
 const CANARY_LEN: usize = 64;
 /// The canary pattern, one word repeated.
 const CANARY_WORD: u64 = 0x5A17_C0DE_0BAD_F00D;
-/// Slots per chunk, at most.
+/// Canary slots per chunk, at most.
 const MAX_SLOTS_PER_CHUNK: usize = 256;
-/// Free guarded stacks kept mapped for reuse; beyond this they are unmapped.
-const GUARDED_POOL_CAP: usize = 1024;
+/// Guarded slots in the first region of a size class; each further region doubles, up to
+/// `MAX_SLOTS_PER_REGION`.
+const FIRST_SLOTS_PER_REGION: usize = 16;
+const MAX_SLOTS_PER_REGION: usize = 4096;
+/// Free stacks with their own mapping kept for reuse; beyond this they are unmapped.
+const MAPPED_POOL_CAP: usize = 1024;
+/// `madvise` advice that installs guard pages in the page tables (Linux 6.13+; not yet in libc).
+const MADV_GUARD_INSTALL: libc::c_int = 102;
 
-/// Guarded stacks currently mapped by this process (live and pooled, every dispatcher).
-static GUARDED_MAPPED: AtomicUsize = AtomicUsize::new(0);
-/// Set once the budget warning has been logged.
-static BUDGET_WARNED: AtomicBool = AtomicBool::new(false);
+/// Stacks with their own mapping currently mapped by this process (every dispatcher).
+static MAPPED: AtomicUsize = AtomicUsize::new(0);
+/// Set once the fallback to own mappings has been logged.
+static FALLBACK_WARNED: AtomicBool = AtomicBool::new(false);
 
 /// The system page size.
 pub(crate) fn page_size() -> usize {
@@ -103,9 +157,18 @@ pub(crate) fn page_size() -> usize {
     *PAGE.get_or_init(|| unsafe { libc::sysconf(libc::_SC_PAGESIZE) } as usize)
 }
 
-/// How many guarded stacks this process may map: a quarter of `vm.max_map_count`, leaving the
-/// rest for chunks, libraries, heaps and threads.
-pub fn guarded_budget() -> usize {
+/// How many guarded stacks this process may have at once: `None` when guard pages are
+/// installed in the page tables (Linux 6.13+), which costs no mappings, so there is no budget
+/// but memory; otherwise a quarter of `vm.max_map_count` (16,382 on a stock Linux), since each
+/// stack is then a mapping of its own with an `mprotect`ed guard page.
+pub fn guarded_budget() -> Option<usize> {
+    match guards() {
+        Guards::PageTable => None,
+        Guards::OwnMapping => Some(mapping_budget()),
+    }
+}
+
+fn mapping_budget() -> usize {
     static BUDGET: OnceLock<usize> = OnceLock::new();
     *BUDGET.get_or_init(|| {
         std::fs::read_to_string("/proc/sys/vm/max_map_count")
@@ -114,6 +177,40 @@ pub fn guarded_budget() -> usize {
             .unwrap_or(65_530)
             / 4
     })
+}
+
+/// How guard pages are made in this process.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Guards {
+    /// `MADV_GUARD_INSTALL` on slots of large regions.
+    PageTable,
+    /// A mapping per stack with an `mprotect`ed lowest page.
+    OwnMapping,
+}
+
+fn guards() -> Guards {
+    static GUARDS: OnceLock<Guards> = OnceLock::new();
+    *GUARDS.get_or_init(|| {
+        let forced = std::env::var("CONCURRENCE_STACK_GUARDS").is_ok_and(|v| v == "mprotect");
+        if !forced && guard_install_works() {
+            Guards::PageTable
+        } else {
+            Guards::OwnMapping
+        }
+    })
+}
+
+/// Whether the kernel installs guard pages with `madvise` (it answers EINVAL before 6.13).
+fn guard_install_works() -> bool {
+    let page = page_size();
+    let Ok(base) = map(2 * page) else {
+        return false;
+    };
+    // SAFETY: the first page of a mapping just made, which nothing uses.
+    let ok = unsafe { libc::madvise(base as *mut libc::c_void, page, MADV_GUARD_INSTALL) } == 0;
+    // SAFETY: unmapping exactly the mapping made above.
+    unsafe { libc::munmap(base as *mut libc::c_void, 2 * page) };
+    ok
 }
 
 fn round_to_page(n: usize) -> usize {
@@ -127,43 +224,52 @@ pub(crate) struct Stack {
     top: usize,
     /// Lowest usable address.
     limit: usize,
-    /// The size class: what the tasklet asked for, rounded up to pages.
+    /// The size class: usable bytes asked for, rounded up to pages.
     class: usize,
     kind: Kind,
+    /// Used since the pool last trimmed it.
+    dirty: bool,
+    /// Tells valgrind this memory is a stack (nothing when not running under valgrind).
+    _valgrind: ValgrindStackRegistration,
 }
 
 enum Kind {
-    /// Its own mapping: `[map_base, map_base + page)` is the guard page.
-    Guarded { map_base: usize, map_len: usize },
-    /// A slot in a chunk; `canary` is the address of the canary below it (none for slot 0,
-    /// which has the chunk's guard page below), `guard` that guard page's address for slot 0.
-    Slot {
-        canary: Option<usize>,
-        guard: Option<usize>,
-    },
+    /// A slot of a region: the page below `limit` is a guard installed in the page tables.
+    Slot,
+    /// Its own mapping: `[map_base, map_base + page)` is an `mprotect`ed guard page.
+    Mapped { map_base: usize, map_len: usize },
+    /// A canary slot: `canary` is the address of the canary below it (none for a chunk's first
+    /// slot), `guard` the chunk's guard page, at the bottom of the chunk.
+    Canary { canary: Option<usize>, guard: usize },
 }
 
 /// Where a stack's guard page and canary are, to report and detect overflows. Zero means
 /// "none" for each address.
 #[derive(Clone, Copy, Default)]
 pub(crate) struct StackInfo {
-    /// The guard page below the stack: `guard_lo .. guard_hi` (empty without one).
-    pub(crate) guard_lo: usize,
-    pub(crate) guard_hi: usize,
+    /// The guard page the stack runs into on overflow (one page from here).
+    pub(crate) guard: usize,
     /// The canary below the stack, for canary slots other than a chunk's first.
     canary: usize,
-    /// Usable bytes.
-    pub(crate) size: usize,
+    /// Usable bytes (a stack over 4 GiB reports 4 GiB).
+    pub(crate) size: u32,
+    /// Whether the guard page is the stack's own (not a canary chunk's, below other stacks).
+    pub(crate) own_guard: bool,
 }
 
 impl StackInfo {
     /// No stack (yet).
     pub(crate) const NONE: StackInfo = StackInfo {
-        guard_lo: 0,
-        guard_hi: 0,
+        guard: 0,
         canary: 0,
         size: 0,
+        own_guard: true,
     };
+
+    /// Whether `addr` lies in the guard page.
+    pub(crate) fn in_guard(&self, addr: usize) -> bool {
+        self.guard != 0 && self.guard <= addr && addr - self.guard < page_size()
+    }
 
     /// Whether the canary below the stack is intact (always true for stacks that have a guard
     /// page instead).
@@ -180,23 +286,35 @@ impl StackInfo {
 }
 
 impl Stack {
+    fn new(top: usize, limit: usize, class: usize, kind: Kind) -> Stack {
+        Stack {
+            top,
+            limit,
+            class,
+            kind,
+            dirty: true,
+            _valgrind: ValgrindStackRegistration::new(limit as *mut u8, top - limit),
+        }
+    }
+
     /// Where this stack's guard page and canary are.
     pub(crate) fn info(&self) -> StackInfo {
         let page = page_size();
-        let (guard, canary) = match self.kind {
-            Kind::Guarded { map_base, .. } => (Some(map_base), None),
-            Kind::Slot { canary, guard } => (guard, canary),
+        let (guard, canary, own_guard) = match self.kind {
+            Kind::Slot => (self.limit - page, None, true),
+            Kind::Mapped { map_base, .. } => (map_base, None, true),
+            Kind::Canary { canary, guard } => (guard, canary, canary.is_none()),
         };
         StackInfo {
-            guard_lo: guard.unwrap_or(0),
-            guard_hi: guard.map_or(0, |g| g + page),
+            guard,
             canary: canary.unwrap_or(0),
-            size: self.top - self.limit,
+            size: u32::try_from(self.top - self.limit).unwrap_or(u32::MAX),
+            own_guard,
         }
     }
 
     fn write_canary(&self) {
-        if let Kind::Slot {
+        if let Kind::Canary {
             canary: Some(addr), ..
         } = self.kind
         {
@@ -207,22 +325,51 @@ impl Stack {
         }
     }
 
-    fn new_guarded(class: usize) -> io::Result<Stack> {
-        let map_len = class + page_size();
-        let map_base = map_guarded(map_len)?;
-        GUARDED_MAPPED.fetch_add(1, Ordering::Relaxed);
-        Ok(Stack {
-            top: map_base + map_len,
-            limit: map_base + page_size(),
+    /// Gives back the pages below the top `KEEP` bytes. Their contents are gone: only for a
+    /// stack no tasklet runs on.
+    fn trim(&mut self) {
+        let page = page_size();
+        let end = self.top.saturating_sub(KEEP) & !(page - 1);
+        if end > self.limit {
+            // SAFETY: `limit .. end` lies inside this stack's usable memory, which no tasklet
+            // uses while the stack is in the pool; MADV_DONTNEED only drops its pages (they read
+            // as zeros when touched again) and leaves guard pages and canaries, outside the
+            // range, as they are.
+            unsafe {
+                libc::madvise(
+                    self.limit as *mut libc::c_void,
+                    end - self.limit,
+                    libc::MADV_DONTNEED,
+                )
+            };
+        }
+        self.dirty = false;
+    }
+
+    fn new_mapped(class: usize) -> io::Result<Stack> {
+        let page = page_size();
+        let map_len = class + page;
+        let map_base = map(map_len)?;
+        // SAFETY: the first page of the mapping just made is ours to protect.
+        if unsafe { libc::mprotect(map_base as *mut libc::c_void, page, libc::PROT_NONE) } != 0 {
+            let err = io::Error::last_os_error();
+            // SAFETY: unmapping exactly the mapping made above, which nothing else uses.
+            unsafe { libc::munmap(map_base as *mut libc::c_void, map_len) };
+            return Err(err);
+        }
+        MAPPED.fetch_add(1, Ordering::Relaxed);
+        Ok(Stack::new(
+            map_base + map_len,
+            map_base + page,
             class,
-            kind: Kind::Guarded { map_base, map_len },
-        })
+            Kind::Mapped { map_base, map_len },
+        ))
     }
 }
 
-/// Maps `len` bytes of fresh read-write memory (reserving no swap: pages cost memory only once
-/// touched) whose lowest page is a guard page; returns its address.
-fn map_guarded(len: usize) -> io::Result<usize> {
+/// Maps `len` bytes of fresh read-write memory, reserving no swap (pages cost memory only once
+/// touched); returns its address.
+fn map(len: usize) -> io::Result<usize> {
     // SAFETY: an anonymous private mapping at an address the kernel picks touches no existing
     // memory; the result is checked for MAP_FAILED.
     let base = unsafe {
@@ -238,33 +385,26 @@ fn map_guarded(len: usize) -> io::Result<usize> {
     if base == libc::MAP_FAILED {
         return Err(io::Error::last_os_error());
     }
-    // SAFETY: the first page of the mapping just made is ours to protect.
-    if unsafe { libc::mprotect(base, page_size(), libc::PROT_NONE) } != 0 {
-        let err = io::Error::last_os_error();
-        // SAFETY: unmapping exactly the mapping made above, which nothing else uses.
-        unsafe { libc::munmap(base, len) };
-        return Err(err);
-    }
     Ok(base as usize)
 }
 
 impl Drop for Stack {
     fn drop(&mut self) {
-        if let Kind::Guarded { map_base, map_len } = self.kind {
+        if let Kind::Mapped { map_base, map_len } = self.kind {
             // SAFETY: the mapping belongs to this stack alone and no tasklet runs on it any more
             // (stacks are dropped only by the pool or after their coroutine finished).
             unsafe { libc::munmap(map_base as *mut libc::c_void, map_len) };
-            GUARDED_MAPPED.fetch_sub(1, Ordering::Relaxed);
+            MAPPED.fetch_sub(1, Ordering::Relaxed);
         }
-        // Slots are unmapped with their chunk.
+        // Slots are unmapped with their region or chunk.
     }
 }
 
 // SAFETY: `top` and `limit` bound memory that stays mapped read-write while the `Stack` lives
-// (a guarded stack owns its mapping; a slot's chunk outlives every slot, see `StackPool`), both
-// are 16-aligned, and the usable size is at least a page. Guarded stacks and slot 0 have a guard
-// page below; other slots rely on the canary instead, the trade-off `StackMode::Canary`
-// documents.
+// (a mapped stack owns its mapping; a slot's region or chunk outlives every slot, see
+// `StackPool`), both are 16-aligned, and the usable size is at least a page. Slots and mapped
+// stacks have a guard page right below `limit`; canary slots rely on the canary instead, the
+// trade-off that makes `StackMode::unguarded_canary` unsafe to choose.
 unsafe impl corosensei::stack::Stack for Stack {
     fn base(&self) -> StackPointer {
         StackPointer::new(self.top).expect("stack top is never null")
@@ -275,165 +415,272 @@ unsafe impl corosensei::stack::Stack for Stack {
     }
 }
 
-/// A chunk of canary slots, unmapped when its pool is dropped.
-struct Chunk {
+/// A region of guarded slots or a chunk of canary slots, unmapped when its pool is dropped.
+struct Region {
     base: usize,
     len: usize,
 }
 
-/// Where the next fresh slot of one size class comes from.
+/// Where the next fresh slot of a size class comes from.
 struct Carver {
-    /// Address of slot 0's bottom in the newest chunk.
-    first: usize,
-    /// Index of the next slot never handed out.
+    /// Address of the next slot never handed out (its bottom: the guard page for guarded
+    /// slots, the stack's limit for canary slots).
     next: usize,
-    /// Slots in that chunk.
+    /// Index of that slot in its region or chunk.
+    index: usize,
+    /// Slots in that region or chunk.
     count: usize,
+    /// The chunk's guard page (canary chunks only).
+    guard: usize,
 }
 
-/// A dispatcher's stacks: free stacks by size class, and the chunks canary slots live in.
+/// Free stacks of one size and mode.
+struct Class {
+    size: usize,
+    mode: Mode,
+    /// Free stacks, the most recently freed last (taken first: its pages are warm).
+    free: Vec<Stack>,
+    /// The fewest free stacks since the last trim: `free[..low_water]` were not used since.
+    low_water: usize,
+    carver: Option<Carver>,
+    /// Regions made so far, to size the next (each doubles).
+    regions: u32,
+}
+
+/// A dispatcher's stacks: free stacks by size class, and the regions and chunks slots live in.
 ///
 /// Every slot handed out must be given back or leaked before the pool is dropped, because
-/// dropping the pool unmaps the chunks: the scheduler drops its pool only after every tasklet
+/// dropping the pool unmaps the regions: the scheduler drops its pool only after every tasklet
 /// has finished or been leaked along with its stack.
 pub(crate) struct StackPool {
-    /// Free stacks by size class (few classes: a short list beats hashing).
-    free_guarded: Vec<(usize, Vec<Stack>)>,
-    free_slots: Vec<(usize, Vec<Stack>)>,
-    carvers: Vec<(usize, Carver)>,
-    chunks: Vec<Chunk>,
+    classes: Vec<Class>,
+    regions: Vec<Region>,
+    /// Free stacks used since they were last trimmed.
+    untrimmed: usize,
 }
 
 impl StackPool {
     pub(crate) fn new() -> StackPool {
         StackPool {
-            free_guarded: Vec::new(),
-            free_slots: Vec::new(),
-            carvers: Vec::new(),
-            chunks: Vec::new(),
+            classes: Vec::new(),
+            regions: Vec::new(),
+            untrimmed: 0,
         }
     }
 
     /// A stack of at least `size` usable bytes of the kind `mode` asks for.
     pub(crate) fn get(&mut self, size: usize, mode: StackMode) -> io::Result<Stack> {
-        let class = round_to_page(size.max(MIN_STACK_SIZE));
-        match mode {
-            StackMode::Guarded => self.guarded(class).unwrap_or_else(|| {
-                Err(io::Error::other(format!(
-                    "the guarded-stack budget of {} stacks (a quarter of vm.max_map_count) is \
-                     used up; use StackMode::Auto or StackMode::Canary, or raise vm.max_map_count",
-                    guarded_budget()
-                )))
-            }),
-            StackMode::Canary => self.slot(class),
-            StackMode::Auto => match self.guarded(class) {
-                Some(Ok(stack)) => Ok(stack),
-                // Over the budget, or the kernel refused the mapping: a canary stack will do.
-                None | Some(Err(_)) => {
-                    if !BUDGET_WARNED.swap(true, Ordering::Relaxed) {
-                        log::warn!(
-                            "concurrence: {} guarded stacks in use (a quarter of \
-                             vm.max_map_count); further tasklets get canary-checked stacks",
-                            GUARDED_MAPPED.load(Ordering::Relaxed)
-                        );
-                    }
-                    self.slot(class)
-                }
-            },
-        }
-    }
-
-    /// A guarded stack, or `None` when the process's guarded-stack budget is used up.
-    fn guarded(&mut self, class: usize) -> Option<io::Result<Stack>> {
-        if let Some(stack) = class_list(&mut self.free_guarded, class).pop() {
-            return Some(Ok(stack));
-        }
-        if GUARDED_MAPPED.load(Ordering::Relaxed) >= guarded_budget() {
-            return None;
-        }
-        Some(Stack::new_guarded(class))
-    }
-
-    fn slot(&mut self, class: usize) -> io::Result<Stack> {
-        if let Some(stack) = class_list(&mut self.free_slots, class).pop() {
+        let size = round_to_page(size.max(MIN_STACK_SIZE));
+        let at = match self
+            .classes
+            .iter()
+            .position(|c| c.size == size && c.mode == mode.0)
+        {
+            Some(at) => at,
+            None => {
+                self.classes.push(Class {
+                    size,
+                    mode: mode.0,
+                    free: Vec::new(),
+                    low_water: 0,
+                    carver: None,
+                    regions: 0,
+                });
+                self.classes.len() - 1
+            }
+        };
+        let class = &mut self.classes[at];
+        if let Some(mut stack) = class.free.pop() {
+            class.low_water = class.low_water.min(class.free.len());
+            if stack.dirty {
+                self.untrimmed -= 1;
+            }
+            stack.dirty = true;
             stack.write_canary();
             return Ok(stack);
         }
-        let at = match self.carvers.iter().position(|(c, _)| *c == class) {
-            Some(at) => at,
-            None => {
-                let carver = self.new_chunk(class)?;
-                self.carvers.push((class, carver));
-                self.carvers.len() - 1
+        match (mode.0, guards()) {
+            (Mode::Guarded, Guards::PageTable) => self.carve(at),
+            (Mode::Guarded, Guards::OwnMapping) => {
+                if !FALLBACK_WARNED.swap(true, Ordering::Relaxed) {
+                    log::info!(
+                        "concurrence: guard pages are mprotected mappings (the kernel has no \
+                         MADV_GUARD_INSTALL, or CONCURRENCE_STACK_GUARDS=mprotect): at most {} \
+                         guarded stacks at once",
+                        mapping_budget()
+                    );
+                }
+                if MAPPED.load(Ordering::Relaxed) >= mapping_budget() {
+                    return Err(io::Error::other(format!(
+                        "the budget of {} guarded stacks is used up (a quarter of \
+                         vm.max_map_count: this kernel cannot install guard pages without a \
+                         mapping each, which Linux 6.13+ can); raise vm.max_map_count or run \
+                         fewer tasklets at once",
+                        mapping_budget()
+                    )));
+                }
+                Stack::new_mapped(size)
             }
-        };
-        if self.carvers[at].1.next == self.carvers[at].1.count {
-            self.carvers[at].1 = self.new_chunk(class)?;
+            (Mode::Canary, _) => self.carve(at),
         }
-        let carver = &mut self.carvers[at].1;
-        let index = carver.next;
-        carver.next += 1;
-        let limit = carver.first + index * class;
-        let stack = Stack {
-            top: limit + class - CANARY_LEN,
-            limit,
-            class,
-            kind: Kind::Slot {
-                canary: (index > 0).then(|| limit - CANARY_LEN),
-                guard: (index == 0).then(|| limit - page_size()),
-            },
-        };
-        stack.write_canary();
-        Ok(stack)
     }
 
-    fn new_chunk(&mut self, class: usize) -> io::Result<Carver> {
+    /// A fresh slot of class `at`, from its region or chunk, making a new one when it is used
+    /// up.
+    fn carve(&mut self, at: usize) -> io::Result<Stack> {
         let page = page_size();
-        let count = (16 * 1024 * 1024 / class).clamp(1, MAX_SLOTS_PER_CHUNK);
-        let len = page + count * class;
-        let base = map_guarded(len)?;
-        self.chunks.push(Chunk { base, len });
-        Ok(Carver {
-            first: base + page,
-            next: 0,
-            count,
-        })
+        let class = &self.classes[at];
+        let (size, mode) = (class.size, class.mode);
+        let slot_len = match mode {
+            Mode::Guarded => size + page,
+            Mode::Canary => size,
+        };
+        if class.carver.as_ref().is_none_or(|c| c.index == c.count) {
+            let carver = match mode {
+                Mode::Guarded => {
+                    let wanted =
+                        (FIRST_SLOTS_PER_REGION << class.regions.min(8)).min(MAX_SLOTS_PER_REGION);
+                    let (base, count) = self.map_region(slot_len, wanted, 0)?;
+                    Carver {
+                        next: base,
+                        index: 0,
+                        count,
+                        guard: 0,
+                    }
+                }
+                Mode::Canary => {
+                    let wanted = (16 * 1024 * 1024 / size).clamp(1, MAX_SLOTS_PER_CHUNK);
+                    let (base, count) = self.map_region(slot_len, wanted, page)?;
+                    // The chunk's lowest page guards its first slot.
+                    // SAFETY: the first page of the chunk just mapped, which no slot uses.
+                    let protected =
+                        unsafe { libc::mprotect(base as *mut libc::c_void, page, libc::PROT_NONE) };
+                    if protected != 0 {
+                        return Err(io::Error::last_os_error());
+                    }
+                    Carver {
+                        next: base + page,
+                        index: 0,
+                        count,
+                        guard: base,
+                    }
+                }
+            };
+            let class = &mut self.classes[at];
+            class.regions += 1;
+            class.carver = Some(carver);
+        }
+        let carver = self.classes[at]
+            .carver
+            .as_mut()
+            .expect("a carver was made above");
+        let bottom = carver.next;
+        let index = carver.index;
+        carver.next += slot_len;
+        carver.index += 1;
+        match mode {
+            Mode::Guarded => {
+                // SAFETY: `bottom` is the first page of a slot never handed out, inside a region
+                // this pool mapped: nothing uses it. The guard marker makes any access to it
+                // fault, which is what it is for.
+                let installed =
+                    unsafe { libc::madvise(bottom as *mut libc::c_void, page, MADV_GUARD_INSTALL) };
+                if installed != 0 {
+                    return Err(io::Error::last_os_error());
+                }
+                Ok(Stack::new(
+                    bottom + slot_len,
+                    bottom + page,
+                    size,
+                    Kind::Slot,
+                ))
+            }
+            Mode::Canary => {
+                let stack = Stack::new(
+                    bottom + size - CANARY_LEN,
+                    bottom,
+                    size,
+                    Kind::Canary {
+                        canary: (index > 0).then(|| bottom - CANARY_LEN),
+                        guard: carver.guard,
+                    },
+                );
+                stack.write_canary();
+                Ok(stack)
+            }
+        }
+    }
+
+    /// Maps a region for up to `wanted` slots of `slot_len` bytes after `head` bytes, halving
+    /// the count when the kernel refuses (a strict overcommit policy counts reserved memory);
+    /// returns its address and how many slots it holds.
+    fn map_region(
+        &mut self,
+        slot_len: usize,
+        wanted: usize,
+        head: usize,
+    ) -> io::Result<(usize, usize)> {
+        let mut count = wanted;
+        loop {
+            let len = head + count * slot_len;
+            match map(len) {
+                Ok(base) => {
+                    self.regions.push(Region { base, len });
+                    return Ok((base, count));
+                }
+                Err(err) if count == 1 => return Err(err),
+                Err(_) => count /= 2,
+            }
+        }
     }
 
     /// Takes back a stack whose tasklet has finished.
     pub(crate) fn put(&mut self, stack: Stack) {
-        match stack.kind {
-            Kind::Guarded { .. } => {
-                let free = class_list(&mut self.free_guarded, stack.class);
-                if free.len() < GUARDED_POOL_CAP {
-                    free.push(stack);
+        let mode = match stack.kind {
+            Kind::Canary { .. } => Mode::Canary,
+            _ => Mode::Guarded,
+        };
+        let Some(class) = self
+            .classes
+            .iter_mut()
+            .find(|c| c.size == stack.class && c.mode == mode)
+        else {
+            return; // not from this pool: dropped (a mapped stack is unmapped)
+        };
+        if matches!(stack.kind, Kind::Mapped { .. }) && class.free.len() >= MAPPED_POOL_CAP {
+            return; // dropped: unmapped, leaving the mapping budget to others
+        }
+        self.untrimmed += 1;
+        class.free.push(stack);
+    }
+
+    /// Whether free stacks wait to be trimmed.
+    pub(crate) fn has_untrimmed(&self) -> bool {
+        self.untrimmed > 0
+    }
+
+    /// Trims the free stacks that were not used since the previous trim (see the module docs).
+    pub(crate) fn trim(&mut self) {
+        for class in &mut self.classes {
+            for stack in &mut class.free[..class.low_water] {
+                if stack.dirty {
+                    stack.trim();
+                    self.untrimmed -= 1;
                 }
             }
-            Kind::Slot { .. } => class_list(&mut self.free_slots, stack.class).push(stack),
+            class.low_water = class.free.len();
         }
     }
 }
 
-/// The list for size class `class`, made empty if there is none yet.
-fn class_list(lists: &mut Vec<(usize, Vec<Stack>)>, class: usize) -> &mut Vec<Stack> {
-    let at = match lists.iter().position(|(c, _)| *c == class) {
-        Some(at) => at,
-        None => {
-            lists.push((class, Vec::new()));
-            lists.len() - 1
-        }
-    };
-    &mut lists[at].1
-}
-
 impl Drop for StackPool {
     fn drop(&mut self) {
-        self.free_guarded.clear();
-        self.free_slots.clear();
-        for chunk in self.chunks.drain(..) {
-            // SAFETY: every slot of the chunk is back in the pool (dropped just above) or was
+        // Free stacks first: mapped ones unmap themselves, slots deregister from valgrind.
+        self.classes.clear();
+        for region in self.regions.drain(..) {
+            // SAFETY: every slot of the region is back in the pool (dropped just above) or was
             // leaked with a tasklet that can never run again, so no stack uses this memory.
-            unsafe { libc::munmap(chunk.base as *mut libc::c_void, chunk.len) };
+            unsafe { libc::munmap(region.base as *mut libc::c_void, region.len) };
         }
     }
 }

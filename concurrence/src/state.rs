@@ -49,7 +49,6 @@ pub(crate) enum WaitOn {
     Yield,
     Join(u64),
     JoinAll,
-    Quit,
     /// A message (or an item of a [`Mailbox`](crate::Mailbox)).
     Receive,
     /// Room in a full mailbox.
@@ -69,7 +68,6 @@ impl fmt::Display for WaitOn {
             WaitOn::Yield => f.write_str("yield_"),
             WaitOn::Join(id) => write!(f, "join of tasklet #{id}"),
             WaitOn::JoinAll => f.write_str("join_all"),
-            WaitOn::Quit => f.write_str("quit"),
             WaitOn::Receive => f.write_str("receive"),
             WaitOn::MailboxRoom => f.write_str("room in a full mailbox"),
             WaitOn::Reply(message) => write!(f, "the reply to a call of {message}"),
@@ -125,7 +123,11 @@ pub(crate) enum Outcome {
 }
 
 /// The closure a `New` tasklet will run, its value boxed.
-pub(crate) type Entry = Box<dyn FnOnce() -> Box<dyn Any>>;
+pub(crate) struct Entry {
+    pub(crate) run: Box<dyn FnOnce() -> Box<dyn Any>>,
+    /// Whether the value has a destructor (see `Task::value_needs_drop`).
+    pub(crate) value_needs_drop: bool,
+}
 
 /// What a tasklet runs, through its life.
 pub(crate) enum Body {
@@ -146,8 +148,9 @@ pub(crate) struct Task {
     /// Usable stack bytes asked for (`u32`: stacks above 4 GiB are clamped).
     pub(crate) stack_size: u32,
     pub(crate) stack_mode: StackMode,
-    /// The creator; dangling for daemons and the first tasklet.
-    pub(crate) parent: Weak<Task>,
+    /// The creator while it runs; dangling for daemons, the first tasklet, and once the
+    /// creator has finished (a finished tasklet has no children).
+    parent: Cell<Weak<Task>>,
     /// Unfinished tasklets this one spawned, in no particular order (a finished child removes
     /// itself by swapping the last one into its place).
     pub(crate) children: RefCell<Vec<Rc<Task>>>,
@@ -163,13 +166,19 @@ pub(crate) struct Task {
     pub(crate) waiting_on: Cell<(WaitOn, &'static Location<'static>)>,
     /// A kill arrived while this tasklet was resuming another: honoured when control returns.
     pub(crate) kill_pending: Cell<bool>,
+    /// Whether its value's type has a destructor (one that might block or panic: dropped in a
+    /// tasklet if nobody takes it; see `Scheduler::bury`).
+    pub(crate) value_needs_drop: bool,
+    /// Panics in flight on its stack, as far as the runtime knows: see
+    /// `scheduler::is_unwinding`.
+    pub(crate) unwinding: Cell<u8>,
     /// What runs: the closure before start, then the coroutine (borrowed while it runs).
     pub(crate) body: RefCell<Body>,
     pub(crate) suspender: Cell<Suspender>,
     /// Where its stack's guard page and canary are, for overflow checks; set at start.
     pub(crate) stack: Cell<StackInfo>,
     pub(crate) outcome: RefCell<Outcome>,
-    /// Set once a join has reported a panic, so that dropping the record does not log it.
+    /// Set once a panic has been reported (to a join, or logged when nobody joined it).
     pub(crate) panic_seen: Cell<bool>,
     /// Tasklets waiting in a join, each with the epoch of its wait.
     joiners: RefCell<Joiners>,
@@ -193,7 +202,7 @@ impl Task {
             daemon,
             stack_size,
             stack_mode,
-            parent,
+            parent: Cell::new(parent),
             children: RefCell::new(Vec::new()),
             child_index: Cell::new(0),
             live_index: Cell::new(0),
@@ -202,6 +211,8 @@ impl Task {
             wake: Cell::new(Wake::Ready),
             waiting_on: Cell::new((WaitOn::Yield, Location::caller())),
             kill_pending: Cell::new(false),
+            value_needs_drop: entry.value_needs_drop,
+            unwinding: Cell::new(0),
             body: RefCell::new(Body::New(entry)),
             suspender: Cell::new(Suspender::NONE),
             stack: Cell::new(StackInfo::NONE),
@@ -210,6 +221,19 @@ impl Task {
             joiners: RefCell::new(Joiners::None),
             inbox: Cell::new(None),
         }
+    }
+
+    /// The tasklet that spawned it, while that one has not finished.
+    pub(crate) fn parent(&self) -> Option<Rc<Task>> {
+        let parent = self.parent.take();
+        let strong = parent.upgrade();
+        self.parent.set(parent);
+        strong
+    }
+
+    /// Forgets its parent (which has finished).
+    pub(crate) fn clear_parent(&self) {
+        self.parent.set(Weak::new());
     }
 
     /// Its mailbox, if it receives messages and has not finished.
@@ -312,14 +336,13 @@ enum Joiners {
 
 impl Drop for Task {
     fn drop(&mut self) {
-        if let Outcome::Panicked(msg) = &*self.outcome.borrow() {
-            if !self.panic_seen.get() {
-                log::error!(
-                    "tasklet '{}' (#{}) panicked and was never joined: {}",
-                    self.name(),
-                    self.id,
-                    msg
-                );
+        // A value nobody joined: its destructor is user code, which may block or panic, and the
+        // last handle may go anywhere (in the scheduler's own loop, say): it is dropped in a
+        // tasklet of its own.
+        if self.value_needs_drop {
+            if let Outcome::Value(value) = std::mem::replace(self.outcome.get_mut(), Outcome::Taken)
+            {
+                crate::scheduler::bury(value);
             }
         }
     }
@@ -331,6 +354,10 @@ mod tests {
     /// each (BENCHMARKS.md).
     #[test]
     fn the_tasklet_record_stays_within_328_bytes() {
-        assert!(std::mem::size_of::<super::Task>() <= 328);
+        assert!(
+            std::mem::size_of::<super::Task>() <= 328,
+            "{}",
+            std::mem::size_of::<super::Task>()
+        );
     }
 }

@@ -14,7 +14,8 @@ use crate::mailbox;
 use crate::message::NoMessages;
 use crate::scheduler;
 use crate::state::{Task, WaitOn};
-use crate::wait::Wait;
+use crate::timer::deadline_after;
+use crate::wait::{Ended, Wait};
 
 /// The panic payload a killed tasklet unwinds with.
 ///
@@ -44,8 +45,24 @@ use crate::wait::Wait;
 ///     assert_eq!(stubborn.join().unwrap(), "survived a kill");
 /// });
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct TaskletExit;
+#[derive(Debug, PartialEq, Eq)]
+pub struct TaskletExit {
+    /// The tasklet it unwinds: dropping the payload (it was caught) tells the runtime that this
+    /// tasklet is no longer unwinding.
+    tasklet: u64,
+}
+
+impl TaskletExit {
+    pub(crate) fn new(tasklet: u64) -> TaskletExit {
+        TaskletExit { tasklet }
+    }
+}
+
+impl Drop for TaskletExit {
+    fn drop(&mut self) {
+        scheduler::exit_caught(self.tasklet);
+    }
+}
 
 /// A handle to a tasklet: a cooperative, stackful activity run by the dispatcher of the thread
 /// that created it.
@@ -134,8 +151,7 @@ impl<T, M> Tasklet<T, M> {
     /// dispatcher's first tasklet, and once the parent is no longer there.
     pub fn parent(&self) -> Option<Tasklet> {
         self.task
-            .parent
-            .upgrade()
+            .parent()
             .filter(|p| !p.is_finished())
             .map(Tasklet::from_task)
     }
@@ -247,8 +263,10 @@ impl<T: 'static, M> Tasklet<T, M> {
     /// Panics when the tasklet has not finished and the caller is not a tasklet.
     #[track_caller]
     pub fn join(&self) -> Result<T, JoinError> {
-        self.join_until(None)
-            .expect("a join without a deadline cannot time out")
+        match self.join_until(None) {
+            Ok(result) => result,
+            Err(_) => Err(self.task.join_error(JoinCause::Interrupted)),
+        }
     }
 
     /// As [`join`](Tasklet::join), giving up after `timeout`. The outer `Result` says whether
@@ -257,14 +275,16 @@ impl<T: 'static, M> Tasklet<T, M> {
     ///
     /// # Errors
     ///
-    /// [`TimeoutError`] when the tasklet is still running after `timeout`.
+    /// [`TimeoutError`] when the tasklet is still running after `timeout` (or the joining
+    /// tasklet, already unwinding, was killed again: see [`Tasklet::kill`]).
     #[track_caller]
     pub fn join_timeout(&self, timeout: Duration) -> Result<Result<T, JoinError>, TimeoutError> {
-        self.join_until(Some(Instant::now() + timeout))
+        Ok(self.join_until(Some(deadline_after(timeout)))?)
     }
 
+    /// Waits for the tasklet until `deadline`; `Err` when the wait ended first.
     #[track_caller]
-    fn join_until(&self, deadline: Option<Instant>) -> Result<Result<T, JoinError>, TimeoutError> {
+    fn join_until(&self, deadline: Option<Instant>) -> Result<Result<T, JoinError>, Ended> {
         if let Some(sched) = scheduler::try_get() {
             if sched.is_current(&self.task) {
                 return Ok(Err(self.task.join_error(JoinCause::JoinedSelf)));
@@ -468,7 +488,19 @@ pub fn yield_() {
 /// ```
 #[track_caller]
 pub fn join_all<T: 'static, M>(tasks: &[Tasklet<T, M>]) -> Vec<Result<T, JoinError>> {
-    join_all_until(tasks, None).expect("a join without a deadline cannot time out")
+    // Ended early only by a kill while unwinding: what finished is reported, the rest as
+    // interrupted.
+    let _ = join_all_until(tasks, None);
+    tasks
+        .iter()
+        .map(|t| {
+            if t.task.is_finished() || try_current().is_some_and(|me| me.task.id == t.task.id) {
+                t.join()
+            } else {
+                Err(t.task.join_error(JoinCause::Interrupted))
+            }
+        })
+        .collect()
 }
 
 /// As [`join_all`], with one overall `timeout` for the whole set.
@@ -482,20 +514,22 @@ pub fn join_all_timeout<T: 'static, M>(
     tasks: &[Tasklet<T, M>],
     timeout: Duration,
 ) -> Result<Vec<Result<T, JoinError>>, TimeoutError> {
-    join_all_until(tasks, Some(Instant::now() + timeout))
+    join_all_until(tasks, Some(deadline_after(timeout)))?;
+    Ok(tasks.iter().map(Tasklet::join).collect())
 }
 
+/// Waits until every tasklet of `tasks` (but the caller) has finished, or `deadline`.
 #[track_caller]
 fn join_all_until<T: 'static, M>(
     tasks: &[Tasklet<T, M>],
     deadline: Option<Instant>,
-) -> Result<Vec<Result<T, JoinError>>, TimeoutError> {
+) -> Result<(), Ended> {
     let me = try_current();
     // Waiting for the last first: tasklets spawned together usually end in spawn order, so the
     // others have ended by then and the waiter is woken once, not once per tasklet.
     for tasklet in tasks.iter().rev() {
         if me.as_ref().is_some_and(|me| me.task.id == tasklet.task.id) {
-            continue; // reported as JoinedSelf below, without waiting
+            continue; // reported as JoinedSelf, without waiting
         }
         while !tasklet.task.is_finished() {
             let wait = Wait::begin(WaitOn::JoinAll);
@@ -503,13 +537,7 @@ fn join_all_until<T: 'static, M>(
             wait.suspend(deadline)?;
         }
     }
-    Ok(tasks
-        .iter()
-        .map(|t| {
-            t.join_until(None)
-                .expect("every tasklet has finished: nothing left to wait for")
-        })
-        .collect())
+    Ok(())
 }
 
 /// The result of joining a tasklet through a handle that does not know its result type, as

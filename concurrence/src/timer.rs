@@ -79,7 +79,18 @@ impl Timers {
 /// ```
 #[track_caller]
 pub fn sleep(duration: Duration) {
-    sleep_until(Instant::now() + duration);
+    sleep_until(deadline_after(duration));
+}
+
+/// How far "for ever" is: a deadline this far ahead never comes in practice, and stays far
+/// from the end of `Instant`'s range.
+const FOREVER: Duration = Duration::from_secs(100 * 365 * 24 * 60 * 60);
+
+/// The deadline `timeout` from now. A timeout past what `Instant` can hold (`Duration::MAX`)
+/// means practically for ever, never an overflow: every timeout of the crate goes through here.
+pub(crate) fn deadline_after(timeout: Duration) -> Instant {
+    let now = Instant::now();
+    now.checked_add(timeout).unwrap_or_else(|| now + FOREVER)
 }
 
 /// Blocks the current tasklet until `deadline`; returns at once (after letting the others run)

@@ -7,9 +7,10 @@
 //!    the event it waits for will come from (a joined tasklet's joiner list, ...), to be used
 //!    through `Scheduler::wake`;
 //! 3. [`Wait::suspend`] adds the deadline, if any, as a timer and switches to the scheduler;
-//! 4. when resumed it learns why: `Ok(())` when woken, `Err(TimeoutError)` when the deadline
-//!    passed first, and when the tasklet is being killed it unwinds with [`TaskletExit`] (or,
-//!    if it is unwinding already, the wait ends with `Err(TimeoutError)`).
+//! 4. when resumed it learns why: `Ok(())` when woken, `Err(Ended::TimedOut)` when the deadline
+//!    passed first, and when the tasklet is being killed it unwinds with a
+//!    [`TaskletExit`](crate::TaskletExit) payload (or, if it is unwinding already, the wait ends
+//!    with `Err(Ended::Killed)`: a second unwind would abort the process).
 //!
 //! A token used before the tasklet suspends is not lost: the tasklet is queued as ready and the
 //! suspension returns at its next turn (the Parker rule: an unpark before park makes park
@@ -25,7 +26,22 @@ use crate::coroutine::Wake;
 use crate::error::TimeoutError;
 use crate::scheduler::{self, Scheduler};
 use crate::state::{State, Task, WaitOn};
-use crate::tasklet::TaskletExit;
+
+/// Why a wait ended without what it waited for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Ended {
+    /// Its deadline passed.
+    TimedOut,
+    /// The tasklet was killed while already unwinding (see [`Wait::suspend`]). A call that can
+    /// report a timeout reports this as one; one that cannot waits again.
+    Killed,
+}
+
+impl From<Ended> for TimeoutError {
+    fn from(_: Ended) -> TimeoutError {
+        TimeoutError
+    }
+}
 
 /// A wait in progress for the current tasklet.
 pub(crate) struct Wait {
@@ -66,7 +82,7 @@ impl Wait {
     }
 
     /// Suspends until a token of this wait is used or `deadline` passes.
-    pub(crate) fn suspend(self, deadline: Option<Instant>) -> Result<(), TimeoutError> {
+    pub(crate) fn suspend(self, deadline: Option<Instant>) -> Result<(), Ended> {
         let key = deadline.map(|d| {
             self.sched
                 .timers
@@ -82,16 +98,21 @@ impl Wait {
                 self.sched.timers.borrow_mut().remove(key);
             }
         }
+        if self.task.unwinding.get() > 0 && !std::thread::panicking() {
+            // Nothing unwinds on this thread: whatever was counted was caught meanwhile.
+            self.task.unwinding.set(0);
+        }
         match why {
             Wake::Ready => Ok(()),
-            Wake::TimedOut => Err(TimeoutError),
-            // Killed again while already unwinding (a destructor that blocks during a kill):
-            // unwinding a second time would abort the process, so the wait just ends early and
-            // the first unwind goes on.
-            Wake::Killed if std::thread::panicking() => Err(TimeoutError),
+            Wake::TimedOut => Err(Ended::TimedOut),
+            // Killed while already unwinding (a destructor that blocks during a kill or a
+            // panic): unwinding a second time would abort the process, so the wait just ends
+            // early and the first unwind goes on.
+            Wake::Killed if self.sched.is_unwinding(&self.task) => Err(Ended::Killed),
             Wake::Killed => {
-                drop(self);
-                std::panic::resume_unwind(Box::new(TaskletExit))
+                let Wait { sched, task, .. } = self;
+                drop(sched);
+                scheduler::raise_exit(&task)
             }
         }
     }
@@ -124,6 +145,23 @@ impl WaitList {
             }
         }
         false
+    }
+
+    /// As [`wake_one`](WaitList::wake_one), but the waiter runs first, ahead of everything
+    /// the running tasklet spawned or woke (a channel hand-off).
+    pub(crate) fn wake_first(&mut self, sched: &Scheduler) -> bool {
+        while let Some((task, epoch)) = self.waiters.pop_front() {
+            if is_live(&task, epoch) {
+                sched.wake_first(&task, epoch);
+                return true;
+            }
+        }
+        false
+    }
+
+    /// Whether a waiter still waits.
+    pub(crate) fn has_live(&self) -> bool {
+        self.waiters.iter().any(|(t, e)| is_live(t, *e))
     }
 
     /// Wakes every waiter that still waits and empties the list.

@@ -10,20 +10,22 @@ use concurrence::{Dispatcher, ExitReason, ExitStatus};
 /// How long any one test's dispatcher may run before the test fails instead of hanging.
 pub const LIMIT: Duration = Duration::from_secs(60);
 
-/// Runs `f` as the first tasklet of a dispatcher (SIGINT not handled) on a fresh thread, and
-/// returns its status. Fails the test when `f` panicked (a failed assertion inside the
-/// tasklet) or the dispatcher deadlocked; use [`run_status`] for tests that expect either.
-pub fn run<F: FnOnce() + Send + 'static>(f: F) -> ExitStatus {
+/// Runs `f` as the first tasklet of a dispatcher (SIGINT not handled) on a fresh thread. Fails
+/// the test unless the dispatcher ends with every tasklet finished: when `f` panicked (a failed
+/// assertion inside the tasklet), the dispatcher deadlocked, or anything else; use
+/// [`run_status`] for tests that expect another end.
+pub fn run<F: FnOnce() + Send + 'static>(f: F) {
     run_with(Dispatcher::new().handle_sigint(false), f)
 }
 
 /// As [`run`], with the given dispatcher settings.
-pub fn run_with<F: FnOnce() + Send + 'static>(dispatcher: Dispatcher, f: F) -> ExitStatus {
+pub fn run_with<F: FnOnce() + Send + 'static>(dispatcher: Dispatcher, f: F) {
     let status = run_status_with(dispatcher, f);
     match status.reason() {
+        ExitReason::Finished => {}
         ExitReason::Panicked(message) => panic!("the first tasklet panicked: {message}"),
         ExitReason::Deadlock(blocked) => panic!("the dispatcher deadlocked: {blocked:?}"),
-        _ => status,
+        _ => panic!("the dispatcher ended with {status}"),
     }
 }
 
@@ -142,10 +144,16 @@ pub fn is_child(name: &str) -> bool {
 /// Re-runs the current test binary for test `name` alone, as a child process that acts out the
 /// part guarded by [`is_child`]; returns its output (bounded by [`LIMIT`]).
 pub fn run_child(name: &str) -> std::process::Output {
+    run_child_with_env(name, &[])
+}
+
+/// As [`run_child`], with extra environment variables for the child.
+pub fn run_child_with_env(name: &str, env: &[(&str, &str)]) -> std::process::Output {
     let exe = std::env::current_exe().expect("test binary path");
     let mut child = std::process::Command::new(exe)
         .args([name, "--exact", "--nocapture", "--test-threads=1"])
         .env(CHILD_ENV, name)
+        .envs(env.iter().copied())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
@@ -159,6 +167,26 @@ pub fn run_child(name: &str) -> std::process::Output {
         std::thread::sleep(Duration::from_millis(20));
     }
     child.wait_with_output().expect("child output")
+}
+
+/// Resident memory of this process in bytes (from /proc/self/statm).
+pub fn rss_bytes() -> usize {
+    let statm = std::fs::read_to_string("/proc/self/statm").expect("read /proc/self/statm");
+    let pages: usize = statm
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .expect("statm has a resident field");
+    // SAFETY: sysconf with a valid name has no preconditions.
+    pages * unsafe { libc::sysconf(libc::_SC_PAGESIZE) } as usize
+}
+
+/// How many mappings this process has (lines of /proc/self/maps).
+pub fn mapping_count() -> usize {
+    std::fs::read_to_string("/proc/self/maps")
+        .expect("read /proc/self/maps")
+        .lines()
+        .count()
 }
 
 /// A small deterministic generator (64-bit LCG) for seeded stress tests, so that a failure can

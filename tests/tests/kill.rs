@@ -6,7 +6,7 @@ use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 use concurrence::{current, sleep, spawn, yield_, JoinCause, TaskletExit};
-use concurrence_tests::{run, DropCounter};
+use concurrence_tests::{run, run_status, DropCounter};
 
 #[test]
 fn kill_while_sleeping_unwinds_before_kill_returns_and_runs_destructors() {
@@ -220,7 +220,7 @@ fn a_destructor_that_blocks_during_a_kill_is_ended_by_a_second_kill() {
             self.0.set("cleaned up");
         }
     }
-    let status = run(|| {
+    let status = run_status(|| {
         let stage = Rc::new(Cell::new("running"));
         let s = stage.clone();
         let t = spawn(move || {
@@ -246,7 +246,7 @@ fn a_destructor_that_blocks_during_a_kill_is_ended_by_a_second_kill() {
 fn shutdown_copes_with_a_destructor_that_blocks() {
     let drops = DropCounter::new();
     let d = drops.clone();
-    let status = run(move || {
+    let status = run_status(move || {
         let token = d.token();
         concurrence::Builder::new().daemon(true).spawn(move || {
             struct Slow(Option<concurrence_tests::Token>);

@@ -6,7 +6,9 @@ use std::panic::{catch_unwind, resume_unwind};
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
-use concurrence::{interval, later, loop_, rate, sleep, spawn, yield_, Builder, TaskletExit};
+use concurrence::{
+    interval, later, loop_, rate, sleep, spawn, yield_, Builder, JoinCause, TaskletExit,
+};
 use concurrence_tests::{capture_logs, logged, run, run_status};
 
 #[test]
@@ -183,33 +185,38 @@ fn rate_rejects_a_non_positive_rate_with_a_clear_panic() {
 }
 
 #[test]
-fn an_unjoined_panic_is_logged_when_its_last_handle_goes() {
+fn a_panic_nobody_joins_is_logged_when_it_happens_and_a_later_join_still_sees_it() {
     capture_logs();
     run(|| {
         let t = Builder::new()
             .name("nobody-joins-me")
             .spawn(|| -> () { panic!("unjoined failure") });
-        yield_();
-        drop(t);
+        yield_(); // it runs and panics, with nobody joining it
+        let lines = logged("nobody is joining it");
+        assert!(
+            lines
+                .iter()
+                .any(|l| l.contains("nobody-joins-me") && l.contains("unjoined failure")),
+            "logged when it ended, while its handle is still held: {lines:?}"
+        );
+        let err = t.join().unwrap_err();
+        assert_eq!(err.cause(), &JoinCause::Panicked("unjoined failure".into()));
         let joined = Builder::new()
             .name("somebody-joins-me")
             .spawn(|| -> () { panic!("joined failure") });
         assert!(joined.join().is_err());
     });
-    let lines = logged("never joined");
+    let lines = logged("nobody is joining it");
     assert!(
-        lines
-            .iter()
-            .any(|l| l.contains("nobody-joins-me") && l.contains("unjoined failure")),
+        !lines.iter().any(|l| l.contains("somebody-joins-me")),
         "{lines:?}"
     );
-    assert!(!lines.iter().any(|l| l.contains("somebody-joins-me")));
 }
 
 #[test]
 fn a_tasklet_that_refuses_to_die_at_shutdown_is_leaked_and_logged() {
     capture_logs();
-    let status = run(|| {
+    let status = run_status(|| {
         Builder::new().name("immortal").daemon(true).spawn(|| loop {
             match catch_unwind(|| sleep(Duration::from_secs(3600))) {
                 Err(p) if !p.is::<TaskletExit>() => resume_unwind(p),

@@ -6,13 +6,13 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use concurrence::{current, sleep, spawn, try_current, yield_, Builder, Tasklet};
-use concurrence_tests::run;
+use concurrence_tests::{run, run_status};
 
 #[test]
 fn creator_keeps_running_until_it_blocks_and_children_run_in_spawn_order() {
     let out = Arc::new(Mutex::new(Vec::new()));
     let o = out.clone();
-    let status = run(move || {
+    let status = run_status(move || {
         for word in ["Hello", "World"] {
             let o = o.clone();
             spawn(move || o.lock().unwrap().push(word));

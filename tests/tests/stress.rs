@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use concurrence::{sleep, spawn, yield_, JoinCause, Tasklet};
-use concurrence_tests::{run, DropCounter, Rng};
+use concurrence_tests::{run_status, DropCounter, Rng};
 
 type Registry = Rc<RefCell<Vec<Tasklet<u64>>>>;
 
@@ -92,7 +92,7 @@ fn stress(seed: u64) {
         drops: DropCounter::new(),
     };
     let counted = tokens.clone();
-    let status = run(move || {
+    let status = run_status(move || {
         let rng = Rng::new(seed);
         let all: Registry = Rc::new(RefCell::new(Vec::new()));
         for id in 1..=100 {

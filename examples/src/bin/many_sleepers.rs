@@ -1,22 +1,35 @@
-//! Spawns N tasklets that all sleep at once and reports the memory they cost: spawn time per
-//! tasklet and resident memory (RSS) per live tasklet.
+//! Spawns N tasklets that all sleep at once and reports what they cost: spawn time and first
+//! run time per tasklet, resident memory (RSS) and page tables (VmPTE) per live tasklet, and
+//! the kernel mappings in use.
 //!
-//! `cargo run --release -p concurrence-examples --bin many_sleepers -- 1000000 [auto|guarded|canary]`
+//! `cargo run --release -p concurrence-examples --bin many_sleepers -- 1000000 [STACK_KIB] [canary]`
+//!
+//! `STACK_KIB` is the stack size in KiB (default: the crate's default); `canary` chooses the
+//! unguarded canary stacks, for comparison (every stack is guarded otherwise).
 
 use std::cell::Cell;
 use std::time::{Duration, Instant};
 
-use concurrence::{join_all, sleep, spawn, yield_, Dispatcher, ExitStatus, StackMode};
+use concurrence::{
+    join_all, sleep, spawn, yield_, Dispatcher, ExitStatus, StackMode, DEFAULT_STACK_SIZE,
+};
 
-/// Resident set size of this process in bytes, from /proc/self/statm.
-fn rss_bytes() -> usize {
-    let statm = std::fs::read_to_string("/proc/self/statm").expect("read /proc/self/statm");
-    let pages: usize = statm
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .expect("statm has a resident field");
-    pages * 4096
+/// A field of /proc/self/status in KiB (`VmRSS`, `VmPTE`, ...).
+fn status_kib(field: &str) -> usize {
+    std::fs::read_to_string("/proc/self/status")
+        .expect("read /proc/self/status")
+        .lines()
+        .find_map(|l| l.strip_prefix(field)?.strip_prefix(':'))
+        .and_then(|v| v.split_whitespace().next()?.parse().ok())
+        .unwrap_or(0)
+}
+
+/// Lines of /proc/self/maps: the kernel mappings of the process.
+fn mappings() -> usize {
+    std::fs::read_to_string("/proc/self/maps")
+        .expect("read /proc/self/maps")
+        .lines()
+        .count()
 }
 
 thread_local! {
@@ -30,39 +43,53 @@ fn main() -> ExitStatus {
     let n: usize = args
         .next()
         .map_or(100_000, |s| s.parse().expect("N is a number"));
+    let stack = args.next().map_or(DEFAULT_STACK_SIZE, |s| {
+        s.parse::<usize>().expect("STACK_KIB is a number") * 1024
+    });
     let mode = match args.next().as_deref() {
-        None | Some("auto") => StackMode::Auto,
-        Some("guarded") => StackMode::Guarded,
-        Some("canary") => StackMode::Canary,
-        Some(other) => panic!("unknown stack mode {other}: use auto, guarded or canary"),
+        None | Some("guarded") => StackMode::GUARDED,
+        // SAFETY: the sleepers use a few hundred bytes of their stacks: none overflows.
+        Some("canary") => unsafe { StackMode::unguarded_canary() },
+        Some(other) => panic!("unknown stack mode {other}: use guarded or canary"),
     };
-    Dispatcher::new().stack_mode(mode).run(move || {
-        let before = rss_bytes();
-        let start = Instant::now();
-        let tasks: Vec<_> = (0..n)
-            .map(|_| {
-                spawn(|| {
-                    ASLEEP.with(|a| a.set(a.get() + 1));
-                    sleep(Duration::from_secs(2))
+    Dispatcher::new()
+        .stack_size(stack)
+        .stack_mode(mode)
+        .run(move || {
+            let (rss0, pte0, maps0) = (status_kib("VmRSS"), status_kib("VmPTE"), mappings());
+            let start = Instant::now();
+            let tasks: Vec<_> = (0..n)
+                .map(|_| {
+                    spawn(|| {
+                        ASLEEP.with(|a| a.set(a.get() + 1));
+                        sleep(Duration::from_secs(2))
+                    })
                 })
-            })
-            .collect();
-        let spawned = start.elapsed();
-        // Let every tasklet run up to its sleep: each now holds a stack.
-        while ASLEEP.with(Cell::get) < n {
-            yield_();
-        }
-        let started = start.elapsed();
-        let during = rss_bytes();
-        let failed = join_all(&tasks).iter().filter(|r| r.is_err()).count();
-        let per = (during - before) as f64 / n as f64;
-        println!(
-            "{n} sleeping tasklets ({mode:?}): spawn {:.0} ns each, first run {:.0} ns each, \
-             RSS {:.0} MiB in all, {per:.0} bytes ({:.2} KiB) per tasklet, {failed} failed",
+                .collect();
+            let spawned = start.elapsed();
+            // Let every tasklet run up to its sleep: each now holds a stack.
+            while ASLEEP.with(Cell::get) < n {
+                yield_();
+            }
+            let started = start.elapsed();
+            let (rss, pte, maps) = (status_kib("VmRSS"), status_kib("VmPTE"), mappings());
+            let failed = join_all(&tasks).iter().filter(|r| r.is_err()).count();
+            let per =
+                |kib: usize, kib0: usize| (kib.saturating_sub(kib0)) as f64 * 1024.0 / n as f64;
+            println!(
+            "{n} sleeping tasklets, {} KiB stacks ({}): spawn {:.0} ns each, first run {:.0} ns \
+             each, RSS {:.0} MiB in all, {:.0} bytes ({:.2} KiB) per tasklet, page tables {:.0} \
+             bytes per tasklet, {} mappings (+{}), {failed} failed",
+            stack / 1024,
+            if mode.is_guarded() { "guarded" } else { "canary" },
             spawned.as_nanos() as f64 / n as f64,
             (started - spawned).as_nanos() as f64 / n as f64,
-            (during - before) as f64 / (1 << 20) as f64,
-            per / 1024.0,
+            (rss - rss0) as f64 / 1024.0,
+            per(rss, rss0),
+            per(rss, rss0) / 1024.0,
+            per(pte, pte0),
+            maps,
+            maps.saturating_sub(maps0),
         );
-    })
+        })
 }

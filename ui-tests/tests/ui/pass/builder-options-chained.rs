@@ -15,7 +15,7 @@ fn main() {
             .name("worker-1")
             .daemon(false)
             .stack_size(DEFAULT_STACK_SIZE)
-            .stack_mode(StackMode::Auto)
+            .stack_mode(StackMode::GUARDED)
             .max_mailbox_len(4)
             .spawn(10);
         assert_eq!(t.name(), "worker-1");
