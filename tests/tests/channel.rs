@@ -7,7 +7,7 @@ use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 use concurrence::{sleep, spawn, yield_, Channel, SendError, TimeoutError};
-use concurrence_tests::run;
+use concurrence_tests::{run, DropCounter};
 
 #[test]
 fn receive_takes_the_value_of_a_waiting_sender() {
@@ -266,4 +266,106 @@ fn tasklets_that_waited_on_a_channel_are_freed_with_their_unjoined_results() {
         }
     });
     assert_eq!(drops.count(), 2, "a tasklet record leaked");
+}
+
+#[test]
+fn a_timed_send_whose_deadline_passed_while_the_dispatcher_was_busy_gets_its_value_back() {
+    let drops = DropCounter::new();
+    let d = drops.clone();
+    run(move || {
+        let channel = Channel::new();
+        let sender = {
+            let channel = channel.clone();
+            let token = d.token();
+            spawn(move || channel.send_timeout(token, Duration::from_millis(20)))
+        };
+        let receiver = {
+            let channel = channel.clone();
+            spawn(move || {
+                // Due before the sender's deadline: woken first by the same round of timers.
+                sleep(Duration::from_millis(10));
+                channel.receive_timeout(Duration::from_millis(30))
+            })
+        };
+        yield_(); // both wait
+        std::thread::sleep(Duration::from_millis(60)); // busy: both deadlines pass meanwhile
+        match sender.join().unwrap() {
+            Err(SendError::TimedOut(token)) => drop(token),
+            Ok(()) => panic!("the send reported delivery, but the receiver got nothing"),
+            Err(other) => panic!("unexpected {other:?}"),
+        }
+        assert!(receiver.join().unwrap().is_err(), "the receiver timed out");
+        assert_eq!(d.count(), 1, "dropped once, by its sender who got it back");
+    });
+}
+
+#[test]
+fn a_received_value_reaches_the_receiver_before_anything_the_sender_spawned_runs() {
+    run(|| {
+        let got = Rc::new(RefCell::new(None));
+        let channel = Channel::new();
+        let receiver = {
+            let (channel, got) = (channel.clone(), got.clone());
+            spawn(move || *got.borrow_mut() = Some(channel.receive()))
+        };
+        yield_(); // the receiver waits
+        let r = receiver.clone();
+        // Spawned before the send: it would run first if the receiver did not.
+        let killer = spawn(move || r.kill());
+        channel.send("delivered");
+        killer.join().unwrap();
+        assert_eq!(*got.borrow(), Some("delivered"), "nothing is lost");
+        assert!(
+            receiver.join().is_ok(),
+            "the receiver ended with its value, not killed"
+        );
+    });
+}
+
+/// Runs a closure when dropped.
+struct OnDrop(Option<Box<dyn FnOnce()>>);
+
+impl Drop for OnDrop {
+    fn drop(&mut self) {
+        if let Some(f) = self.0.take() {
+            f();
+        }
+    }
+}
+
+#[test]
+fn a_receiver_killed_after_being_woken_leaves_the_value_to_the_next_receiver() {
+    run(|| {
+        let channel = Channel::new();
+        let first = {
+            let channel = channel.clone();
+            spawn(move || channel.receive())
+        };
+        let second = {
+            let channel = channel.clone();
+            spawn(move || channel.receive())
+        };
+        let sender = {
+            let channel = channel.clone();
+            spawn(move || {
+                let _sends = OnDrop(Some(Box::new(move || {
+                    assert_eq!(channel.send_timeout(5, Duration::from_secs(10)), Ok(()));
+                })));
+                sleep(Duration::from_secs(3600));
+            })
+        };
+        yield_(); // all three wait
+                  // The sender's destructor sends while it unwinds, on our stack: it wakes the first
+                  // receiver and waits for it, and the kill returns with the first receiver ready.
+        sender.kill();
+        assert!(!sender.has_finished());
+        first.kill(); // woken, but it never ran to take the value
+        assert!(first.join().unwrap_err().is_killed());
+        assert_eq!(
+            second.join().unwrap(),
+            5,
+            "the value went to the next receiver"
+        );
+        assert!(sender.join().unwrap_err().is_killed());
+    });
 }

@@ -1,5 +1,7 @@
 //! The dispatcher: how it ends (finished, quit, deadlock), daemons, and shutdown kills.
 
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use concurrence::{dispatch, quit, sleep, spawn, yield_, Builder, ExitReason, Tasklet};
@@ -46,13 +48,33 @@ fn quit_stops_the_dispatcher_with_its_code_and_kills_the_rest() {
             let _held = quitter_token;
             yield_();
             quit(7);
-            unreachable!("the quitter is killed too");
+            // quit returns: the dispatcher stops when the caller next blocks.
+            let later = Instant::now();
+            sleep(Duration::from_secs(3600));
+            unreachable!("killed in the sleep, {:?} after quit", later.elapsed());
         });
         sleep(Duration::from_secs(3600));
     });
     assert_eq!(status.reason(), &ExitReason::Quit(7));
     assert_eq!(status.code(), 7);
     assert_eq!(drops.count(), 2, "every tasklet alive at quit was unwound");
+}
+
+#[test]
+fn quit_returns_to_its_caller_which_runs_on_until_it_blocks() {
+    let ran_on = Arc::new(AtomicBool::new(false));
+    let r = ran_on.clone();
+    let status = run_status(move || {
+        quit(3);
+        r.store(true, Ordering::SeqCst);
+        for _ in 0..3 {
+            spawn(|| sleep(Duration::from_secs(3600))); // spawning does not block
+        }
+        yield_();
+        unreachable!("the dispatcher stopped at the yield");
+    });
+    assert_eq!(status.reason(), &ExitReason::Quit(3));
+    assert!(ran_on.load(Ordering::SeqCst));
 }
 
 #[test]

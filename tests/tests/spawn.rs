@@ -106,6 +106,26 @@ fn parent_is_none_once_the_parent_has_finished() {
 }
 
 #[test]
+fn a_finished_tasklet_has_no_children_and_its_children_no_parent() {
+    run(|| {
+        let parent = Builder::new().name("parent").spawn(|| {
+            Builder::new()
+                .name("child")
+                .spawn(|| sleep(Duration::from_millis(50)))
+        });
+        let child = parent.join().unwrap();
+        assert!(!child.has_finished());
+        assert!(parent.children().is_empty(), "{:?}", parent.children());
+        assert_eq!(parent.tree().len(), 1);
+        assert!(child.parent().is_none());
+        // The orphan is nobody's child, not even its grandparent's.
+        assert!(!current().children().contains(&child.erase()));
+        assert!(!current().tree().iter().any(|(t, _)| t.name() == "child"));
+        child.join().unwrap();
+    });
+}
+
+#[test]
 fn children_leave_the_list_when_they_finish() {
     run(|| {
         let quick = spawn(|| ());
