@@ -33,7 +33,9 @@ use crate::wait::{is_live, Ended, Wait, WaitList};
 /// A rendezvous channel between tasklets (seed 002's `Channel`): `send` waits for a receiver,
 /// `receive` for a sender, each with a `_timeout` form.
 ///
-/// After a rendezvous the receiver runs first and the sender goes to the back of the run queue.
+/// After a rendezvous the receiver runs first, ahead of anything else (even what the sender
+/// spawned), and the sender goes to the back of the run queue; `send` returns only once the
+/// receiver has the value, so a value is either received or given back, never lost.
 /// [`send_exception`](Channel::send_exception) makes the receiver's `receive` panic with the
 /// given payload instead of returning a value (the Rust form of raising an exception in the
 /// receiver). A `Channel` is a cheap handle: clones share the channel. It stays on its thread.
@@ -169,7 +171,9 @@ impl<T> Channel<T> {
         self.inner.has_live_sender()
     }
 
-    /// Sends `value`: waits for a receiver, hands it over, and lets the receiver run first.
+    /// Sends `value`: waits for a receiver, lets it run first, and returns once it has taken
+    /// the value. A value is never lost: if the receiver is killed before it takes it, the
+    /// value waits for the next receiver.
     ///
     /// # Panics
     ///
@@ -185,7 +189,7 @@ impl<T> Channel<T> {
     ///
     /// # Errors
     ///
-    /// [`SendError::TimedOut`] with the value when no receiver came in time.
+    /// [`SendError::TimedOut`] with the value when no receiver took it in time.
     #[track_caller]
     pub fn send_timeout(&self, value: T, timeout: Duration) -> Result<(), SendError<T>> {
         self.put(Payload::Value(value), Some(deadline_after(timeout)))

@@ -219,9 +219,22 @@ impl<T, M> Tasklet<T, M> {
     /// * A tasklet that kills itself unwinds at once, from this call.
     /// * A tasklet may catch [`TaskletExit`] and go on; then `kill` returns when it next
     ///   suspends, and it is not finished. Likewise, a destructor that blocks (sleeps, joins)
-    ///   while the victim unwinds suspends it there, and `kill` returns before it has finished;
-    ///   killing it again ends that blocking call at once (as a timeout) and the unwinding goes
-    ///   on.
+    ///   while the victim unwinds suspends it there, and `kill` returns before it has finished.
+    /// * Killing a tasklet that is already unwinding (from a kill or a panic, blocked in a
+    ///   destructor) never unwinds it a second time, which would abort the process: the call it
+    ///   is blocked in ends early instead, and the unwinding goes on. Calls with a way to say so
+    ///   report it: a `*_timeout` call as a timeout, [`join`](Tasklet::join) as
+    ///   [`JoinCause::Interrupted`], the [`receive`](crate::receive) iterator by ending, a send
+    ///   by giving the value back. Calls that can only return their value
+    ///   ([`Mailbox::pop`](crate::Mailbox::pop), [`Channel::receive`](crate::Channel::receive),
+    ///   [`Channel::send`](crate::Channel::send)) wait on.
+    /// * A tasklet that kills itself, or is killed by a tasklet it is resuming (a destructor
+    ///   that kills its killer), while it is unwinding already, goes on unwinding.
+    ///
+    /// Whether a tasklet is unwinding is tracked per tasklet: the runtime counts the kills it
+    /// raises and, through a panic hook it installs once (calling the hook that was there
+    /// before), the panics of tasklets. A panic hook installed later replaces it; the runtime
+    /// then falls back on `std::thread::panicking`, which is one flag for the whole thread.
     ///
     /// # Examples
     ///

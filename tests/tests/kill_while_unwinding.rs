@@ -106,16 +106,18 @@ fn at_shutdown_every_tasklet_dies_while_one_unwinds_in_a_blocking_destructor() {
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         let status = Dispatcher::new().handle_sigint(false).run(move || {
+            // The oldest: suspended mid-unwind while the shutdown kills the younger ones first.
+            let _slow = unwinding_in_a_blocking_destructor(Duration::from_secs(3600), d.token());
             for _ in 0..5 {
                 let token = d.token();
                 spawn(move || {
                     let _held = token;
-                    sleep(Duration::from_secs(3600));
+                    loop {
+                        sleep(Duration::from_secs(3600)); // only a kill ends this tasklet
+                    }
                 });
             }
             yield_();
-            // Suspended mid-unwind when the dispatcher quits and the shutdown begins.
-            let _slow = unwinding_in_a_blocking_destructor(Duration::from_secs(3600), d.token());
             quit(0);
         });
         let _ = tx.send((status, std::thread::panicking()));

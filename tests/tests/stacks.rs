@@ -35,15 +35,22 @@ fn canary() -> StackMode {
 }
 
 /// Sleepers past the old guarded-stack budget (a quarter of vm.max_map_count, 16,382 on a
-/// stock machine), each on a 64 KiB stack.
+/// stock machine), each on a 64 KiB stack; returns once every one holds its stack.
 fn many_sleepers(n: usize) {
+    let started = std::rc::Rc::new(std::cell::Cell::new(0));
     for _ in 0..n {
+        let started = started.clone();
         Builder::new()
             .stack_size(64 * 1024)
             .daemon(true)
-            .spawn(|| sleep(Duration::from_secs(3600)));
+            .spawn(move || {
+                started.set(started.get() + 1);
+                sleep(Duration::from_secs(3600))
+            });
     }
-    yield_(); // every sleeper takes its stack
+    while started.get() < n {
+        yield_();
+    }
 }
 
 /// Asserts that a child ended by SIGABRT after printing `expected` on stderr.
