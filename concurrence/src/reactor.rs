@@ -4,21 +4,61 @@
 //! A process that started with SIGINT ignored keeps ignoring it; a second SIGINT while the first
 //! is being handled ends the process by SIGINT's default action, so Ctrl-C twice always works.
 //!
-//! IO sources, cross-thread wakers and other signals register here as further `mio` sources;
-//! `io_sources` counts the registrations that can wake a tasklet, which is what tells a
-//! deadlock (nothing can ever wake anyone) from an idle wait.
+//! IO sources register here with a token of their own (`io::source`); the readiness that `poll`
+//! collects is handed to the scheduler, which wakes the tasklets waiting for it. Other threads
+//! wake the dispatcher through [`Remote`] (a `mio::Waker` and the keys of the waits to end),
+//! which is how `io::blocking` delivers its results.
 
 use std::io;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
-use mio::{Events, Interest, Poll, Token};
+use mio::{Events, Interest, Poll, Registry, Token, Waker};
 use signal_hook::consts::SIGINT;
 use signal_hook::SigId;
 use signal_hook_mio::v1_0::Signals;
 
 const SIGNAL_TOKEN: Token = Token(usize::MAX - 1);
+const WAKER_TOKEN: Token = Token(usize::MAX - 2);
+
+/// What an IO event said about a source: it may be read, written, or both (errors and hang-ups
+/// count as both, so that the waiter retries and sees them).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Readiness {
+    pub(crate) readable: bool,
+    pub(crate) writable: bool,
+}
+
+/// A dispatcher's address for other threads: they end waits of its tasklets by key, and wake
+/// it out of `poll` to notice. `Send + Sync`; the keys mean something only to its dispatcher.
+pub(crate) struct Remote {
+    waker: Waker,
+    woken: Mutex<Vec<u64>>,
+}
+
+impl Remote {
+    /// Ends the wait registered under `key` (see `Scheduler::remote_wait`), from any thread.
+    pub(crate) fn wake(&self, key: u64) {
+        self.woken
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .push(key);
+        if let Err(err) = self.waker.wake() {
+            log::error!("concurrence: cannot wake the dispatcher: {err}");
+        }
+    }
+
+    /// The keys woken since the last call.
+    pub(crate) fn take_woken(&self) -> Vec<u64> {
+        std::mem::take(
+            &mut *self
+                .woken
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner),
+        )
+    }
+}
 
 /// Dispatchers running in this process that handle SIGINT.
 static HANDLING: AtomicUsize = AtomicUsize::new(0);
@@ -64,8 +104,9 @@ pub(crate) struct Reactor {
     poll: Poll,
     events: Events,
     sigint: Option<SigintHandling>,
-    /// Registered sources that can wake a tasklet (IO and the like; not SIGINT).
-    pub(crate) io_sources: usize,
+    /// Readiness of IO sources collected by the last polls, for the scheduler to hand out.
+    pub(crate) ready: Vec<(Token, Readiness)>,
+    remote: Arc<Remote>,
 }
 
 impl Reactor {
@@ -93,11 +134,16 @@ impl Reactor {
         } else {
             None
         };
+        let remote = Arc::new(Remote {
+            waker: Waker::new(poll.registry(), WAKER_TOKEN)?,
+            woken: Mutex::new(Vec::new()),
+        });
         Ok(Reactor {
             poll,
             events: Events::with_capacity(256),
             sigint,
-            io_sources: 0,
+            ready: Vec::new(),
+            remote,
         })
     }
 
@@ -116,14 +162,38 @@ impl Reactor {
             Err(err) => return Err(err),
         }
         for event in self.events.iter() {
-            if event.token() == SIGNAL_TOKEN {
-                if let Some(s) = self.sigint.as_mut() {
-                    // Drain the self-pipe; the flag already says what arrived.
-                    for _ in s.signals.pending() {}
+            match event.token() {
+                SIGNAL_TOKEN => {
+                    if let Some(s) = self.sigint.as_mut() {
+                        // Drain the self-pipe; the flag already says what arrived.
+                        for _ in s.signals.pending() {}
+                    }
+                }
+                WAKER_TOKEN => {} // the scheduler takes the woken keys after every poll
+                token => {
+                    let broken =
+                        event.is_error() || event.is_read_closed() || event.is_write_closed();
+                    self.ready.push((
+                        token,
+                        Readiness {
+                            readable: event.is_readable() || broken,
+                            writable: event.is_writable() || broken,
+                        },
+                    ));
                 }
             }
         }
         Ok(())
+    }
+
+    /// Where IO sources register.
+    pub(crate) fn registry(&self) -> &Registry {
+        self.poll.registry()
+    }
+
+    /// The handle other threads wake this dispatcher with.
+    pub(crate) fn remote(&self) -> &Arc<Remote> {
+        &self.remote
     }
 }
 

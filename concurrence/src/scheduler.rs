@@ -20,7 +20,7 @@
 use std::any::Any;
 use std::borrow::Cow;
 use std::cell::{Cell, RefCell};
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::rc::{Rc, Weak};
 use std::time::Instant;
@@ -30,6 +30,7 @@ use crate::error::panic_message;
 use crate::mailbox::AnyInbox;
 use crate::overflow;
 use crate::reactor::Reactor;
+use crate::readiness::{self, IoTable};
 use crate::runtime::{BlockedTasklet, ExitReason};
 use crate::stack::{StackMode, StackPool, TRIM_PERIOD};
 use crate::state::{Body, Entry, Name, Outcome, State, Task};
@@ -112,6 +113,13 @@ pub(crate) struct Scheduler {
     /// Set by `quit`.
     quit: Cell<Option<i32>>,
     pub(crate) reactor: RefCell<Reactor>,
+    /// Registered IO sources by token.
+    pub(crate) io: RefCell<IoTable>,
+    /// Tasklets waiting for IO readiness now: while there are some, nothing is deadlocked.
+    pub(crate) io_waiters: Cell<usize>,
+    /// Waits other threads end through the reactor's `Remote`, by key (see `remote_wait`).
+    remote_waits: RefCell<HashMap<u64, (Rc<Task>, u32)>>,
+    next_remote_key: Cell<u64>,
     stack_size: usize,
     stack_mode: StackMode,
 }
@@ -136,6 +144,10 @@ impl Scheduler {
             next_id: Cell::new(1),
             quit: Cell::new(None),
             reactor: RefCell::new(reactor),
+            io: RefCell::new(IoTable::default()),
+            io_waiters: Cell::new(0),
+            remote_waits: RefCell::new(HashMap::new()),
+            next_remote_key: Cell::new(0),
             stack_size,
             stack_mode,
         }
@@ -452,7 +464,7 @@ impl Scheduler {
                 continue;
             }
             let next_deadline = self.timers.borrow().next_deadline();
-            if next_deadline.is_none() && self.reactor.borrow().io_sources == 0 {
+            if next_deadline.is_none() && !self.waits_outside() {
                 return ExitReason::Deadlock(self.blocked());
             }
             let mut timeout = next_deadline.map(|d| d.saturating_duration_since(Instant::now()));
@@ -537,15 +549,64 @@ impl Scheduler {
         if next_deadline.is_some_and(|d| d <= Instant::now()) {
             self.fire_timers();
         }
-        if self.reactor.borrow().io_sources > 0 {
+        if self.waits_outside() {
             self.poll(Some(std::time::Duration::ZERO));
         }
     }
 
+    /// Whether a tasklet waits for something from outside the dispatcher: IO readiness, or a
+    /// wait another thread ends (`io::blocking`).
+    fn waits_outside(&self) -> bool {
+        self.io_waiters.get() > 0 || !self.remote_waits.borrow().is_empty()
+    }
+
+    /// Blocks in the reactor for at most `timeout`, then wakes what it reported: tasklets
+    /// waiting for IO readiness, and waits ended from other threads.
     fn poll(&self, timeout: Option<std::time::Duration>) {
-        if let Err(err) = self.reactor.borrow_mut().poll(timeout) {
-            log::error!("concurrence: polling the reactor failed: {err}");
+        let (ready, woken) = {
+            let mut reactor = self.reactor.borrow_mut();
+            if let Err(err) = reactor.poll(timeout) {
+                log::error!("concurrence: polling the reactor failed: {err}");
+            }
+            (
+                std::mem::take(&mut reactor.ready),
+                reactor.remote().take_woken(),
+            )
+        };
+        for (token, readiness) in ready {
+            let state = self.io.borrow().get(token);
+            if let Some(state) = state {
+                readiness::deliver(&state, readiness, self);
+            }
         }
+        for key in woken {
+            let waiter = self.remote_waits.borrow_mut().remove(&key);
+            if let Some((task, epoch)) = waiter {
+                self.wake(&task, epoch, Wake::Ready);
+            }
+        }
+    }
+
+    /// Registers the wait `epoch` of `task` to be ended by another thread through
+    /// [`Remote::wake`](crate::reactor::Remote::wake) with the key returned; while registered,
+    /// the dispatcher does not count as deadlocked.
+    pub(crate) fn remote_wait(&self, task: Rc<Task>, epoch: u32) -> u64 {
+        let key = self.next_remote_key.get();
+        self.next_remote_key.set(key + 1);
+        self.remote_waits.borrow_mut().insert(key, (task, epoch));
+        key
+    }
+
+    /// Points the remote wait `key` at a new wait of its tasklet (one that waits again).
+    pub(crate) fn renew_remote_wait(&self, key: u64, task: Rc<Task>, epoch: u32) {
+        self.remote_waits.borrow_mut().insert(key, (task, epoch));
+    }
+
+    /// Forgets a remote wait that ended otherwise (a timeout, a kill); a later wake-up by its
+    /// key does nothing.
+    pub(crate) fn forget_remote_wait(&self, key: u64) {
+        let removed = self.remote_waits.borrow_mut().remove(&key);
+        drop(removed);
     }
 
     /// Wakes every tasklet whose deadline has passed, in deadline order.
@@ -607,6 +668,7 @@ impl Scheduler {
         self.front.borrow_mut().clear();
         self.next.borrow_mut().clear();
         self.timers.borrow_mut().clear();
+        self.remote_waits.borrow_mut().clear();
         drop(survivors);
         // What was buried in the last round has no tasklet left to drop it in.
         let dead = std::mem::take(&mut *self.graveyard.borrow_mut());

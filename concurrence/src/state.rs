@@ -59,6 +59,12 @@ pub(crate) enum WaitOn {
     ChannelSend,
     /// A sender on a channel.
     ChannelReceive,
+    /// A file descriptor to become readable.
+    Readable(i32),
+    /// A file descriptor to become writable.
+    Writable(i32),
+    /// A function running on the blocking pool.
+    Blocking,
 }
 
 impl fmt::Display for WaitOn {
@@ -73,6 +79,9 @@ impl fmt::Display for WaitOn {
             WaitOn::Reply(message) => write!(f, "the reply to a call of {message}"),
             WaitOn::ChannelSend => f.write_str("a receiver on a channel"),
             WaitOn::ChannelReceive => f.write_str("a sender on a channel"),
+            WaitOn::Readable(fd) => write!(f, "fd {fd} to become readable"),
+            WaitOn::Writable(fd) => write!(f, "fd {fd} to become writable"),
+            WaitOn::Blocking => f.write_str("a function on the blocking pool"),
         }
     }
 }

@@ -181,6 +181,13 @@ pub fn rss_bytes() -> usize {
     pages * unsafe { libc::sysconf(libc::_SC_PAGESIZE) } as usize
 }
 
+/// How many file descriptors this process has open (entries of /proc/self/fd).
+pub fn open_fds() -> usize {
+    std::fs::read_dir("/proc/self/fd")
+        .expect("read /proc/self/fd")
+        .count()
+}
+
 /// How many mappings this process has (lines of /proc/self/maps).
 pub fn mapping_count() -> usize {
     std::fs::read_to_string("/proc/self/maps")

@@ -1,0 +1,475 @@
+//! [`Registered`]: any non-blocking file descriptor made blocking-style for tasklets, and the
+//! readiness wait every IO type of the crate goes through.
+
+use std::cell::RefCell;
+use std::fmt;
+use std::io::{self, Read, Write};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
+use std::rc::Rc;
+use std::time::{Duration, Instant};
+
+use mio::unix::SourceFd;
+use mio::Interest;
+
+use crate::readiness::{Direction, IoState};
+use crate::scheduler::{self, Scheduler};
+use crate::state::WaitOn;
+use crate::timer::deadline_after;
+use crate::wait::{Ended, Wait};
+
+/// Which way an operation goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Dir {
+    Read,
+    Write,
+}
+
+impl Dir {
+    fn of(self, state: &IoState) -> &Direction {
+        match self {
+            Dir::Read => &state.read,
+            Dir::Write => &state.write,
+        }
+    }
+
+    fn poll_events(self) -> libc::c_short {
+        match self {
+            Dir::Read => libc::POLLIN,
+            Dir::Write => libc::POLLOUT,
+        }
+    }
+}
+
+/// A file descriptor registered with one dispatcher's reactor; deregistered when dropped.
+pub(crate) struct Registration {
+    sched: Rc<Scheduler>,
+    state: Rc<IoState>,
+    fd: RawFd,
+}
+
+impl Registration {
+    /// Registers `fd` (edge-triggered, both ways) with the dispatcher of this thread.
+    /// `assume_ready`: whether to try the operation before the first event (true for sources
+    /// whose operations report `WouldBlock`; false when only the event tells).
+    pub(crate) fn new(sched: Rc<Scheduler>, fd: RawFd, assume_ready: bool) -> io::Result<Self> {
+        let state = sched.io.borrow_mut().insert();
+        state.read.ready.set(assume_ready);
+        state.write.ready.set(assume_ready);
+        let registered = sched.reactor.borrow().registry().register(
+            &mut SourceFd(&fd),
+            state.token,
+            Interest::READABLE | Interest::WRITABLE,
+        );
+        if let Err(err) = registered {
+            sched.io.borrow_mut().remove(state.token);
+            return Err(err);
+        }
+        Ok(Registration { sched, state, fd })
+    }
+
+    /// Whether this registration belongs to the dispatcher running on this thread.
+    fn is_current(&self, sched: &Rc<Scheduler>) -> bool {
+        Rc::ptr_eq(&self.sched, sched)
+    }
+
+    /// Waits until `dir` is ready (per the reactor) or `deadline` passes.
+    #[track_caller]
+    pub(crate) fn wait(&self, dir: Dir, deadline: Option<Instant>) -> io::Result<()> {
+        let direction = dir.of(&self.state);
+        if direction.ready.get() {
+            return Ok(());
+        }
+        let on = match dir {
+            Dir::Read => WaitOn::Readable(self.fd),
+            Dir::Write => WaitOn::Writable(self.fd),
+        };
+        let wait = Wait::begin(on);
+        direction.waiters.borrow_mut().push(&wait);
+        let _waiting = Waiting::new(&self.sched, direction, wait.task());
+        match wait.suspend(deadline) {
+            Ok(()) => Ok(()),
+            Err(Ended::TimedOut) => Err(io::Error::new(
+                io::ErrorKind::TimedOut,
+                "concurrence: the IO operation timed out",
+            )),
+            Err(Ended::Killed) => Err(io::Error::new(
+                io::ErrorKind::TimedOut,
+                "concurrence: the IO wait ended early: the tasklet was killed while unwinding",
+            )),
+        }
+    }
+}
+
+impl Drop for Registration {
+    fn drop(&mut self) {
+        // Deregistering an fd that was closed already fails harmlessly (closing removed it).
+        let _ = self
+            .sched
+            .reactor
+            .borrow()
+            .registry()
+            .deregister(&mut SourceFd(&self.fd));
+        self.sched.io.borrow_mut().remove(self.state.token);
+    }
+}
+
+/// Counts a tasklet as waiting for IO (so the dispatcher is not deadlocked) and, when the wait
+/// ends in any way, takes its entry out of the waiters.
+struct Waiting<'a> {
+    sched: &'a Scheduler,
+    direction: &'a Direction,
+    task: *const crate::state::Task,
+}
+
+impl<'a> Waiting<'a> {
+    fn new(sched: &'a Scheduler, direction: &'a Direction, task: &Rc<crate::state::Task>) -> Self {
+        sched.io_waiters.set(sched.io_waiters.get() + 1);
+        Waiting {
+            sched,
+            direction,
+            task: Rc::as_ptr(task),
+        }
+    }
+}
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        self.sched.io_waiters.set(self.sched.io_waiters.get() - 1);
+        self.direction.waiters.borrow_mut().remove(self.task);
+    }
+}
+
+/// Waits for `fd` to be ready for `dir` with poll(2), blocking the thread: what the IO types do
+/// outside a tasklet, as their std counterparts would.
+pub(crate) fn poll_thread(fd: RawFd, dir: Dir, deadline: Option<Instant>) -> io::Result<()> {
+    loop {
+        let timeout = match deadline {
+            None => -1,
+            Some(d) => {
+                let left = d.saturating_duration_since(Instant::now());
+                if left.is_zero() {
+                    return Err(io::Error::new(
+                        io::ErrorKind::TimedOut,
+                        "concurrence: the IO operation timed out",
+                    ));
+                }
+                // Rounded up, so that a short wait does not spin.
+                left.as_millis().saturating_add(1).min(i32::MAX as u128) as i32
+            }
+        };
+        let mut pollfd = libc::pollfd {
+            fd,
+            events: dir.poll_events(),
+            revents: 0,
+        };
+        // SAFETY: one valid pollfd, for the duration of the call.
+        let n = unsafe { libc::poll(&mut pollfd, 1, timeout) };
+        match n {
+            n if n > 0 => return Ok(()),
+            0 => continue, // the deadline check above ends it
+            _ => {
+                let err = io::Error::last_os_error();
+                if err.kind() != io::ErrorKind::Interrupted {
+                    return Err(err);
+                }
+            }
+        }
+    }
+}
+
+/// Sets `O_NONBLOCK` on `fd`.
+pub(crate) fn set_nonblocking(fd: RawFd) -> io::Result<()> {
+    // SAFETY: F_GETFL/F_SETFL on a descriptor the caller owns; no memory is involved.
+    unsafe {
+        let flags = libc::fcntl(fd, libc::F_GETFL);
+        if flags < 0 || libc::fcntl(fd, libc::F_SETFL, flags | libc::O_NONBLOCK) < 0 {
+            return Err(io::Error::last_os_error());
+        }
+    }
+    Ok(())
+}
+
+/// Any non-blocking file-descriptor-based value (a socket, a pipe, a tty, inotify, a serial
+/// port...), made blocking-style for tasklets: an operation that would block suspends only the
+/// calling tasklet until the dispatcher's poller says the descriptor is ready, then retries. It
+/// is the tasklet form of async-io's `Async<T>`.
+///
+/// [`new`](Registered::new) puts the descriptor in non-blocking mode; it is registered with the
+/// dispatcher's poller the first time an operation would block in a tasklet, and deregistered
+/// when the `Registered` is dropped or [`into_inner`](Registered::into_inner) takes the value
+/// back. Outside a tasklet (no dispatcher on the thread) an operation that would block waits
+/// with `poll(2)`, blocking the thread, as the blocking std type would.
+///
+/// Several tasklets may wait on one `Registered` at once (one reading, one writing, or several
+/// of each): each readiness event wakes every waiter of its direction, which retries. A tasklet
+/// killed while it waits leaves no trace in it.
+///
+/// `Read` and `Write` are implemented when `T` (or `&T`) implements them.
+///
+/// # Examples
+///
+/// A pipe read by one tasklet and written by another:
+///
+/// ```
+/// use concurrence::io::Registered;
+/// use concurrence::{dispatch, spawn};
+/// use std::io::{Read, Write};
+/// use std::os::unix::net::UnixStream;
+///
+/// dispatch(|| {
+///     let (a, b) = UnixStream::pair().unwrap();
+///     let mut reader = Registered::new(a).unwrap();
+///     let mut writer = Registered::new(b).unwrap();
+///     let echo = spawn(move || {
+///         let mut line = [0u8; 5];
+///         reader.read_exact(&mut line).unwrap(); // suspends until the writer writes
+///         line
+///     });
+///     writer.write_all(b"hello").unwrap();
+///     assert_eq!(&echo.join().unwrap(), b"hello");
+/// });
+/// ```
+pub struct Registered<T: AsRawFd> {
+    /// Dropped first: deregistered before the descriptor closes. Shared with the tasklets
+    /// waiting on it (no borrow is held across a wait).
+    registration: RefCell<Option<Rc<Registration>>>,
+    inner: T,
+}
+
+impl<T: AsRawFd> Registered<T> {
+    /// Puts `inner`'s descriptor in non-blocking mode and wraps it.
+    ///
+    /// # Errors
+    ///
+    /// When the descriptor's flags cannot be changed.
+    pub fn new(inner: T) -> io::Result<Registered<T>> {
+        set_nonblocking(inner.as_raw_fd())?;
+        Ok(Registered {
+            registration: RefCell::new(None),
+            inner,
+        })
+    }
+
+    /// The wrapped value.
+    pub fn get_ref(&self) -> &T {
+        &self.inner
+    }
+
+    /// The wrapped value, mutably. Reading or writing through it directly returns
+    /// `WouldBlock` when the descriptor is not ready.
+    pub fn get_mut(&mut self) -> &mut T {
+        &mut self.inner
+    }
+
+    /// Deregisters the descriptor and gives the value back (still in non-blocking mode).
+    pub fn into_inner(self) -> T {
+        let Registered {
+            registration,
+            inner,
+        } = self;
+        drop(registration);
+        inner
+    }
+
+    /// Waits until the descriptor is readable, at most `timeout` (`None`: for ever).
+    ///
+    /// # Errors
+    ///
+    /// `TimedOut` when the timeout passed first; a registration error from the poller.
+    #[track_caller]
+    pub fn readable(&self, timeout: Option<Duration>) -> io::Result<()> {
+        self.ready(Dir::Read, timeout.map(deadline_after))
+    }
+
+    /// Waits until the descriptor is writable, at most `timeout` (`None`: for ever).
+    ///
+    /// # Errors
+    ///
+    /// As [`readable`](Registered::readable).
+    #[track_caller]
+    pub fn writable(&self, timeout: Option<Duration>) -> io::Result<()> {
+        self.ready(Dir::Write, timeout.map(deadline_after))
+    }
+
+    /// Runs `op` until it does not return `WouldBlock`, waiting for readability in between.
+    ///
+    /// # Errors
+    ///
+    /// What `op` returns, other than `WouldBlock`.
+    #[track_caller]
+    pub fn read_with<R>(&self, op: impl FnMut(&T) -> io::Result<R>) -> io::Result<R> {
+        self.retry(Dir::Read, None, op)
+    }
+
+    /// Runs `op` until it does not return `WouldBlock`, waiting for writability in between.
+    ///
+    /// # Errors
+    ///
+    /// What `op` returns, other than `WouldBlock`.
+    #[track_caller]
+    pub fn write_with<R>(&self, op: impl FnMut(&T) -> io::Result<R>) -> io::Result<R> {
+        self.retry(Dir::Write, None, op)
+    }
+
+    /// [`read_with`](Registered::read_with) with a mutable reference.
+    ///
+    /// # Errors
+    ///
+    /// What `op` returns, other than `WouldBlock`.
+    #[track_caller]
+    pub fn read_with_mut<R>(
+        &mut self,
+        mut op: impl FnMut(&mut T) -> io::Result<R>,
+    ) -> io::Result<R> {
+        loop {
+            match op(&mut self.inner) {
+                Err(err) if err.kind() == io::ErrorKind::WouldBlock => {}
+                Err(err) if err.kind() == io::ErrorKind::Interrupted => continue,
+                other => return other,
+            }
+            self.not_ready(Dir::Read, None)?;
+        }
+    }
+
+    /// [`write_with`](Registered::write_with) with a mutable reference.
+    ///
+    /// # Errors
+    ///
+    /// What `op` returns, other than `WouldBlock`.
+    #[track_caller]
+    pub fn write_with_mut<R>(
+        &mut self,
+        mut op: impl FnMut(&mut T) -> io::Result<R>,
+    ) -> io::Result<R> {
+        loop {
+            match op(&mut self.inner) {
+                Err(err) if err.kind() == io::ErrorKind::WouldBlock => {}
+                Err(err) if err.kind() == io::ErrorKind::Interrupted => continue,
+                other => return other,
+            }
+            self.not_ready(Dir::Write, None)?;
+        }
+    }
+
+    /// The retry loop of every operation: `op`, and on `WouldBlock` a wait for `dir` until
+    /// `deadline`.
+    #[track_caller]
+    pub(crate) fn retry<R>(
+        &self,
+        dir: Dir,
+        deadline: Option<Instant>,
+        mut op: impl FnMut(&T) -> io::Result<R>,
+    ) -> io::Result<R> {
+        loop {
+            match op(&self.inner) {
+                Err(err) if err.kind() == io::ErrorKind::WouldBlock => {}
+                Err(err) if err.kind() == io::ErrorKind::Interrupted => continue,
+                other => return other,
+            }
+            self.not_ready(dir, deadline)?;
+        }
+    }
+
+    /// `dir` turned out not ready: clears its flag and waits for the next event (in a
+    /// tasklet) or with poll(2) (outside one).
+    #[track_caller]
+    fn not_ready(&self, dir: Dir, deadline: Option<Instant>) -> io::Result<()> {
+        let Some(registration) = self.registered()? else {
+            return poll_thread(self.inner.as_raw_fd(), dir, deadline);
+        };
+        dir.of(&registration.state).ready.set(false);
+        registration.wait(dir, deadline)
+    }
+
+    /// Waits for `dir` without an operation to try: checks with a zero-timeout poll(2) first.
+    #[track_caller]
+    fn ready(&self, dir: Dir, deadline: Option<Instant>) -> io::Result<()> {
+        let fd = self.inner.as_raw_fd();
+        let mut pollfd = libc::pollfd {
+            fd,
+            events: dir.poll_events(),
+            revents: 0,
+        };
+        // SAFETY: one valid pollfd, for the duration of the call; a zero timeout never blocks.
+        if unsafe { libc::poll(&mut pollfd, 1, 0) } > 0 {
+            return Ok(());
+        }
+        self.not_ready(dir, deadline)
+    }
+
+    /// This descriptor's registration with the running tasklet's dispatcher, made on first
+    /// use; `None` outside a tasklet.
+    fn registered(&self) -> io::Result<Option<Rc<Registration>>> {
+        let Some(sched) = scheduler::try_get().filter(|s| s.current().is_some()) else {
+            return Ok(None);
+        };
+        let current = self.registration.borrow().clone();
+        if let Some(registration) = current.filter(|r| r.is_current(&sched)) {
+            return Ok(Some(registration));
+        }
+        // First wait, or the first in this dispatcher (a value kept from an earlier one).
+        let old = self.registration.borrow_mut().take();
+        drop(old);
+        let registration = Rc::new(Registration::new(sched, self.inner.as_raw_fd(), true)?);
+        *self.registration.borrow_mut() = Some(registration.clone());
+        Ok(Some(registration))
+    }
+}
+
+impl<T: AsRawFd> AsRawFd for Registered<T> {
+    fn as_raw_fd(&self) -> RawFd {
+        self.inner.as_raw_fd()
+    }
+}
+
+impl<T: AsRawFd + AsFd> AsFd for Registered<T> {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.inner.as_fd()
+    }
+}
+
+impl<T: AsRawFd + Read> Read for Registered<T> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.read_with_mut(|inner| inner.read(buf))
+    }
+}
+
+impl<T: AsRawFd + Write> Write for Registered<T> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.write_with_mut(|inner| inner.write(buf))
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.write_with_mut(|inner| inner.flush())
+    }
+}
+
+impl<T: AsRawFd> Read for &Registered<T>
+where
+    for<'a> &'a T: Read,
+{
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.read_with(|mut inner| inner.read(buf))
+    }
+}
+
+impl<T: AsRawFd> Write for &Registered<T>
+where
+    for<'a> &'a T: Write,
+{
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.write_with(|mut inner| inner.write(buf))
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.write_with(|mut inner| inner.flush())
+    }
+}
+
+impl<T: AsRawFd + fmt::Debug> fmt::Debug for Registered<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Registered")
+            .field("inner", &self.inner)
+            .finish_non_exhaustive()
+    }
+}

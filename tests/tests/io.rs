@@ -1,0 +1,186 @@
+//! Waiting for any descriptor, `Registered` values, and the blocking pool: each suspends only
+//! its tasklet, survives kills, and lets the dispatcher keep its timers.
+
+use std::cell::Cell;
+use std::io::{ErrorKind, Read, Write};
+use std::os::unix::net::UnixStream as StdUnixStream;
+use std::rc::Rc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use concurrence::io::{blocking, wait_readable, wait_writable, Registered};
+use concurrence::net::UnixStream;
+use concurrence::{sleep, spawn, yield_, ExitReason};
+use concurrence_tests::{run, run_status};
+
+#[test]
+fn wait_readable_suspends_only_its_tasklet_and_times_out() {
+    run(|| {
+        let (a, b) = StdUnixStream::pair().unwrap();
+        let waited = spawn(move || {
+            wait_readable(&a, None).unwrap();
+            let mut byte = [0u8];
+            (&a).read_exact(&mut byte).unwrap();
+            byte[0]
+        });
+        let start = Instant::now();
+        let err = wait_readable(&b, Some(Duration::from_millis(20))).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::TimedOut);
+        assert!(start.elapsed() >= Duration::from_millis(20));
+        wait_writable(&b, Some(Duration::from_secs(1))).unwrap(); // ready at once
+        (&b).write_all(&[9]).unwrap();
+        assert_eq!(waited.join().unwrap(), 9);
+    });
+}
+
+#[test]
+fn a_registered_pipe_is_read_by_one_tasklet_and_written_by_another() {
+    run(|| {
+        let mut fds = [0i32; 2];
+        // SAFETY: pipe(2) writes two descriptors into the array, which the Files below own.
+        assert_eq!(unsafe { libc::pipe(fds.as_mut_ptr()) }, 0);
+        // SAFETY: each descriptor was just created and has no other owner.
+        let (read_end, write_end) = unsafe {
+            use std::os::fd::FromRawFd;
+            (
+                std::fs::File::from_raw_fd(fds[0]),
+                std::fs::File::from_raw_fd(fds[1]),
+            )
+        };
+        let mut reader = Registered::new(read_end).unwrap();
+        let writer = Registered::new(write_end).unwrap();
+        let consumer = spawn(move || {
+            let mut all = Vec::new();
+            reader.read_to_end(&mut all).unwrap();
+            all.len()
+        });
+        for _ in 0..64 {
+            (&writer).write_all(&[3u8; 4096]).unwrap(); // the pipe fills: the writer waits
+        }
+        drop(writer); // the end of the pipe
+        assert_eq!(consumer.join().unwrap(), 64 * 4096);
+    });
+}
+
+#[test]
+fn blocking_runs_on_the_pool_while_a_heartbeat_keeps_its_period() {
+    run(|| {
+        let beats = Rc::new(Cell::new(0u32));
+        let b = beats.clone();
+        let heartbeat = spawn(move || loop {
+            sleep(Duration::from_millis(10));
+            b.set(b.get() + 1);
+        });
+        let workers: Vec<_> = (0..4u64)
+            .map(|i| {
+                spawn(move || {
+                    blocking(move || {
+                        std::thread::sleep(Duration::from_millis(200)); // blocks a pool thread
+                        i * 2
+                    })
+                })
+            })
+            .collect();
+        let (a, b2) = UnixStream::pair().unwrap();
+        let chatter = spawn(move || {
+            for _ in 0..20 {
+                (&a).write_all(b"tick").unwrap();
+                sleep(Duration::from_millis(5));
+            }
+        });
+        let mut buf = [0u8; 80];
+        (&b2).read_exact(&mut buf).unwrap();
+        let start = Instant::now();
+        let sum: u64 = workers.iter().map(|w| w.join().unwrap()).sum();
+        assert_eq!(sum, 12);
+        chatter.join().unwrap();
+        let elapsed = start.elapsed();
+        heartbeat.kill();
+        // A blocked dispatcher would have beaten once or not at all; generous tolerance.
+        assert!(
+            beats.get() as u128 >= 5,
+            "{} beats in {elapsed:?}",
+            beats.get()
+        );
+    });
+}
+
+#[test]
+fn a_panic_in_a_blocking_function_is_raised_in_the_caller() {
+    run(|| {
+        let t = spawn(|| blocking(|| -> u32 { panic!("pool job fails") }));
+        let err = t.join().unwrap_err();
+        assert!(err.to_string().contains("pool job fails"), "{err}");
+        assert_eq!(blocking(|| 5), 5, "the pool still works");
+    });
+}
+
+/// Counts its drops, on whatever thread.
+#[derive(Debug)]
+struct CountedDrop(Arc<AtomicUsize>);
+
+impl Drop for CountedDrop {
+    fn drop(&mut self) {
+        self.0.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+#[test]
+fn killing_a_tasklet_waiting_for_the_pool_drops_the_result_there_and_wedges_nothing() {
+    let dropped = Arc::new(AtomicUsize::new(0));
+    let d = dropped.clone();
+    run(move || {
+        let d2 = d.clone();
+        let t = spawn(move || {
+            blocking(move || {
+                std::thread::sleep(Duration::from_millis(50));
+                CountedDrop(d2)
+            })
+        });
+        yield_(); // it waits for the pool
+        t.kill();
+        assert!(t.join().unwrap_err().is_killed());
+        // The pool finishes the job and drops its result; other jobs run meanwhile.
+        assert_eq!(blocking(|| 1 + 1), 2);
+        let start = Instant::now();
+        while d.load(Ordering::SeqCst) == 0 && start.elapsed() < Duration::from_secs(10) {
+            sleep(Duration::from_millis(5));
+        }
+        assert_eq!(
+            d.load(Ordering::SeqCst),
+            1,
+            "the abandoned result was dropped"
+        );
+    });
+    assert_eq!(dropped.load(Ordering::SeqCst), 1);
+}
+
+#[test]
+fn blocking_outside_a_dispatcher_just_runs_the_function() {
+    assert_eq!(blocking(|| 40 + 2), 42);
+}
+
+#[test]
+fn a_tasklet_waiting_on_io_is_not_a_deadlock_but_one_on_nothing_is() {
+    let status = run_status(|| {
+        let (a, b) = StdUnixStream::pair().unwrap();
+        let reader = spawn(move || wait_readable(&a, None).is_ok());
+        let writer = spawn(move || {
+            blocking(|| std::thread::sleep(Duration::from_millis(30)));
+            (&b).write_all(&[1]).unwrap();
+        });
+        assert!(
+            reader.join().unwrap(),
+            "woken by the write, not declared deadlocked"
+        );
+        writer.join().unwrap();
+        let (c, _d) = StdUnixStream::pair().unwrap();
+        let _registered = Registered::new(c).unwrap(); // registered but nobody waits on it
+        concurrence::Mailbox::<u8>::new().popleft(); // nothing can wake this
+    });
+    assert!(
+        matches!(status.reason(), ExitReason::Deadlock(_)),
+        "{status}"
+    );
+}
