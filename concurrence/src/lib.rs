@@ -66,9 +66,16 @@
 //! a schedule, and every tasklet knows its [`parent`](Tasklet::parent),
 //! [`children`](Tasklet::children) and [`tree`](Tasklet::tree).
 //!
+//! IO suspends only the tasklet that waits: the sockets of [`net`] (TCP, UDP, Unix-domain, and
+//! a [`Server`](net::Server) that runs a tasklet per connection), any non-blocking descriptor
+//! wrapped in [`io::Registered`], [`io::wait_readable`] / [`io::wait_writable`] for any
+//! descriptor, and [`io::blocking`] for a function that blocks (file IO, a synchronous driver),
+//! which runs on a thread pool.
+//!
 //! Tasklets share one thread, so a call that blocks the thread itself (`std::thread::sleep`,
-//! blocking file or socket IO, a long computation without [`yield_`]) holds up every tasklet
-//! of the dispatcher until it returns: use the tasklet forms ([`sleep`], ...) instead.
+//! std's blocking file or socket IO, a long computation without [`yield_`]) holds up every
+//! tasklet of the dispatcher until it returns: use the tasklet forms ([`sleep`], [`net`],
+//! [`io::blocking`], ...) instead.
 //!
 //! # How it runs
 //!

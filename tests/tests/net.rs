@@ -6,7 +6,9 @@ use std::io::{ErrorKind, Read, Write};
 use std::net::Shutdown;
 use std::time::{Duration, Instant};
 
-use concurrence::net::{TcpListener, TcpStream, UdpSocket, UnixDatagram, UnixListener, UnixStream};
+use concurrence::net::{
+    Server, TcpListener, TcpStream, UdpSocket, UnixDatagram, UnixListener, UnixStream,
+};
 use concurrence::{join_all, sleep, spawn, yield_, Builder};
 use concurrence_tests::{is_child, open_fds, run, run_child};
 
@@ -334,4 +336,59 @@ fn outside_a_dispatcher_the_sockets_block_the_thread_as_std_ones_do() {
     conn.set_read_timeout(Some(Duration::from_millis(20)))
         .unwrap();
     assert_eq!(conn.read(&mut buf).unwrap(), 0, "the peer closed");
+}
+
+#[test]
+fn a_server_names_connections_after_their_peer_limits_them_and_stops_cleanly() {
+    run(|| {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let names = std::rc::Rc::new(std::cell::RefCell::new(Vec::new()));
+        let closed = std::rc::Rc::new(std::cell::Cell::new(0));
+        let (n, c) = (names.clone(), closed.clone());
+        let server = Server::serve_with(listener, 2, move |stream: TcpStream| {
+            n.borrow_mut()
+                .push(concurrence::current().name().to_owned());
+            struct Closed(std::rc::Rc<std::cell::Cell<u32>>);
+            impl Drop for Closed {
+                fn drop(&mut self) {
+                    self.0.set(self.0.get() + 1);
+                }
+            }
+            let _closed = Closed(c.clone());
+            let mut buf = [0u8; 16];
+            while let Ok(k) = (&stream).read(&mut buf) {
+                if k == 0 {
+                    break;
+                }
+            }
+        });
+        let addr = server.local_addr();
+        let clients: Vec<TcpStream> = (0..3).map(|_| TcpStream::connect(addr).unwrap()).collect();
+        sleep(Duration::from_millis(50));
+        assert_eq!(server.connections(), 2, "the third waits in the backlog");
+        let local = clients[0].local_addr().unwrap().to_string();
+        assert!(
+            names.borrow().contains(&local),
+            "{:?} has {local}",
+            names.borrow()
+        );
+        drop(clients); // all three close: the third is served and ends at once
+        sleep(Duration::from_millis(50));
+        assert_eq!(server.connections(), 0);
+        assert_eq!(names.borrow().len(), 3);
+        let mut open = TcpStream::connect(addr).unwrap();
+        sleep(Duration::from_millis(20));
+        assert_eq!(server.connections(), 1);
+        server.stop();
+        assert_eq!(server.connections(), 0);
+        assert_eq!(closed.get(), 4, "every handler unwound");
+        assert!(server.acceptor().has_finished());
+        open.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        assert_eq!(
+            open.read(&mut [0u8; 4]).unwrap(),
+            0,
+            "the server closed its side"
+        );
+        assert!(TcpStream::connect(addr).is_err(), "the listener is closed");
+    });
 }

@@ -10,6 +10,7 @@
 //! std type's would. Dropping a socket deregisters and closes it; killing a tasklet blocked on a
 //! socket closes nothing.
 
+mod server;
 mod tcp;
 mod udp;
 mod unix;
@@ -18,6 +19,7 @@ use std::any::Any;
 use std::io;
 use std::net::{SocketAddr, ToSocketAddrs};
 
+pub use server::{Server, DEFAULT_MAX_CONNECTIONS};
 pub use tcp::{TcpListener, TcpStream};
 pub use udp::UdpSocket;
 pub use unix::{UnixDatagram, UnixListener, UnixStream};
