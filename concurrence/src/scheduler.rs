@@ -102,6 +102,8 @@ pub(crate) struct Scheduler {
     /// tasklets that never ran): dropped in a tasklet of their own, since their destructors are
     /// user code that may block or panic (see [`bury`]).
     graveyard: RefCell<Vec<Box<dyn Any>>>,
+    /// The tasklet that will drop them, while one is pending.
+    reaper: Cell<Option<u64>>,
     /// Whether the thread was already unwinding when the dispatcher started (then
     /// `std::thread::panicking` says nothing about the tasklets).
     base_panicking: bool,
@@ -138,6 +140,7 @@ impl Scheduler {
             last_trim: Cell::new(Instant::now()),
             passes: Cell::new(0),
             graveyard: RefCell::new(Vec::new()),
+            reaper: Cell::new(None),
             base_panicking: std::thread::panicking(),
             live: RefCell::new(Vec::new()),
             non_daemon: Cell::new(0),
@@ -324,7 +327,11 @@ impl Scheduler {
                     );
                     Outcome::NoStack(err.to_string().into())
                 };
-                bury(Box::new(entry.run));
+                if entry.captures_need_drop {
+                    bury(Box::new(entry.run));
+                } else {
+                    drop(entry.run); // nothing to drop: no user code runs
+                }
                 self.finish(task);
                 return false;
             }
@@ -358,6 +365,17 @@ impl Scheduler {
         // A tasklet that ran closed its mailbox itself; one that never ran has it closed here.
         if let Some(inbox) = task.set_inbox(None) {
             bury(inbox.close());
+        }
+        if self.reaper.get() == Some(task.id) {
+            self.reaper.set(None);
+            if matches!(&*task.outcome.borrow(), Outcome::NoStack(_)) {
+                // No stack for a tasklet to drop them in: here, panics caught and reported.
+                let dead = std::mem::take(&mut *self.graveyard.borrow_mut());
+                drop_caught(
+                    dead,
+                    "values nobody took (no stack for a tasklet to drop them)",
+                );
+            }
         }
         let mut joined = false;
         for (joiner, epoch) in task.take_joiners() {
@@ -491,12 +509,12 @@ impl Scheduler {
         }
     }
 
-    /// Hands the values buried since the last call to a tasklet that drops them (see [`bury`]).
-    fn reap(&self) {
-        if self.graveyard.borrow().is_empty() {
-            return;
+    /// Starts a tasklet that drops the values buried so far (see [`bury`]), unless one is
+    /// pending already; returns it.
+    fn reap(&self) -> Option<Rc<Task>> {
+        if self.graveyard.borrow().is_empty() || self.reaper.get().is_some() {
+            return None;
         }
-        let dead = std::mem::take(&mut *self.graveyard.borrow_mut());
         let opts = SpawnOptions {
             name: Some(Cow::Borrowed("drop")),
             daemon: true,
@@ -504,7 +522,11 @@ impl Scheduler {
             stack_mode: None,
             inbox: None,
         };
-        self.spawn(opts, entry(move || drop(dead)), "drop");
+        // It takes the values when it runs, not when it is spawned: a reaper that cannot start
+        // (no stack) or is killed first holds nothing.
+        let reaper = self.spawn(opts, entry(drop_buried), "drop");
+        self.reaper.set(Some(reaper.id));
+        Some(reaper)
     }
 
     /// The next tasklet to run: from `front`, but from `queue` after `NEXT_STREAK` runs in a row
@@ -643,7 +665,9 @@ impl Scheduler {
     /// stack with it), and logged.
     pub(crate) fn shutdown(&self) {
         for _round in 0..3 {
-            self.reap();
+            if let Some(reaper) = self.reap() {
+                self.run(&reaper, Wake::Ready); // a destructor that blocks is killed below
+            }
             let victims: Vec<Rc<Task>> = self.live.borrow().iter().rev().cloned().collect();
             if victims.is_empty() {
                 break;
@@ -781,6 +805,18 @@ fn drop_caught_quietly(payload: Box<dyn Any + Send>) {
     }
 }
 
+/// The body of the `drop` tasklet: drops what was buried, until nothing is left.
+fn drop_buried() {
+    let sched = get();
+    loop {
+        let dead = std::mem::take(&mut *sched.graveyard.borrow_mut());
+        if dead.is_empty() {
+            return;
+        }
+        drop(dead);
+    }
+}
+
 /// Takes charge of a value nobody took (an unjoined tasklet's result, messages of a tasklet
 /// that never ran, the closure of one that could not start). Its destructor is user code that
 /// may block or panic, and the value may be let go anywhere, in the scheduler's own loop too:
@@ -863,5 +899,6 @@ where
     Entry {
         run: Box::new(move || Box::new(f()) as Box<dyn Any>),
         value_needs_drop: std::mem::needs_drop::<T>(),
+        captures_need_drop: std::mem::needs_drop::<F>(),
     }
 }

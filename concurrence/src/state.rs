@@ -136,6 +136,8 @@ pub(crate) struct Entry {
     pub(crate) run: Box<dyn FnOnce() -> Box<dyn Any>>,
     /// Whether the value has a destructor (see `Task::value_needs_drop`).
     pub(crate) value_needs_drop: bool,
+    /// Whether the closure's captures have one (a closure that never ran is buried only then).
+    pub(crate) captures_need_drop: bool,
 }
 
 /// What a tasklet runs, through its life.
