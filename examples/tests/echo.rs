@@ -1,60 +1,11 @@
 //! The echo example, driven by socat, a client this project did not write.
 
-use std::io::{BufRead, BufReader, Write};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+mod util;
 
-/// The echo example, stopped (SIGINT, then SIGKILL) when dropped.
-struct Echo {
-    child: Child,
-    port: u16,
-}
+use std::io::Write;
+use std::process::{Command, Stdio};
 
-impl Echo {
-    fn start() -> Echo {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_echo"))
-            .arg("127.0.0.1:0")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("start the echo example");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .expect("its first line");
-        let port = line
-            .trim()
-            .rsplit(':')
-            .next()
-            .and_then(|p| p.parse().ok())
-            .unwrap_or_else(|| panic!("no port in {line:?}"));
-        Echo { child, port }
-    }
-
-    /// Stops it with SIGINT and returns its exit code.
-    fn interrupt(mut self) -> Option<i32> {
-        // SAFETY: a signal to our own child, which has not been reaped.
-        unsafe { libc::kill(self.child.id() as libc::pid_t, libc::SIGINT) };
-        let deadline = Instant::now() + Duration::from_secs(20);
-        loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                return status.code();
-            }
-            assert!(
-                Instant::now() < deadline,
-                "the echo server did not stop on SIGINT"
-            );
-            std::thread::sleep(Duration::from_millis(10));
-        }
-    }
-}
-
-impl Drop for Echo {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+use util::ServerProcess;
 
 /// Sends `input` through socat to the echo server and returns what came back.
 fn socat(port: u16, input: &[u8]) -> Vec<u8> {
@@ -77,7 +28,7 @@ fn socat(port: u16, input: &[u8]) -> Vec<u8> {
 
 #[test]
 fn the_echo_example_sends_back_what_socat_sends() {
-    let echo = Echo::start();
+    let echo = ServerProcess::start(env!("CARGO_BIN_EXE_echo"));
     assert_eq!(socat(echo.port, b"hello, echo\n"), b"hello, echo\n");
     let big: Vec<u8> = (0..200_000u32).map(|i| (i % 251) as u8).collect();
     assert_eq!(
@@ -90,7 +41,7 @@ fn the_echo_example_sends_back_what_socat_sends() {
 
 #[test]
 fn the_echo_example_serves_many_socat_clients_at_once() {
-    let echo = Echo::start();
+    let echo = ServerProcess::start(env!("CARGO_BIN_EXE_echo"));
     let port = echo.port;
     let clients: Vec<_> = (0..20)
         .map(|i| {

@@ -1,0 +1,163 @@
+//! An HTTP/1.1 server: a tasklet per connection, keep-alive and pipelining, requests parsed by
+//! `httparse`.
+//!
+//! `cargo run -p concurrence-examples --bin http -- [ADDRESS]` (default 127.0.0.1:8080; port 0
+//! picks a free one), then `curl http://127.0.0.1:8080/`. Routes: `GET /` says hello, `POST
+//! /echo` sends the body back, anything else is 404. Ctrl-C stops it.
+
+use std::io::{Read, Write};
+use std::time::Duration;
+
+use concurrence::net::{Server, TcpStream};
+use concurrence::{dispatch, ExitStatus};
+
+/// Requests larger than this (head and body) get 413 and the connection closes.
+const MAX_REQUEST: usize = 1 << 20;
+/// An idle keep-alive connection is closed after this.
+const IDLE: Duration = Duration::from_secs(30);
+
+/// A parsed request: what the routes need.
+struct Request {
+    method: String,
+    path: String,
+    body: Vec<u8>,
+    keep_alive: bool,
+}
+
+/// What parsing the front of the buffer gave.
+enum Parsed {
+    /// A whole request, which took this many bytes.
+    Complete(Request, usize),
+    /// More bytes are needed.
+    Partial,
+    /// Not HTTP, or too large: answer with this status and close.
+    Bad(u16, &'static str),
+}
+
+fn parse(buf: &[u8]) -> Parsed {
+    let mut headers = [httparse::EMPTY_HEADER; 64];
+    let mut req = httparse::Request::new(&mut headers);
+    let head_len = match req.parse(buf) {
+        Ok(httparse::Status::Complete(n)) => n,
+        Ok(httparse::Status::Partial) if buf.len() < MAX_REQUEST => return Parsed::Partial,
+        Ok(httparse::Status::Partial) => return Parsed::Bad(413, "Payload Too Large"),
+        Err(_) => return Parsed::Bad(400, "Bad Request"),
+    };
+    let mut body_len = 0;
+    let mut connection = None;
+    for header in req.headers.iter() {
+        if header.name.eq_ignore_ascii_case("content-length") {
+            match std::str::from_utf8(header.value)
+                .ok()
+                .and_then(|v| v.trim().parse().ok())
+            {
+                Some(n) => body_len = n,
+                None => return Parsed::Bad(400, "Bad Request"),
+            }
+        } else if header.name.eq_ignore_ascii_case("connection") {
+            connection = Some(String::from_utf8_lossy(header.value).to_ascii_lowercase());
+        } else if header.name.eq_ignore_ascii_case("transfer-encoding") {
+            return Parsed::Bad(501, "Not Implemented"); // chunked bodies: not in this example
+        }
+    }
+    if head_len + body_len > MAX_REQUEST {
+        return Parsed::Bad(413, "Payload Too Large");
+    }
+    if buf.len() < head_len + body_len {
+        return Parsed::Partial;
+    }
+    let http11 = req.version == Some(1);
+    let keep_alive = match connection.as_deref() {
+        Some("close") => false,
+        Some("keep-alive") => true,
+        _ => http11,
+    };
+    let request = Request {
+        method: req.method.unwrap_or("").to_owned(),
+        path: req.path.unwrap_or("").to_owned(),
+        body: buf[head_len..head_len + body_len].to_vec(),
+        keep_alive,
+    };
+    Parsed::Complete(request, head_len + body_len)
+}
+
+/// Appends the response to `request` to `out`.
+fn respond(request: &Request, out: &mut Vec<u8>) {
+    let (status, body): (&str, &[u8]) = match (request.method.as_str(), request.path.as_str()) {
+        ("GET", "/") => ("200 OK", b"Hello, World!\n"),
+        ("POST", "/echo") => ("200 OK", &request.body),
+        _ => ("404 Not Found", b"not found\n"),
+    };
+    write_response(out, status, body, request.keep_alive);
+}
+
+fn write_response(out: &mut Vec<u8>, status: &str, body: &[u8], keep_alive: bool) {
+    let connection = if keep_alive { "keep-alive" } else { "close" };
+    let head = format!(
+        "HTTP/1.1 {status}\r\nContent-Length: {}\r\nContent-Type: text/plain\r\nConnection: {connection}\r\n\r\n",
+        body.len()
+    );
+    out.extend_from_slice(head.as_bytes());
+    out.extend_from_slice(body);
+}
+
+/// Serves one connection: every complete request in the buffer is answered in order (the
+/// answers to pipelined requests go out in one write), until the client closes, asks to close,
+/// sends something that is not HTTP, or stays idle too long.
+fn serve(stream: TcpStream) {
+    let _ = stream.set_read_timeout(Some(IDLE));
+    let mut buf = Vec::with_capacity(8192);
+    let mut out = Vec::with_capacity(8192);
+    let mut chunk = [0u8; 8192];
+    loop {
+        let mut consumed = 0;
+        let mut close = false;
+        loop {
+            match parse(&buf[consumed..]) {
+                Parsed::Complete(request, len) => {
+                    respond(&request, &mut out);
+                    consumed += len;
+                    if !request.keep_alive {
+                        close = true;
+                        break;
+                    }
+                }
+                Parsed::Partial => break,
+                Parsed::Bad(status, reason) => {
+                    write_response(
+                        &mut out,
+                        &format!("{status} {reason}"),
+                        reason.as_bytes(),
+                        false,
+                    );
+                    close = true;
+                    break;
+                }
+            }
+        }
+        buf.drain(..consumed);
+        if !out.is_empty() {
+            if (&stream).write_all(&out).is_err() {
+                return;
+            }
+            out.clear();
+        }
+        if close {
+            return;
+        }
+        match (&stream).read(&mut chunk) {
+            Ok(0) | Err(_) => return, // closed, reset, or idle past IDLE
+            Ok(n) => buf.extend_from_slice(&chunk[..n]),
+        }
+    }
+}
+
+fn main() -> ExitStatus {
+    let addr = std::env::args()
+        .nth(1)
+        .unwrap_or_else(|| "127.0.0.1:8080".to_owned());
+    dispatch(move || {
+        let server = Server::serve(addr, serve).expect("bind the HTTP server");
+        println!("http server listening on {}", server.local_addr());
+    })
+}

@@ -1,0 +1,113 @@
+//! The HTTP example, driven by curl (and socat for raw pipelined and malformed requests).
+
+mod util;
+
+use util::{client, ServerProcess};
+
+fn url(port: u16, path: &str) -> String {
+    format!("http://127.0.0.1:{port}{path}")
+}
+
+#[test]
+fn curl_gets_hello_and_posts_are_echoed() {
+    let server = ServerProcess::start(env!("CARGO_BIN_EXE_http"));
+    let out = client(
+        "curl",
+        &["-sS", "--max-time", "10", &url(server.port, "/")],
+        b"",
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(out.stdout, b"Hello, World!\n");
+    let out = client(
+        "curl",
+        &[
+            "-sS",
+            "--max-time",
+            "10",
+            "--data-binary",
+            "@-",
+            &url(server.port, "/echo"),
+        ],
+        b"posted body",
+    );
+    assert_eq!(out.stdout, b"posted body");
+    let out = client(
+        "curl",
+        &[
+            "-sS",
+            "--max-time",
+            "10",
+            "-o",
+            "/dev/null",
+            "-w",
+            "%{http_code}",
+            &url(server.port, "/nope"),
+        ],
+        b"",
+    );
+    assert_eq!(out.stdout, b"404");
+    assert_eq!(server.interrupt(), Some(130));
+}
+
+#[test]
+fn curl_reuses_one_keep_alive_connection_for_several_requests() {
+    let server = ServerProcess::start(env!("CARGO_BIN_EXE_http"));
+    let u = url(server.port, "/");
+    let out = client("curl", &["-sS", "-v", "--max-time", "10", &u, &u, &u], b"");
+    assert!(out.status.success());
+    assert_eq!(out.stdout, b"Hello, World!\n".repeat(3));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let reused = stderr.matches("existing connection").count();
+    assert!(reused >= 2, "curl reused the connection twice: {stderr}");
+    assert_eq!(stderr.matches("Connected to").count(), 1, "{stderr}");
+}
+
+#[test]
+fn pipelined_requests_are_answered_in_order_on_one_connection() {
+    let server = ServerProcess::start(env!("CARGO_BIN_EXE_http"));
+    let requests = b"GET / HTTP/1.1\r\nHost: x\r\n\r\n\
+POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nfirst\
+GET /missing HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+    let target = format!("TCP:127.0.0.1:{}", server.port);
+    let out = client("socat", &["-t", "5", "-T", "10", "-", &target], requests);
+    let text = String::from_utf8_lossy(&out.stdout);
+    // Bodies have no line end of their own: find each status line wherever it starts.
+    let statuses: Vec<&str> = text
+        .match_indices("HTTP/1.1 ")
+        .map(|(at, _)| text[at..].lines().next().unwrap_or(""))
+        .collect();
+    assert_eq!(
+        statuses,
+        [
+            "HTTP/1.1 200 OK",
+            "HTTP/1.1 200 OK",
+            "HTTP/1.1 404 Not Found"
+        ],
+        "{text}"
+    );
+    assert!(text.contains("Hello, World!"), "{text}");
+    assert!(text.contains("\r\n\r\nfirst"), "{text}");
+}
+
+#[test]
+fn a_malformed_request_gets_400_and_the_server_goes_on() {
+    let server = ServerProcess::start(env!("CARGO_BIN_EXE_http"));
+    let target = format!("TCP:127.0.0.1:{}", server.port);
+    let out = client(
+        "socat",
+        &["-t", "5", "-T", "10", "-", &target],
+        b"NOT HTTP AT ALL\r\n\r\n",
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.starts_with("HTTP/1.1 400 Bad Request"), "{text}");
+    let out = client(
+        "curl",
+        &["-sS", "--max-time", "10", &url(server.port, "/")],
+        b"",
+    );
+    assert_eq!(out.stdout, b"Hello, World!\n");
+}
