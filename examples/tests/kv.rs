@@ -1,0 +1,59 @@
+//! The Redis-protocol example, driven by redis-cli (and socat for malformed input).
+
+mod util;
+
+use util::{client, ServerProcess};
+
+/// Runs `redis-cli -p PORT ARGS...` and returns its output, trimmed.
+fn redis_cli(port: u16, args: &[&str]) -> String {
+    let port = port.to_string();
+    let mut all = vec!["-p", port.as_str()];
+    all.extend_from_slice(args);
+    let out = client("redis-cli", &all, b"");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).trim_end().to_owned()
+}
+
+#[test]
+fn redis_cli_sets_gets_increments_and_deletes() {
+    let server = ServerProcess::start(env!("CARGO_BIN_EXE_kv"));
+    let port = server.port;
+    assert_eq!(redis_cli(port, &["PING"]), "PONG");
+    assert_eq!(redis_cli(port, &["SET", "greeting", "hello world"]), "OK");
+    assert_eq!(redis_cli(port, &["GET", "greeting"]), "hello world");
+    assert_eq!(redis_cli(port, &["INCR", "visits"]), "1");
+    assert_eq!(redis_cli(port, &["INCR", "visits"]), "2");
+    assert!(redis_cli(port, &["INCR", "greeting"]).contains("not an integer"));
+    assert_eq!(redis_cli(port, &["EXISTS", "greeting", "visits", "nothing"]), "2");
+    assert_eq!(redis_cli(port, &["DEL", "greeting", "nothing"]), "1");
+    assert_eq!(redis_cli(port, &["GET", "greeting"]), "");
+    assert_eq!(redis_cli(port, &["DBSIZE"]), "1");
+    assert!(redis_cli(port, &["FLY"]).contains("unknown command"));
+    assert_eq!(server.interrupt(), Some(130));
+}
+
+#[test]
+fn redis_cli_pipes_many_commands_over_one_connection() {
+    let server = ServerProcess::start(env!("CARGO_BIN_EXE_kv"));
+    let port = server.port.to_string();
+    let mut script = String::new();
+    for i in 0..500 {
+        script.push_str(&format!("SET key{i} value{i}\nINCR counter\n"));
+    }
+    script.push_str("GET key499\nGET counter\n");
+    let out = client("redis-cli", &["-p", &port], script.as_bytes());
+    let text = String::from_utf8_lossy(&out.stdout);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 1002, "{text}");
+    assert_eq!(lines[1000..], ["value499", "500"]);
+}
+
+#[test]
+fn malformed_protocol_gets_an_error_and_the_server_goes_on() {
+    let server = ServerProcess::start(env!("CARGO_BIN_EXE_kv"));
+    let target = format!("TCP:127.0.0.1:{}", server.port);
+    let out = client("socat", &["-t", "5", "-T", "10", "-", &target], b"*2\r\n$3\r\nGET\r\n:oops\r\n");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.starts_with("-ERR Protocol error"), "{text}");
+    assert_eq!(redis_cli(server.port, &["PING"]), "PONG");
+}
