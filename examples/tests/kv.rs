@@ -10,7 +10,11 @@ fn redis_cli(port: u16, args: &[&str]) -> String {
     let mut all = vec!["-p", port.as_str()];
     all.extend_from_slice(args);
     let out = client("redis-cli", &all, b"");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8_lossy(&out.stdout).trim_end().to_owned()
 }
 
@@ -24,7 +28,10 @@ fn redis_cli_sets_gets_increments_and_deletes() {
     assert_eq!(redis_cli(port, &["INCR", "visits"]), "1");
     assert_eq!(redis_cli(port, &["INCR", "visits"]), "2");
     assert!(redis_cli(port, &["INCR", "greeting"]).contains("not an integer"));
-    assert_eq!(redis_cli(port, &["EXISTS", "greeting", "visits", "nothing"]), "2");
+    assert_eq!(
+        redis_cli(port, &["EXISTS", "greeting", "visits", "nothing"]),
+        "2"
+    );
     assert_eq!(redis_cli(port, &["DEL", "greeting", "nothing"]), "1");
     assert_eq!(redis_cli(port, &["GET", "greeting"]), "");
     assert_eq!(redis_cli(port, &["DBSIZE"]), "1");
@@ -52,7 +59,11 @@ fn redis_cli_pipes_many_commands_over_one_connection() {
 fn malformed_protocol_gets_an_error_and_the_server_goes_on() {
     let server = ServerProcess::start(env!("CARGO_BIN_EXE_kv"));
     let target = format!("TCP:127.0.0.1:{}", server.port);
-    let out = client("socat", &["-t", "5", "-T", "10", "-", &target], b"*2\r\n$3\r\nGET\r\n:oops\r\n");
+    let out = client(
+        "socat",
+        &["-t", "5", "-T", "10", "-", &target],
+        b"*2\r\n$3\r\nGET\r\n:oops\r\n",
+    );
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.starts_with("-ERR Protocol error"), "{text}");
     assert_eq!(redis_cli(server.port, &["PING"]), "PONG");

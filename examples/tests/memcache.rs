@@ -1,0 +1,128 @@
+//! The memcached client example against a real memcached that the test starts on loopback and
+//! stops: many tasklets at once, every command, and a timeout when the server stops answering.
+
+mod util;
+
+use std::net::{SocketAddr, TcpListener};
+use std::process::{Child, Command, Stdio};
+use std::rc::Rc;
+use std::time::{Duration, Instant};
+
+use concurrence::{join_all, spawn, Dispatcher};
+use concurrence_examples::memcache::Client;
+
+/// A memcached on a free loopback port, killed when dropped.
+struct Memcached {
+    child: Child,
+    addr: SocketAddr,
+}
+
+impl Memcached {
+    fn start() -> Memcached {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let child = Command::new("memcached")
+            .args([
+                "-l",
+                "127.0.0.1",
+                "-p",
+                &port.to_string(),
+                "-U",
+                "0",
+                "-u",
+                "root",
+                "-t",
+                "1",
+            ])
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("memcached is installed (.ci/run installs it)");
+        let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while std::net::TcpStream::connect(addr).is_err() {
+            assert!(Instant::now() < deadline, "memcached did not start");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        Memcached { child, addr }
+    }
+
+    fn signal(&self, signal: libc::c_int) {
+        // SAFETY: a signal to our own child, which has not been reaped.
+        unsafe { libc::kill(self.child.id() as libc::pid_t, signal) };
+    }
+}
+
+impl Drop for Memcached {
+    fn drop(&mut self) {
+        self.signal(libc::SIGCONT);
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn run(f: impl FnOnce() + Send + 'static) {
+    let status = Dispatcher::new().handle_sigint(false).run(f);
+    assert!(status.success(), "{status}");
+}
+
+#[test]
+fn two_hundred_tasklets_share_a_pool_of_four_connections() {
+    let server = Memcached::start();
+    let addr = server.addr;
+    run(move || {
+        let client = Rc::new(Client::new(addr, 4, Duration::from_secs(10)));
+        let workers: Vec<_> = (0..200u64)
+            .map(|i| {
+                let client = client.clone();
+                spawn(move || {
+                    let key = format!("k{i}");
+                    client.set(&key, format!("v{i}").as_bytes()).unwrap();
+                    assert_eq!(
+                        client.get(&key).unwrap(),
+                        Some(format!("v{i}").into_bytes())
+                    );
+                    client.set(&format!("n{i}"), b"10").unwrap();
+                    assert_eq!(client.incr(&format!("n{i}"), i).unwrap(), Some(10 + i));
+                    assert!(client.delete(&key).unwrap());
+                    assert!(!client.delete(&key).unwrap());
+                    assert_eq!(client.get(&key).unwrap(), None);
+                    assert_eq!(client.incr("missing", 1).unwrap(), None);
+                })
+            })
+            .collect();
+        for result in join_all(&workers) {
+            result.unwrap();
+        }
+    });
+}
+
+#[test]
+fn a_request_to_a_server_that_stopped_answering_times_out() {
+    let server = Memcached::start();
+    let addr = server.addr;
+    let (set_done, wait_set) = std::sync::mpsc::channel();
+    let (stopped, wait_stopped) = std::sync::mpsc::channel::<()>();
+    let thread = std::thread::spawn(move || {
+        let status = Dispatcher::new().handle_sigint(false).run(move || {
+            let client = Client::new(addr, 2, Duration::from_millis(300));
+            client.set("alive", b"yes").unwrap();
+            set_done.send(()).unwrap();
+            // Waits for the test to stop the server, on the blocking pool.
+            concurrence::io::blocking(move || wait_stopped.recv()).unwrap();
+            let start = Instant::now();
+            let err = client.get("alive").unwrap_err();
+            assert_eq!(err.kind(), std::io::ErrorKind::TimedOut, "{err}");
+            assert!(start.elapsed() >= Duration::from_millis(300));
+        });
+        assert!(status.success(), "{status}");
+    });
+    wait_set.recv_timeout(Duration::from_secs(30)).unwrap();
+    server.signal(libc::SIGSTOP);
+    stopped.send(()).unwrap();
+    thread.join().unwrap();
+    server.signal(libc::SIGCONT);
+}
