@@ -392,3 +392,140 @@ fn a_server_names_connections_after_their_peer_limits_them_and_stops_cleanly() {
         assert!(TcpStream::connect(addr).is_err(), "the listener is closed");
     });
 }
+
+/// Raises this process's open-files soft limit to its hard limit; returns the limit.
+fn raise_fd_limit() -> usize {
+    // SAFETY: getrlimit/setrlimit with a valid resource and a struct of ours.
+    unsafe {
+        let mut limit = libc::rlimit {
+            rlim_cur: 0,
+            rlim_max: 0,
+        };
+        assert_eq!(libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit), 0);
+        limit.rlim_cur = limit.rlim_max;
+        libc::setrlimit(libc::RLIMIT_NOFILE, &limit);
+        libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit);
+        limit.rlim_cur as usize
+    }
+}
+
+#[test]
+fn ten_thousand_concurrent_connections_are_echoed_within_the_open_files_limit() {
+    const NAME: &str = "ten_thousand_concurrent_connections_are_echoed_within_the_open_files_limit";
+    if !is_child(NAME) {
+        let out = run_child(NAME);
+        assert!(
+            out.status.success(),
+            "{}\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        return;
+    }
+    // Both ends live in this process: two descriptors a connection.
+    let n = 10_000.min(raise_fd_limit().saturating_sub(300) / 2);
+    println!("{n} connections");
+    run(move || {
+        let baseline = open_fds();
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        // A deep accept queue, so that the burst of connects is not retried by TCP.
+        // SAFETY: listen(2) again on our listening socket only changes its backlog.
+        unsafe { libc::listen(std::os::fd::AsRawFd::as_raw_fd(&listener), 4096) };
+        let server = Server::serve_with(listener, n + 16, |stream: TcpStream| {
+            let mut buf = [0u8; 64];
+            while let Ok(k @ 1..) = (&stream).read(&mut buf) {
+                if (&stream).write_all(&buf[..k]).is_err() {
+                    break;
+                }
+            }
+        });
+        let addr = server.local_addr();
+        let connected = std::rc::Rc::new(std::cell::Cell::new(0usize));
+        let release: concurrence::Mailbox<()> = concurrence::Mailbox::new();
+        let clients: Vec<_> = (0..n)
+            .map(|i| {
+                let (connected, release) = (connected.clone(), release.clone());
+                Builder::new().stack_size(64 * 1024).spawn(move || {
+                    let mut stream = TcpStream::connect(addr).unwrap();
+                    stream
+                        .set_read_timeout(Some(Duration::from_secs(30)))
+                        .unwrap();
+                    let message = format!("{i:>12}");
+                    stream.write_all(message.as_bytes()).unwrap();
+                    let mut back = [0u8; 12];
+                    stream.read_exact(&mut back).unwrap();
+                    assert_eq!(&back, message.as_bytes());
+                    connected.set(connected.get() + 1);
+                    release.popleft(); // every connection is open at once
+                    stream.write_all(b"bye").unwrap();
+                    stream.read_exact(&mut back[..3]).unwrap();
+                    assert_eq!(&back[..3], b"bye");
+                })
+            })
+            .collect();
+        let start = Instant::now();
+        while connected.get() < n {
+            assert!(
+                start.elapsed() < Duration::from_secs(120),
+                "{} of {n} connected",
+                connected.get()
+            );
+            sleep(Duration::from_millis(10));
+        }
+        assert_eq!(server.connections(), n);
+        for _ in 0..n {
+            release.append(()).unwrap();
+        }
+        for result in join_all(&clients) {
+            result.unwrap();
+        }
+        server.stop();
+        assert_eq!(open_fds(), baseline, "every socket was closed");
+    });
+}
+
+#[test]
+fn killing_a_tasklet_blocked_in_connect_and_a_connect_timeout_leave_no_descriptor() {
+    const NAME: &str =
+        "killing_a_tasklet_blocked_in_connect_and_a_connect_timeout_leave_no_descriptor";
+    if !is_child(NAME) {
+        let out = run_child(NAME);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        return;
+    }
+    run(|| {
+        // A listener that never accepts, with the smallest backlog: once it is full, the SYN of
+        // a further connect is dropped and the connect waits.
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        // SAFETY: listen(2) again on our listening socket only changes its backlog.
+        unsafe { libc::listen(std::os::fd::AsRawFd::as_raw_fd(&listener), 0) };
+        let addr = listener.local_addr().unwrap();
+        let mut fillers = Vec::new();
+        let baseline;
+        loop {
+            match TcpStream::connect_timeout(&addr, Duration::from_millis(200)) {
+                Ok(stream) => fillers.push(stream),
+                Err(err) => {
+                    assert_eq!(err.kind(), ErrorKind::TimedOut, "{err}");
+                    baseline = open_fds();
+                    break;
+                }
+            }
+            assert!(fillers.len() < 64, "the backlog never filled");
+        }
+        let connector = spawn(move || TcpStream::connect(addr));
+        sleep(Duration::from_millis(50));
+        assert!(!connector.has_finished(), "the connect waits");
+        connector.kill();
+        assert!(connector.join().unwrap_err().is_killed());
+        assert_eq!(
+            open_fds(),
+            baseline,
+            "the killed connect's socket was closed"
+        );
+    });
+}
