@@ -78,9 +78,15 @@ pub struct ServerProcess {
 impl ServerProcess {
     /// Starts `exe 127.0.0.1:0` and reads the port from its first line.
     pub fn start(exe: &str) -> ServerProcess {
+        ServerProcess::start_with(exe, &[])
+    }
+
+    /// Starts `exe 127.0.0.1:0 ARGS...` and reads the port from its first line.
+    pub fn start_with(exe: &str, args: &[&str]) -> ServerProcess {
         use std::io::BufRead;
         let mut child = Command::new(exe)
             .arg("127.0.0.1:0")
+            .args(args)
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
