@@ -370,6 +370,15 @@ impl<T: AsRawFd> Registered<T> {
         }
     }
 
+    /// A stream operation moved fewer bytes than asked: the socket's buffer was drained (or
+    /// filled), so the next attempt would meet `WouldBlock`; clearing the flag now saves that
+    /// system call (the next edge sets it again). tokio does the same.
+    pub(crate) fn drained(&self, dir: Dir) {
+        if let Some(registration) = self.registration.borrow().as_ref() {
+            dir.of(&registration.state).ready.set(false);
+        }
+    }
+
     /// `dir` turned out not ready: clears its flag and waits for the next event (in a
     /// tasklet) or with poll(2) (outside one).
     #[track_caller]
