@@ -111,3 +111,56 @@ fn a_malformed_request_gets_400_and_the_server_goes_on() {
     );
     assert_eq!(out.stdout, b"Hello, World!\n");
 }
+
+#[test]
+fn a_client_that_disconnects_mid_request_leaves_the_server_serving() {
+    let server = ServerProcess::start(env!("CARGO_BIN_EXE_http"));
+    let target = format!("TCP:127.0.0.1:{}", server.port);
+    for _ in 0..5 {
+        // Half a request, then the client goes away.
+        let out = client(
+            "socat",
+            &["-t", "1", "-T", "5", "-", &target],
+            b"GET / HTTP/1.1\r\nHo",
+        );
+        assert!(
+            out.stdout.is_empty(),
+            "{}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+    }
+    let out = client(
+        "curl",
+        &["-sS", "--max-time", "10", &url(server.port, "/")],
+        b"",
+    );
+    assert_eq!(out.stdout, b"Hello, World!\n");
+    assert_eq!(server.interrupt(), Some(130));
+}
+
+#[test]
+fn an_idle_client_is_disconnected_after_the_read_timeout() {
+    use std::io::Read;
+    let server = ServerProcess::start_with(env!("CARGO_BIN_EXE_http"), &["200"]);
+    let mut slow = std::net::TcpStream::connect(("127.0.0.1", server.port)).unwrap();
+    slow.set_read_timeout(Some(std::time::Duration::from_secs(10)))
+        .unwrap();
+    let start = std::time::Instant::now();
+    let mut buf = [0u8; 16];
+    assert_eq!(
+        slow.read(&mut buf).unwrap(),
+        0,
+        "the server closed the idle connection"
+    );
+    let waited = start.elapsed();
+    assert!(
+        waited >= std::time::Duration::from_millis(150),
+        "{waited:?}"
+    );
+    let out = client(
+        "curl",
+        &["-sS", "--max-time", "10", &url(server.port, "/")],
+        b"",
+    );
+    assert_eq!(out.stdout, b"Hello, World!\n");
+}

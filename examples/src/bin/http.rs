@@ -1,8 +1,9 @@
 //! An HTTP/1.1 server: a tasklet per connection, keep-alive and pipelining, requests parsed by
 //! `httparse`.
 //!
-//! `cargo run -p concurrence-examples --bin http -- [ADDRESS]` (default 127.0.0.1:8080; port 0
-//! picks a free one), then `curl http://127.0.0.1:8080/`. Routes: `GET /` says hello, `POST
+//! `cargo run -p concurrence-examples --bin http -- [ADDRESS] [IDLE_MS]` (default
+//! 127.0.0.1:8080, port 0 picks a free one; an idle connection is closed after IDLE_MS, 30 s by
+//! default), then `curl http://127.0.0.1:8080/`. Routes: `GET /` says hello, `POST
 //! /echo` sends the body back, anything else is 404. Ctrl-C stops it.
 
 use std::io::{Read, Write};
@@ -13,7 +14,7 @@ use concurrence::{dispatch, ExitStatus};
 
 /// Requests larger than this (head and body) get 413 and the connection closes.
 const MAX_REQUEST: usize = 1 << 20;
-/// An idle keep-alive connection is closed after this.
+/// An idle keep-alive connection is closed after this, unless the command line says otherwise.
 const IDLE: Duration = Duration::from_secs(30);
 
 /// A parsed request: what the routes need.
@@ -104,8 +105,8 @@ fn write_response(out: &mut Vec<u8>, status: &str, body: &[u8], keep_alive: bool
 /// Serves one connection: every complete request in the buffer is answered in order (the
 /// answers to pipelined requests go out in one write), until the client closes, asks to close,
 /// sends something that is not HTTP, or stays idle too long.
-fn serve(stream: TcpStream) {
-    let _ = stream.set_read_timeout(Some(IDLE));
+fn serve(stream: TcpStream, idle: Duration) {
+    let _ = stream.set_read_timeout(Some(idle));
     let mut buf = Vec::with_capacity(8192);
     let mut out = Vec::with_capacity(8192);
     let mut chunk = [0u8; 8192];
@@ -146,18 +147,21 @@ fn serve(stream: TcpStream) {
             return;
         }
         match (&stream).read(&mut chunk) {
-            Ok(0) | Err(_) => return, // closed, reset, or idle past IDLE
+            Ok(0) | Err(_) => return, // closed, reset, or idle too long
             Ok(n) => buf.extend_from_slice(&chunk[..n]),
         }
     }
 }
 
 fn main() -> ExitStatus {
-    let addr = std::env::args()
-        .nth(1)
-        .unwrap_or_else(|| "127.0.0.1:8080".to_owned());
+    let mut args = std::env::args().skip(1);
+    let addr = args.next().unwrap_or_else(|| "127.0.0.1:8080".to_owned());
+    let idle = args.next().map_or(IDLE, |ms| {
+        Duration::from_millis(ms.parse().expect("IDLE_MS is a number of milliseconds"))
+    });
     dispatch(move || {
-        let server = Server::serve(addr, serve).expect("bind the HTTP server");
+        let server =
+            Server::serve(addr, move |stream| serve(stream, idle)).expect("bind the HTTP server");
         println!("http server listening on {}", server.local_addr());
     })
 }
