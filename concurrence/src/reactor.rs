@@ -140,7 +140,7 @@ impl Reactor {
         });
         Ok(Reactor {
             poll,
-            events: Events::with_capacity(256),
+            events: Events::with_capacity(1024),
             sigint,
             ready: Vec::new(),
             remote,
