@@ -3,7 +3,9 @@
 concurrence's (log scale; right of the line, concurrence is faster).
 
 Usage: python3 benchmarks/plot.py results.csv benchmarks/ratios.svg
-Reads the CSV the runner writes with --csv. Plain Python, no plotting library needed.
+Reads the CSV the runner writes with --csv (or benchmarks/io-results.csv, where each value is a
+time per message relative to concurrence's: the IO ratios of BENCHMARKS.md). Plain Python, no
+plotting library needed.
 """
 import csv
 import math
@@ -15,6 +17,7 @@ COLORS = {
     "may-1": "#d62728",
     "may": "#ff9896",
     "threads": "#7f7f7f",
+    "redis-server": "#2ca02c",
 }
 
 
