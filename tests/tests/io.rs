@@ -184,3 +184,30 @@ fn a_tasklet_waiting_on_io_is_not_a_deadlock_but_one_on_nothing_is() {
         "{status}"
     );
 }
+
+#[test]
+fn an_inotify_descriptor_works_through_registered_without_new_runtime_code() {
+    run(|| {
+        use std::os::fd::FromRawFd;
+        let dir = std::env::temp_dir().join(format!("concurrence-inotify-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        // SAFETY: inotify_init1 returns a new descriptor (checked), which the File then owns.
+        let fd = unsafe { libc::inotify_init1(libc::IN_NONBLOCK | libc::IN_CLOEXEC) };
+        assert!(fd >= 0);
+        // SAFETY: `fd` is a fresh descriptor with no other owner.
+        let inotify = unsafe { std::fs::File::from_raw_fd(fd) };
+        let path = std::ffi::CString::new(dir.to_str().unwrap()).unwrap();
+        // SAFETY: a valid descriptor and a NUL-terminated path.
+        assert!(unsafe { libc::inotify_add_watch(fd, path.as_ptr(), libc::IN_CREATE) } >= 0);
+        let mut watcher = Registered::new(inotify).unwrap();
+        let w = spawn(move || {
+            let mut events = [0u8; 4096];
+            watcher.read(&mut events).unwrap() // suspends until a file is created
+        });
+        yield_();
+        assert!(!w.has_finished(), "nothing happened yet");
+        std::fs::write(dir.join("created"), b"x").unwrap();
+        assert!(w.join().unwrap() >= 16, "one inotify_event at least");
+        let _ = std::fs::remove_dir_all(&dir);
+    });
+}

@@ -236,6 +236,27 @@ fn a_closed_peer_reads_as_the_end_and_a_reset_one_fails_writes() {
 }
 
 #[test]
+fn two_tasklets_accept_from_clones_of_one_listener() {
+    run(|| {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let clone = listener.try_clone().unwrap();
+        let acceptors: Vec<_> = [listener, clone]
+            .into_iter()
+            .map(|l| spawn(move || l.accept().map(|(s, _)| s).unwrap()))
+            .collect();
+        yield_(); // both wait in accept on the same socket
+        let clients: Vec<_> = (0..2).map(|_| TcpStream::connect(addr).unwrap()).collect();
+        let accepted = join_all(&acceptors);
+        assert!(
+            accepted.iter().all(Result::is_ok),
+            "each took one connection"
+        );
+        drop(clients);
+    });
+}
+
+#[test]
 fn connecting_to_a_closed_port_fails_with_refused() {
     run(|| {
         let port = {

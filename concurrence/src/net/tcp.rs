@@ -113,6 +113,16 @@ impl TcpListener {
         self.io.get_ref().local_addr()
     }
 
+    /// A second handle on the same listening socket (a new descriptor, registered on its own):
+    /// two tasklets can accept from it at once.
+    ///
+    /// # Errors
+    ///
+    /// The OS's error.
+    pub fn try_clone(&self) -> io::Result<TcpListener> {
+        TcpListener::from_std(self.io.get_ref().try_clone()?)
+    }
+
     /// Sets the IP time-to-live of accepted connections.
     ///
     /// # Errors

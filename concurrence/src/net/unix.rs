@@ -81,6 +81,15 @@ impl UnixListener {
     pub fn local_addr(&self) -> io::Result<SocketAddr> {
         self.io.get_ref().local_addr()
     }
+
+    /// A second handle on the same listening socket (a new descriptor).
+    ///
+    /// # Errors
+    ///
+    /// The OS's error.
+    pub fn try_clone(&self) -> io::Result<UnixListener> {
+        UnixListener::from_std(self.io.get_ref().try_clone()?)
+    }
 }
 
 impl AsRawFd for UnixListener {
