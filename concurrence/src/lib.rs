@@ -103,6 +103,7 @@ mod receive;
 mod runtime;
 mod scheduler;
 mod send;
+pub mod signal;
 mod stack;
 mod state;
 mod tasklet;

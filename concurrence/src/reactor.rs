@@ -1,8 +1,11 @@
 //! The dispatcher's connection to the OS: a `mio::Poll` it blocks in when no tasklet is ready,
-//! with the next timer deadline as timeout, and SIGINT delivered into it.
+//! with the next timer deadline as timeout, and the stop signals delivered into it: SIGINT, and
+//! SIGTERM when the dispatcher is asked to handle it.
 //!
-//! A process that started with SIGINT ignored keeps ignoring it; a second SIGINT while the first
-//! is being handled ends the process by SIGINT's default action, so Ctrl-C twice always works.
+//! A process that started with a stop signal ignored keeps ignoring it; a second one while the
+//! first is being handled ends the process by the signal's default action, so Ctrl-C twice
+//! always works. While a tasklet waits for a stop signal itself (`signal::Signals`), it does not
+//! stop the dispatcher.
 //!
 //! IO sources register here with a token of their own (`io::source`); the readiness that `poll`
 //! collects is handed to the scheduler, which wakes the tasklets waiting for it. Other threads
@@ -15,11 +18,12 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use mio::{Events, Interest, Poll, Registry, Token, Waker};
-use signal_hook::consts::SIGINT;
+use signal_hook::consts::{SIGINT, SIGTERM};
 use signal_hook::SigId;
 use signal_hook_mio::v1_0::Signals;
 
-const SIGNAL_TOKEN: Token = Token(usize::MAX - 1);
+const SIGINT_TOKEN: Token = Token(usize::MAX - 1);
+const SIGTERM_TOKEN: Token = Token(usize::MAX - 3);
 const WAKER_TOKEN: Token = Token(usize::MAX - 2);
 
 /// What an IO event said about a source: it may be read, written, or both (errors and hang-ups
@@ -60,79 +64,176 @@ impl Remote {
     }
 }
 
-/// Dispatchers running in this process that handle SIGINT.
-static HANDLING: AtomicUsize = AtomicUsize::new(0);
-
-/// True while no dispatcher handles SIGINT: then SIGINT keeps its default action (terminate).
-fn default_when_idle() -> &'static Arc<AtomicBool> {
-    static IDLE: OnceLock<Arc<AtomicBool>> = OnceLock::new();
-    IDLE.get_or_init(|| {
-        let idle = Arc::new(AtomicBool::new(true));
-        // Registering our handler replaces the default action for good, so put it back as a
-        // conditional action for the times when no dispatcher is running.
-        if let Err(err) = signal_hook::flag::register_conditional_default(SIGINT, idle.clone()) {
-            log::warn!("concurrence: cannot keep SIGINT's default action: {err}");
-        }
-        idle
-    })
+/// A signal that stops dispatchers (SIGINT; SIGTERM when asked): how many dispatchers handle
+/// it, how many `Signals` claim it for a tasklet, and the flag that gives it back its default
+/// action while no dispatcher handles it.
+struct StopSignal {
+    signal: libc::c_int,
+    handling: AtomicUsize,
+    claims: AtomicUsize,
+    idle: OnceLock<Arc<AtomicBool>>,
+    ignored_at_start: OnceLock<bool>,
 }
 
-struct SigintHandling {
+static STOP_SIGNALS: [StopSignal; 2] = [StopSignal::new(SIGINT), StopSignal::new(SIGTERM)];
+
+impl StopSignal {
+    const fn new(signal: libc::c_int) -> StopSignal {
+        StopSignal {
+            signal,
+            handling: AtomicUsize::new(0),
+            claims: AtomicUsize::new(0),
+            idle: OnceLock::new(),
+            ignored_at_start: OnceLock::new(),
+        }
+    }
+
+    fn of(signal: libc::c_int) -> Option<&'static StopSignal> {
+        STOP_SIGNALS.iter().find(|s| s.signal == signal)
+    }
+
+    /// True while no dispatcher handles the signal: then it keeps its default action.
+    fn default_when_idle(&self) -> &Arc<AtomicBool> {
+        self.idle.get_or_init(|| {
+            let idle = Arc::new(AtomicBool::new(true));
+            // Registering our handler replaces the default action for good, so put it back as a
+            // conditional action for the times when no dispatcher is running.
+            if let Err(err) =
+                signal_hook::flag::register_conditional_default(self.signal, idle.clone())
+            {
+                log::warn!(
+                    "concurrence: cannot keep signal {}'s default action: {err}",
+                    self.signal
+                );
+            }
+            idle
+        })
+    }
+
+    /// Whether the process started with the signal ignored (a background job, `nohup`,
+    /// `trap '' INT`): then it stays ignored, as a shell's children expect. Read before any
+    /// handler of ours.
+    fn ignored_at_start(&self) -> bool {
+        *self.ignored_at_start.get_or_init(|| {
+            // SAFETY: a null new action only reads the current one into `old`, plain data.
+            unsafe {
+                let mut old: libc::sigaction = std::mem::zeroed();
+                libc::sigaction(self.signal, std::ptr::null(), &mut old) == 0
+                    && old.sa_sigaction == libc::SIG_IGN
+            }
+        })
+    }
+}
+
+/// A `Signals` of a tasklet waits for `signal` itself: while it does, a stop signal (SIGINT,
+/// SIGTERM) does not stop the dispatcher. Returns whether it is one.
+pub(crate) fn claim_stop_signal(signal: libc::c_int) -> bool {
+    match StopSignal::of(signal) {
+        Some(stop) => {
+            stop.claims.fetch_add(1, Ordering::SeqCst);
+            stop.default_when_idle().store(false, Ordering::SeqCst);
+            true
+        }
+        None => false,
+    }
+}
+
+/// Ends a claim of [`claim_stop_signal`]; with no dispatcher and no claim left, the signal has
+/// its default action again.
+pub(crate) fn release_stop_signal(signal: libc::c_int) {
+    if let Some(stop) = StopSignal::of(signal) {
+        if stop.claims.fetch_sub(1, Ordering::SeqCst) == 1
+            && stop.handling.load(Ordering::SeqCst) == 0
+        {
+            stop.default_when_idle().store(true, Ordering::SeqCst);
+        }
+    }
+}
+
+/// A dispatcher's handling of one stop signal.
+struct Handling {
+    stop: &'static StopSignal,
     signals: Signals,
+    token: Token,
     flag: Arc<AtomicBool>,
     /// Sets `flag`.
     id: SigId,
-    /// Ends the process by the default action when `flag` is already set: a second Ctrl-C.
+    /// Ends the process by the default action when `flag` is already set: a second signal
+    /// while the first is handled.
     second: SigId,
 }
 
-/// Whether the process started with SIGINT ignored (a background job, `nohup`, `trap '' INT`):
-/// then it stays ignored, as a shell's children expect. Read before any handler of ours.
-fn sigint_ignored_at_start() -> bool {
-    static IGNORED: OnceLock<bool> = OnceLock::new();
-    *IGNORED.get_or_init(|| {
-        // SAFETY: a null new action only reads the current one into `old`, plain data.
-        unsafe {
-            let mut old: libc::sigaction = std::mem::zeroed();
-            libc::sigaction(SIGINT, std::ptr::null(), &mut old) == 0
-                && old.sa_sigaction == libc::SIG_IGN
+impl Handling {
+    fn new(signal: libc::c_int, poll: &Poll, token: Token) -> io::Result<Option<Handling>> {
+        let stop = StopSignal::of(signal).expect("a stop signal");
+        if stop.ignored_at_start() {
+            return Ok(None);
         }
-    })
+        let idle = stop.default_when_idle();
+        let flag = Arc::new(AtomicBool::new(false));
+        // Registered first, so it runs before the flag is set: only a second signal, while the
+        // first is handled (a tasklet that never yields, a destructor that blocks at shutdown),
+        // finds the flag set and ends the process as the signal would.
+        let second = signal_hook::flag::register_conditional_default(signal, flag.clone())?;
+        let id = signal_hook::flag::register(signal, flag.clone())?;
+        let mut signals = Signals::new([signal])?;
+        poll.registry()
+            .register(&mut signals, token, Interest::READABLE)?;
+        stop.handling.fetch_add(1, Ordering::SeqCst);
+        idle.store(false, Ordering::SeqCst);
+        Ok(Some(Handling {
+            stop,
+            signals,
+            token,
+            flag,
+            id,
+            second,
+        }))
+    }
+
+    /// Whether the signal arrived and no tasklet claims it.
+    fn arrived(&self) -> bool {
+        if self.stop.claims.load(Ordering::SeqCst) > 0 {
+            // A tasklet waits for it: it is that tasklet's, not a reason to stop.
+            self.flag.store(false, Ordering::SeqCst);
+            return false;
+        }
+        self.flag.load(Ordering::Relaxed)
+    }
+}
+
+impl Drop for Handling {
+    fn drop(&mut self) {
+        signal_hook::low_level::unregister(self.id);
+        signal_hook::low_level::unregister(self.second);
+        if self.stop.handling.fetch_sub(1, Ordering::SeqCst) == 1
+            && self.stop.claims.load(Ordering::SeqCst) == 0
+        {
+            self.stop.default_when_idle().store(true, Ordering::SeqCst);
+        }
+    }
 }
 
 pub(crate) struct Reactor {
     poll: Poll,
     events: Events,
-    sigint: Option<SigintHandling>,
+    sigint: Option<Handling>,
+    sigterm: Option<Handling>,
     /// Readiness of IO sources collected by the last polls, for the scheduler to hand out.
     pub(crate) ready: Vec<(Token, Readiness)>,
     remote: Arc<Remote>,
 }
 
 impl Reactor {
-    pub(crate) fn new(handle_sigint: bool) -> io::Result<Reactor> {
+    pub(crate) fn new(handle_sigint: bool, handle_sigterm: bool) -> io::Result<Reactor> {
         let poll = Poll::new()?;
-        let sigint = if handle_sigint && !sigint_ignored_at_start() {
-            let idle = default_when_idle();
-            let flag = Arc::new(AtomicBool::new(false));
-            // Registered first, so it runs before the flag is set: only a second SIGINT, while
-            // the first is handled (a tasklet that never yields, a destructor that blocks at
-            // shutdown), finds the flag set and ends the process as SIGINT would.
-            let second = signal_hook::flag::register_conditional_default(SIGINT, flag.clone())?;
-            let id = signal_hook::flag::register(SIGINT, flag.clone())?;
-            let mut signals = Signals::new([SIGINT])?;
-            poll.registry()
-                .register(&mut signals, SIGNAL_TOKEN, Interest::READABLE)?;
-            HANDLING.fetch_add(1, Ordering::SeqCst);
-            idle.store(false, Ordering::SeqCst);
-            Some(SigintHandling {
-                signals,
-                flag,
-                id,
-                second,
-            })
-        } else {
-            None
+        let sigint = match handle_sigint {
+            true => Handling::new(SIGINT, &poll, SIGINT_TOKEN)?,
+            false => None,
+        };
+        let sigterm = match handle_sigterm {
+            true => Handling::new(SIGTERM, &poll, SIGTERM_TOKEN)?,
+            false => None,
         };
         let remote = Arc::new(Remote {
             waker: Waker::new(poll.registry(), WAKER_TOKEN)?,
@@ -142,16 +243,20 @@ impl Reactor {
             poll,
             events: Events::with_capacity(1024),
             sigint,
+            sigterm,
             ready: Vec::new(),
             remote,
         })
     }
 
-    /// Whether SIGINT arrived since this dispatcher started.
+    /// Whether SIGINT arrived since this dispatcher started (and no tasklet claims it).
     pub(crate) fn interrupted(&self) -> bool {
-        self.sigint
-            .as_ref()
-            .is_some_and(|s| s.flag.load(Ordering::Relaxed))
+        self.sigint.as_ref().is_some_and(Handling::arrived)
+    }
+
+    /// Whether SIGTERM arrived, when the dispatcher handles it (and no tasklet claims it).
+    pub(crate) fn terminated(&self) -> bool {
+        self.sigterm.as_ref().is_some_and(Handling::arrived)
     }
 
     /// Waits for OS events for at most `timeout` (`None`: until one arrives).
@@ -163,10 +268,15 @@ impl Reactor {
         }
         for event in self.events.iter() {
             match event.token() {
-                SIGNAL_TOKEN => {
-                    if let Some(s) = self.sigint.as_mut() {
-                        // Drain the self-pipe; the flag already says what arrived.
-                        for _ in s.signals.pending() {}
+                SIGINT_TOKEN | SIGTERM_TOKEN => {
+                    for h in [self.sigint.as_mut(), self.sigterm.as_mut()]
+                        .into_iter()
+                        .flatten()
+                    {
+                        if h.token == event.token() {
+                            // Drain the self-pipe; the flag already says what arrived.
+                            for _ in h.signals.pending() {}
+                        }
                     }
                 }
                 WAKER_TOKEN => {} // the scheduler takes the woken keys after every poll
@@ -194,18 +304,5 @@ impl Reactor {
     /// The handle other threads wake this dispatcher with.
     pub(crate) fn remote(&self) -> &Arc<Remote> {
         &self.remote
-    }
-}
-
-impl Drop for Reactor {
-    fn drop(&mut self) {
-        if let Some(s) = self.sigint.take() {
-            signal_hook::low_level::unregister(s.id);
-            signal_hook::low_level::unregister(s.second);
-            drop(s.signals);
-            if HANDLING.fetch_sub(1, Ordering::SeqCst) == 1 {
-                default_when_idle().store(true, Ordering::SeqCst);
-            }
-        }
     }
 }

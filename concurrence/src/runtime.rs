@@ -31,6 +31,7 @@ pub struct Dispatcher {
     stack_size: usize,
     stack_mode: StackMode,
     handle_sigint: bool,
+    handle_sigterm: bool,
 }
 
 impl Default for Dispatcher {
@@ -39,6 +40,7 @@ impl Default for Dispatcher {
             stack_size: DEFAULT_STACK_SIZE,
             stack_mode: StackMode::GUARDED,
             handle_sigint: true,
+            handle_sigterm: false,
         }
     }
 }
@@ -70,6 +72,16 @@ impl Dispatcher {
         self
     }
 
+    /// Whether SIGTERM stops the dispatcher as SIGINT does: it returns
+    /// [`ExitReason::Terminated`] (status 143) after killing every tasklet, so that every
+    /// destructor runs; the graceful shutdown a service manager asks for. Off by default (SIGTERM
+    /// keeps its default action, which ends the process at once). A second SIGTERM while the
+    /// first is handled ends the process by the default action.
+    pub fn handle_sigterm(mut self, handle: bool) -> Dispatcher {
+        self.handle_sigterm = handle;
+        self
+    }
+
     /// Runs a dispatcher on this thread with `f` as its first tasklet, until [`quit`] is called,
     /// SIGINT arrives, no non-daemon tasklet is left, or no tasklet can ever be woken again (a
     /// deadlock, reported in the status). Tasklets still alive at that point are killed, so their
@@ -88,7 +100,7 @@ impl Dispatcher {
         );
         let _alt_stack = overflow::prepare_thread();
         scheduler::count_panics();
-        let reactor = Reactor::new(self.handle_sigint)
+        let reactor = Reactor::new(self.handle_sigint, self.handle_sigterm)
             .unwrap_or_else(|err| panic!("concurrence: cannot create the poller: {err}"));
         let sched = Rc::new(Scheduler::new(reactor, self.stack_size, self.stack_mode));
         scheduler::install(Some(sched.clone()));
@@ -222,6 +234,8 @@ pub enum ExitReason {
     Quit(i32),
     /// SIGINT arrived. Status 130, the shells' convention for death by SIGINT (128 + 2).
     Interrupted,
+    /// SIGTERM arrived, with [`Dispatcher::handle_sigterm`] on. Status 143 (128 + 15).
+    Terminated,
     /// Tasklets were left that nothing could ever wake: nothing ready, no timer, no IO source.
     /// These are the blocked tasklets. Status 70 (`EX_SOFTWARE`).
     Deadlock(Vec<BlockedTasklet>),
@@ -258,13 +272,14 @@ impl fmt::Display for BlockedTasklet {
 
 impl ExitStatus {
     /// The status for the OS: 0 when finished, 101 when the first tasklet panicked, the [`quit`]
-    /// code, 130 on SIGINT, 70 on deadlock.
+    /// code, 130 on SIGINT, 143 on SIGTERM (when handled), 70 on deadlock.
     pub fn code(&self) -> i32 {
         match &self.reason {
             ExitReason::Finished => 0,
             ExitReason::Panicked(_) => 101,
             ExitReason::Quit(code) => *code,
             ExitReason::Interrupted => 130,
+            ExitReason::Terminated => 143,
             ExitReason::Deadlock(_) => 70,
         }
     }
@@ -287,6 +302,7 @@ impl fmt::Display for ExitStatus {
             ExitReason::Panicked(msg) => write!(f, "the first tasklet panicked: {msg}"),
             ExitReason::Quit(code) => write!(f, "quit with code {code}"),
             ExitReason::Interrupted => f.write_str("interrupted by SIGINT"),
+            ExitReason::Terminated => f.write_str("terminated by SIGTERM"),
             ExitReason::Deadlock(blocked) => {
                 write!(f, "deadlock: {} tasklet(s) blocked forever", blocked.len())?;
                 for b in blocked {

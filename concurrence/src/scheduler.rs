@@ -551,6 +551,8 @@ impl Scheduler {
             Some(ExitReason::Finished)
         } else if self.reactor.borrow().interrupted() {
             Some(ExitReason::Interrupted)
+        } else if self.reactor.borrow().terminated() {
+            Some(ExitReason::Terminated)
         } else {
             None
         }

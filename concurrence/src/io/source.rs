@@ -390,6 +390,12 @@ impl<T: AsRawFd> Registered<T> {
         registration.wait(dir, deadline)
     }
 
+    /// Waits until the descriptor is readable or `deadline` passes.
+    #[track_caller]
+    pub(crate) fn readable_until(&self, deadline: Option<Instant>) -> io::Result<()> {
+        self.ready(Dir::Read, deadline)
+    }
+
     /// Waits for `dir` without an operation to try: checks with a zero-timeout poll(2) first.
     #[track_caller]
     fn ready(&self, dir: Dir, deadline: Option<Instant>) -> io::Result<()> {
