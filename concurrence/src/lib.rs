@@ -70,7 +70,8 @@
 //! a [`Server`](net::Server) that runs a tasklet per connection), any non-blocking descriptor
 //! wrapped in [`io::Registered`], [`io::wait_readable`] / [`io::wait_writable`] for any
 //! descriptor, and [`io::blocking`] for a function that blocks (file IO, a synchronous driver),
-//! which runs on a thread pool.
+//! which runs on a thread pool. Child processes ([`process::Command`]) and Unix signals
+//! ([`signal::Signals`]) are waited for the same way.
 //!
 //! Tasklets share one thread, so a call that blocks the thread itself (`std::thread::sleep`,
 //! std's blocking file or socket IO, a long computation without [`yield_`]) holds up every
@@ -97,6 +98,7 @@ mod message;
 pub mod net;
 mod overflow;
 mod periodic;
+pub mod process;
 mod reactor;
 mod readiness;
 mod receive;

@@ -1,0 +1,376 @@
+//! Child processes whose waits and pipes suspend only the calling tasklet (kiwi's
+//! `WaitForProcess`): [`Command`], [`Child`] and the child's stdio.
+//!
+//! A child's exit is waited for through a pidfd (Linux 5.3+), which the dispatcher's poller
+//! watches like a socket; where the kernel has no pidfd, the wait polls the child every few
+//! milliseconds instead (sleeping between, so other tasklets run). The stdio pipes are
+//! [`Registered`] non-blocking descriptors.
+
+use std::ffi::OsStr;
+use std::fmt;
+use std::io::{self, Read, Write};
+use std::os::fd::{FromRawFd, OwnedFd};
+use std::path::Path;
+use std::process::{self as stdprocess, ExitStatus, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::io::Registered;
+use crate::timer::{deadline_after, sleep};
+
+/// Builds and starts a child process: std's `Command`, whose `spawn` gives a [`Child`] that
+/// tasklets wait for without blocking the dispatcher, and whose [`output`](Command::output) and
+/// [`status`](Command::status) suspend only the calling tasklet.
+///
+/// # Examples
+///
+/// ```
+/// use concurrence::dispatch;
+/// use concurrence::process::Command;
+///
+/// dispatch(|| {
+///     let out = Command::new("sh").args(["-c", "echo hello; exit 3"]).output().unwrap();
+///     assert_eq!(out.stdout, b"hello\n");
+///     assert_eq!(out.status.code(), Some(3));
+/// });
+/// ```
+pub struct Command {
+    inner: stdprocess::Command,
+}
+
+impl Command {
+    /// A command running `program`, with std's defaults (inherited stdio for `spawn` and
+    /// `status`, piped stdout and stderr for `output`).
+    pub fn new(program: impl AsRef<OsStr>) -> Command {
+        Command {
+            inner: stdprocess::Command::new(program),
+        }
+    }
+
+    /// Adds an argument.
+    pub fn arg(&mut self, arg: impl AsRef<OsStr>) -> &mut Command {
+        self.inner.arg(arg);
+        self
+    }
+
+    /// Adds arguments.
+    pub fn args<I, S>(&mut self, args: I) -> &mut Command
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<OsStr>,
+    {
+        self.inner.args(args);
+        self
+    }
+
+    /// Sets an environment variable.
+    pub fn env(&mut self, key: impl AsRef<OsStr>, value: impl AsRef<OsStr>) -> &mut Command {
+        self.inner.env(key, value);
+        self
+    }
+
+    /// Removes an environment variable.
+    pub fn env_remove(&mut self, key: impl AsRef<OsStr>) -> &mut Command {
+        self.inner.env_remove(key);
+        self
+    }
+
+    /// Starts with an empty environment.
+    pub fn env_clear(&mut self) -> &mut Command {
+        self.inner.env_clear();
+        self
+    }
+
+    /// The working directory of the child.
+    pub fn current_dir(&mut self, dir: impl AsRef<Path>) -> &mut Command {
+        self.inner.current_dir(dir);
+        self
+    }
+
+    /// The child's standard input.
+    pub fn stdin(&mut self, cfg: impl Into<Stdio>) -> &mut Command {
+        self.inner.stdin(cfg);
+        self
+    }
+
+    /// The child's standard output.
+    pub fn stdout(&mut self, cfg: impl Into<Stdio>) -> &mut Command {
+        self.inner.stdout(cfg);
+        self
+    }
+
+    /// The child's standard error.
+    pub fn stderr(&mut self, cfg: impl Into<Stdio>) -> &mut Command {
+        self.inner.stderr(cfg);
+        self
+    }
+
+    /// The std command, for what this wrapper does not forward.
+    pub fn as_std_mut(&mut self) -> &mut stdprocess::Command {
+        &mut self.inner
+    }
+
+    /// Starts the child. Its piped stdio comes as [`ChildStdin`], [`ChildStdout`] and
+    /// [`ChildStderr`], whose reads and writes suspend only the calling tasklet.
+    ///
+    /// # Errors
+    ///
+    /// When the program cannot be started.
+    pub fn spawn(&mut self) -> io::Result<Child> {
+        Child::from_std(self.inner.spawn()?)
+    }
+
+    /// Runs the child to its end and returns its exit status (stdio inherited).
+    ///
+    /// # Errors
+    ///
+    /// When the program cannot be started or waited for.
+    #[track_caller]
+    pub fn status(&mut self) -> io::Result<ExitStatus> {
+        self.spawn()?.wait()
+    }
+
+    /// Runs the child to its end with stdout and stderr piped (stdin empty) and returns all
+    /// they wrote and its exit status; both pipes are read at once, so a child that fills one
+    /// while the other is read does not stall.
+    ///
+    /// # Errors
+    ///
+    /// When the program cannot be started, or a pipe fails.
+    #[track_caller]
+    pub fn output(&mut self) -> io::Result<Output> {
+        self.inner
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut child = self.spawn()?;
+        let stderr = child.stderr.take();
+        let reader = stderr.map(|mut err| {
+            crate::spawn(move || {
+                let mut all = Vec::new();
+                err.read_to_end(&mut all).map(|_| all)
+            })
+        });
+        let mut stdout = Vec::new();
+        if let Some(out) = child.stdout.as_mut() {
+            out.read_to_end(&mut stdout)?;
+        }
+        let stderr = match reader {
+            Some(reader) => reader
+                .join()
+                .map_err(|e| io::Error::other(e.to_string()))??,
+            None => Vec::new(),
+        };
+        let status = child.wait()?;
+        Ok(Output {
+            status,
+            stdout,
+            stderr,
+        })
+    }
+}
+
+impl From<stdprocess::Command> for Command {
+    fn from(inner: stdprocess::Command) -> Command {
+        Command { inner }
+    }
+}
+
+impl fmt::Debug for Command {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.inner.fmt(f)
+    }
+}
+
+/// A running child process: std's `Child`, whose [`wait`](Child::wait) suspends only the
+/// calling tasklet. Like std's, dropping it neither kills nor waits for the process.
+pub struct Child {
+    inner: stdprocess::Child,
+    /// Readable once the process has ended (none where the kernel has no pidfd).
+    pidfd: Option<Registered<OwnedFd>>,
+    /// Its standard input, when piped.
+    pub stdin: Option<ChildStdin>,
+    /// Its standard output, when piped.
+    pub stdout: Option<ChildStdout>,
+    /// Its standard error, when piped.
+    pub stderr: Option<ChildStderr>,
+}
+
+impl Child {
+    /// Wraps a std child (its piped stdio too).
+    ///
+    /// # Errors
+    ///
+    /// When a pipe cannot be put in non-blocking mode.
+    pub fn from_std(mut inner: stdprocess::Child) -> io::Result<Child> {
+        // SAFETY: pidfd_open has no memory arguments; a non-negative result is a new
+        // descriptor, which the OwnedFd then owns.
+        let pidfd = unsafe { libc::syscall(libc::SYS_pidfd_open, inner.id(), 0) };
+        let pidfd = if pidfd >= 0 {
+            // SAFETY: as above: a fresh descriptor with no other owner.
+            Some(Registered::new(unsafe {
+                OwnedFd::from_raw_fd(pidfd as i32)
+            })?)
+        } else {
+            None // no pidfd (before Linux 5.3): `wait` polls instead
+        };
+        Ok(Child {
+            stdin: inner.stdin.take().map(ChildStdin::new).transpose()?,
+            stdout: inner.stdout.take().map(ChildStdout::new).transpose()?,
+            stderr: inner.stderr.take().map(ChildStderr::new).transpose()?,
+            inner,
+            pidfd,
+        })
+    }
+
+    /// The process id.
+    pub fn id(&self) -> u32 {
+        self.inner.id()
+    }
+
+    /// Sends SIGKILL (as std's `kill`).
+    ///
+    /// # Errors
+    ///
+    /// The OS's error.
+    pub fn kill(&mut self) -> io::Result<()> {
+        self.inner.kill()
+    }
+
+    /// Its exit status if it has ended, without waiting.
+    ///
+    /// # Errors
+    ///
+    /// The OS's error.
+    pub fn try_wait(&mut self) -> io::Result<Option<ExitStatus>> {
+        self.inner.try_wait()
+    }
+
+    /// Waits for the process to end and returns its status; only the calling tasklet waits. Its
+    /// stdin, if piped, is closed first (as std does), so a child reading it sees the end.
+    ///
+    /// # Errors
+    ///
+    /// The OS's error.
+    #[track_caller]
+    pub fn wait(&mut self) -> io::Result<ExitStatus> {
+        drop(self.stdin.take());
+        loop {
+            if let Some(status) = self.wait_until(None)? {
+                return Ok(status);
+            }
+        }
+    }
+
+    /// [`wait`](Child::wait), at most `timeout`: `None` when it is still running.
+    ///
+    /// # Errors
+    ///
+    /// The OS's error.
+    #[track_caller]
+    pub fn wait_timeout(&mut self, timeout: Duration) -> io::Result<Option<ExitStatus>> {
+        self.wait_until(Some(deadline_after(timeout)))
+    }
+
+    #[track_caller]
+    fn wait_until(&mut self, deadline: Option<Instant>) -> io::Result<Option<ExitStatus>> {
+        let mut nap = Duration::from_millis(1);
+        loop {
+            if let Some(status) = self.inner.try_wait()? {
+                return Ok(Some(status));
+            }
+            if deadline.is_some_and(|d| Instant::now() >= d) {
+                return Ok(None);
+            }
+            match &self.pidfd {
+                Some(pidfd) => match pidfd
+                    .readable(deadline.map(|d| d.saturating_duration_since(Instant::now())))
+                {
+                    Ok(()) => {}
+                    Err(err) if err.kind() == io::ErrorKind::TimedOut => return Ok(None),
+                    Err(err) => return Err(err),
+                },
+                None => {
+                    sleep(nap);
+                    nap = (nap * 2).min(Duration::from_millis(50));
+                }
+            }
+        }
+    }
+}
+
+impl fmt::Debug for Child {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Child")
+            .field("id", &self.id())
+            .finish_non_exhaustive()
+    }
+}
+
+macro_rules! pipe_end {
+    ($(#[$doc:meta])* $name:ident, $std:ty) => {
+        $(#[$doc])*
+        pub struct $name {
+            io: Registered<$std>,
+        }
+
+        impl $name {
+            fn new(end: $std) -> io::Result<$name> {
+                Ok($name {
+                    io: Registered::new(end)?,
+                })
+            }
+
+            /// The std pipe end (still non-blocking).
+            pub fn into_std(self) -> $std {
+                self.io.into_inner()
+            }
+        }
+
+        impl fmt::Debug for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.debug_struct(stringify!($name)).finish_non_exhaustive()
+            }
+        }
+    };
+}
+
+pipe_end!(
+    /// A child's piped standard input: writes suspend only the calling tasklet.
+    ChildStdin,
+    stdprocess::ChildStdin
+);
+pipe_end!(
+    /// A child's piped standard output: reads suspend only the calling tasklet.
+    ChildStdout,
+    stdprocess::ChildStdout
+);
+pipe_end!(
+    /// A child's piped standard error: reads suspend only the calling tasklet.
+    ChildStderr,
+    stdprocess::ChildStderr
+);
+
+impl Write for ChildStdin {
+    #[track_caller]
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.io.write(buf)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Read for ChildStdout {
+    #[track_caller]
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.io.read(buf)
+    }
+}
+
+impl Read for ChildStderr {
+    #[track_caller]
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.io.read(buf)
+    }
+}
