@@ -36,7 +36,7 @@ use crate::stack::{StackMode, StackPool, TRIM_PERIOD};
 use crate::state::{Body, Entry, Name, Outcome, State, Task};
 use crate::tasklet::TaskletExit;
 use crate::timer::Timers;
-use crate::wait::is_live;
+use crate::wait::{is_live, WaitList};
 
 thread_local! {
     static SCHEDULER: RefCell<Option<Rc<Scheduler>>> = const { RefCell::new(None) };
@@ -117,6 +117,8 @@ pub(crate) struct Scheduler {
     pub(crate) reactor: RefCell<Reactor>,
     /// Registered IO sources by token.
     pub(crate) io: RefCell<IoTable>,
+    /// Tasklets waiting for the dispatcher to be idle (`wait_idle`).
+    pub(crate) idle_waiters: RefCell<WaitList>,
     /// Tasklets waiting for IO readiness now: while there are some, nothing is deadlocked.
     pub(crate) io_waiters: Cell<usize>,
     /// Waits other threads end through the reactor's `Remote`, by key (see `remote_wait`).
@@ -149,6 +151,7 @@ impl Scheduler {
             reactor: RefCell::new(reactor),
             io: RefCell::new(IoTable::default()),
             io_waiters: Cell::new(0),
+            idle_waiters: RefCell::new(WaitList::default()),
             remote_waits: RefCell::new(HashMap::new()),
             next_remote_key: Cell::new(0),
             stack_size,
@@ -479,6 +482,14 @@ impl Scheduler {
             self.passes.set(self.passes.get() + 1);
             if self.has_ready() {
                 self.refresh();
+                continue;
+            }
+            if !self.idle_waiters.borrow().is_empty() {
+                // Nothing ready: the idle waiters' turn, once timers and IO had theirs.
+                self.refresh();
+                if !self.has_ready() {
+                    self.idle_waiters.borrow_mut().wake_all(self);
+                }
                 continue;
             }
             let next_deadline = self.timers.borrow().next_deadline();

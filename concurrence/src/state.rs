@@ -65,6 +65,8 @@ pub(crate) enum WaitOn {
     Writable(i32),
     /// A function running on the blocking pool.
     Blocking,
+    /// The dispatcher to have nothing else to run.
+    Idle,
 }
 
 impl fmt::Display for WaitOn {
@@ -82,6 +84,7 @@ impl fmt::Display for WaitOn {
             WaitOn::Readable(fd) => write!(f, "fd {fd} to become readable"),
             WaitOn::Writable(fd) => write!(f, "fd {fd} to become writable"),
             WaitOn::Blocking => f.write_str("a function on the blocking pool"),
+            WaitOn::Idle => f.write_str("the dispatcher to be idle"),
         }
     }
 }

@@ -481,6 +481,70 @@ pub fn yield_() {
     let _ = wait.suspend(None);
 }
 
+/// Waits until the dispatcher has nothing else to run (kiwi's `WaitForIdle`): no other
+/// tasklet is ready, and due timers and IO readiness have been handed out. Every tasklet that
+/// waits for idle is woken together then. Use it for background work that should yield to
+/// everything else (a cache cleanup, a low-priority flush). A tasklet that waits for idle in a
+/// loop keeps the dispatcher busy: it never sleeps in the poller while one waits.
+///
+/// # Panics
+///
+/// Panics outside a tasklet. A tasklet killed while it waits unwinds from here.
+///
+/// # Examples
+///
+/// ```
+/// use concurrence::{dispatch, spawn, wait_idle, yield_};
+/// use std::cell::RefCell;
+/// use std::rc::Rc;
+///
+/// dispatch(|| {
+///     let log = Rc::new(RefCell::new(Vec::new()));
+///     let l = log.clone();
+///     let background = spawn(move || {
+///         wait_idle();
+///         l.borrow_mut().push("idle work");
+///     });
+///     let l = log.clone();
+///     let busy = spawn(move || {
+///         for _ in 0..3 {
+///             l.borrow_mut().push("busy");
+///             yield_();
+///         }
+///     });
+///     busy.join().unwrap();
+///     background.join().unwrap();
+///     assert_eq!(*log.borrow(), ["busy", "busy", "busy", "idle work"]);
+/// });
+/// ```
+#[track_caller]
+pub fn wait_idle() {
+    let _ = wait_idle_until(None);
+}
+
+/// [`wait_idle`], at most `timeout` (the dispatcher may stay busy).
+///
+/// # Errors
+///
+/// [`TimeoutError`] when the dispatcher was not idle in time.
+#[track_caller]
+pub fn wait_idle_timeout(timeout: Duration) -> Result<(), TimeoutError> {
+    Ok(wait_idle_until(Some(deadline_after(timeout)))?)
+}
+
+#[track_caller]
+fn wait_idle_until(deadline: Option<Instant>) -> Result<(), Ended> {
+    let wait = Wait::begin(WaitOn::Idle);
+    let sched = scheduler::get();
+    sched.idle_waiters.borrow_mut().push(&wait);
+    let task = Rc::as_ptr(wait.task());
+    let result = wait.suspend(deadline);
+    // Woken, timed out or killed: no entry is left behind (a kill unwinds past this, and the
+    // entry is dropped as stale when the list is next woken).
+    sched.idle_waiters.borrow_mut().remove(task);
+    result
+}
+
 /// Waits for every tasklet in `tasks` to finish and returns their results in the same order;
 /// a tasklet that failed has its [`JoinError`] in its place.
 ///
