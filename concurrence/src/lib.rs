@@ -89,6 +89,7 @@
 #![warn(unsafe_op_in_unsafe_fn, clippy::undocumented_unsafe_blocks)]
 
 mod builder;
+mod call_wait;
 mod channel;
 mod coroutine;
 mod error;
@@ -113,6 +114,7 @@ mod timer;
 mod wait;
 
 pub use builder::{interval, later, loop_, rate, receiver, spawn, Builder, SpawnMessages};
+pub use call_wait::{CallReply, CallWait, Called};
 pub use channel::Channel;
 /// Declares message types: `message!(MSG_NAME)`, `message!(MSG_NAME(T1, T2))`, and
 /// `message!(MSG_NAME(T1, T2) -> R)` for a message answered through `call`. Several

@@ -67,6 +67,8 @@ pub(crate) enum WaitOn {
     Blocking,
     /// The dispatcher to have nothing else to run.
     Idle,
+    /// A call at a `CallWait`.
+    CallWait,
 }
 
 impl fmt::Display for WaitOn {
@@ -85,6 +87,7 @@ impl fmt::Display for WaitOn {
             WaitOn::Writable(fd) => write!(f, "fd {fd} to become writable"),
             WaitOn::Blocking => f.write_str("a function on the blocking pool"),
             WaitOn::Idle => f.write_str("the dispatcher to be idle"),
+            WaitOn::CallWait => f.write_str("a call at a CallWait"),
         }
     }
 }

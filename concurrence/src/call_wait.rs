@@ -1,0 +1,369 @@
+//! [`CallWait`]: kiwi's `WaitForCall`: a tasklet waits to be called, by any code in or out of a
+//! tasklet, on this thread or another, and sets the value the call returns.
+
+use std::collections::VecDeque;
+use std::fmt;
+use std::sync::{Arc, Condvar, Mutex, PoisonError};
+use std::time::Duration;
+
+use crate::error::TimeoutError;
+use crate::message::CallError;
+use crate::reactor::Remote;
+use crate::scheduler::{self, Scheduler};
+use crate::state::WaitOn;
+use crate::timer::deadline_after;
+use crate::wait::{Ended, Wait};
+
+/// The name call errors give for a call-wait.
+const NAME: &str = "CallWait";
+
+/// A point where a tasklet waits to be called: [`call`](CallWait::call) hands it arguments and
+/// blocks until it answers through the [`Called`] it received. Clones share the point; it is
+/// `Send` and `Sync` when the arguments and the answer are, so another OS thread can call a
+/// tasklet (the caller's thread blocks; a calling tasklet suspends, the others run).
+///
+/// Calls queue in order; a call made while nobody waits waits for the next [`wait`]
+/// (nothing is lost when the waiting tasklet is killed: the call stays queued). A [`Called`]
+/// dropped without an answer makes the call fail with [`CallError::NoReply`].
+///
+/// [`wait`]: CallWait::wait
+///
+/// # Examples
+///
+/// ```
+/// use concurrence::{dispatch, spawn, CallWait};
+///
+/// dispatch(|| {
+///     let doubler: CallWait<u32, u32> = CallWait::new();
+///     let point = doubler.clone();
+///     spawn(move || loop {
+///         let call = point.wait();
+///         let n = *call.args();
+///         call.reply(n * 2);
+///     });
+///     // From another OS thread: its call blocks that thread until the tasklet answers.
+///     let remote = doubler.clone();
+///     let thread = std::thread::spawn(move || remote.call(21));
+///     assert_eq!(doubler.call(5), Ok(10)); // from a tasklet: only this tasklet waits
+///     let from_thread = concurrence::io::blocking(move || thread.join().unwrap());
+///     assert_eq!(from_thread, Ok(42));
+///     concurrence::quit(0);
+/// });
+/// ```
+pub struct CallWait<A, R> {
+    shared: Arc<Shared<A, R>>,
+}
+
+struct Shared<A, R> {
+    state: Mutex<State<A, R>>,
+}
+
+struct State<A, R> {
+    calls: VecDeque<(A, Arc<Answer<R>>)>,
+    /// The tasklet waiting in `wait`, as a remote wait of its dispatcher.
+    waiter: Option<(Arc<Remote>, u64)>,
+}
+
+/// Where a call's answer goes, and how its caller learns of it.
+struct Answer<R> {
+    slot: Mutex<AnswerState<R>>,
+    ready: Condvar,
+}
+
+struct AnswerState<R> {
+    value: Option<Result<R, CallError>>,
+    /// A calling tasklet, as a remote wait of its dispatcher (a calling thread uses `ready`).
+    caller: Option<(Arc<Remote>, u64)>,
+}
+
+impl<R> Answer<R> {
+    fn set(&self, value: Result<R, CallError>) {
+        let mut slot = self.slot.lock().unwrap_or_else(PoisonError::into_inner);
+        if slot.value.is_some() {
+            return;
+        }
+        slot.value = Some(value);
+        if let Some((remote, key)) = slot.caller.take() {
+            remote.wake(key);
+        }
+        self.ready.notify_all();
+    }
+}
+
+/// A call received by [`CallWait::wait`]: its arguments, and the way to answer.
+pub struct Called<A, R> {
+    /// Taken only by `into_parts`.
+    args: Option<A>,
+    answer: Option<Arc<Answer<R>>>,
+}
+
+impl<A, R> Called<A, R> {
+    /// The call's arguments.
+    pub fn args(&self) -> &A {
+        self.args
+            .as_ref()
+            .expect("the arguments are taken only by into_parts, which consumes the call")
+    }
+
+    /// Answers the call: the caller's `call` returns `value`.
+    pub fn reply(mut self, value: R) {
+        if let Some(answer) = self.answer.take() {
+            answer.set(Ok(value));
+        }
+    }
+
+    /// Takes the arguments out, answering nothing yet: answer through the returned
+    /// [`CallReply`].
+    pub fn into_parts(mut self) -> (A, CallReply<R>) {
+        let answer = self.answer.take();
+        let args = self.args.take().expect("the arguments are taken only once");
+        (args, CallReply { answer })
+    }
+}
+
+impl<A, R> Drop for Called<A, R> {
+    fn drop(&mut self) {
+        if let Some(answer) = self.answer.take() {
+            answer.set(Err(CallError::NoReply { message: NAME }));
+        }
+    }
+}
+
+/// The answer half of a [`Called`], from [`Called::into_parts`].
+pub struct CallReply<R> {
+    answer: Option<Arc<Answer<R>>>,
+}
+
+impl<R> CallReply<R> {
+    /// Answers the call.
+    pub fn reply(mut self, value: R) {
+        if let Some(answer) = self.answer.take() {
+            answer.set(Ok(value));
+        }
+    }
+}
+
+impl<R> Drop for CallReply<R> {
+    fn drop(&mut self) {
+        if let Some(answer) = self.answer.take() {
+            answer.set(Err(CallError::NoReply { message: NAME }));
+        }
+    }
+}
+
+impl<A, R> CallWait<A, R> {
+    /// A call point nobody waits at yet.
+    pub fn new() -> CallWait<A, R> {
+        CallWait {
+            shared: Arc::new(Shared {
+                state: Mutex::new(State {
+                    calls: VecDeque::new(),
+                    waiter: None,
+                }),
+            }),
+        }
+    }
+
+    /// Waits to be called; returns the call, to be answered. Only the calling tasklet waits.
+    ///
+    /// # Panics
+    ///
+    /// Outside a tasklet.
+    #[track_caller]
+    pub fn wait(&self) -> Called<A, R> {
+        loop {
+            if let Ok(call) = self.wait_until(None) {
+                return call;
+            }
+            // Ended early only by a kill of a tasklet already unwinding: wait on.
+        }
+    }
+
+    /// [`wait`](CallWait::wait), at most `timeout`.
+    ///
+    /// # Errors
+    ///
+    /// [`TimeoutError`] when nobody called in time.
+    #[track_caller]
+    pub fn wait_timeout(&self, timeout: Duration) -> Result<Called<A, R>, TimeoutError> {
+        Ok(self.wait_until(Some(deadline_after(timeout)))?)
+    }
+
+    #[track_caller]
+    fn wait_until(&self, deadline: Option<std::time::Instant>) -> Result<Called<A, R>, Ended> {
+        let sched = scheduler::get();
+        loop {
+            let wait = Wait::begin(WaitOn::CallWait);
+            {
+                let mut state = self.lock();
+                if let Some((args, answer)) = state.calls.pop_front() {
+                    return Ok(Called {
+                        args: Some(args),
+                        answer: Some(answer),
+                    });
+                }
+                let key = sched.remote_wait(wait.task().clone(), wait.epoch());
+                let remote = sched.reactor.borrow().remote().clone();
+                state.waiter = Some((remote, key));
+            }
+            let result = wait.suspend(deadline);
+            self.forget_waiter(&sched);
+            result?;
+        }
+    }
+
+    /// Removes this dispatcher's waiter registration (woken, timed out, or unwinding).
+    fn forget_waiter(&self, sched: &Scheduler) {
+        let waiter = self.lock().waiter.take();
+        if let Some((_, key)) = waiter {
+            sched.forget_remote_wait(key);
+        }
+    }
+
+    /// Calls the tasklet waiting here with `args` and returns its answer. In a tasklet only the
+    /// tasklet waits; on another thread the thread blocks.
+    ///
+    /// # Errors
+    ///
+    /// [`CallError::NoReply`] when the tasklet dropped the call without answering.
+    ///
+    /// # Panics
+    ///
+    /// Outside a tasklet on the thread of a running dispatcher, where blocking the thread would
+    /// keep the waiting tasklet from ever answering.
+    #[track_caller]
+    pub fn call(&self, args: A) -> Result<R, CallError> {
+        self.call_until(args, None)
+    }
+
+    /// [`call`](CallWait::call), giving up after `timeout` (a later answer is dropped).
+    ///
+    /// # Errors
+    ///
+    /// As `call`, and [`CallError::TimedOut`] when no answer came in time.
+    #[track_caller]
+    pub fn call_timeout(&self, args: A, timeout: Duration) -> Result<R, CallError> {
+        self.call_until(args, Some(deadline_after(timeout)))
+    }
+
+    #[track_caller]
+    fn call_until(&self, args: A, deadline: Option<std::time::Instant>) -> Result<R, CallError> {
+        let answer = Arc::new(Answer {
+            slot: Mutex::new(AnswerState {
+                value: None,
+                caller: None,
+            }),
+            ready: Condvar::new(),
+        });
+        {
+            let mut state = self.lock();
+            state.calls.push_back((args, answer.clone()));
+            if let Some((remote, key)) = state.waiter.take() {
+                remote.wake(key);
+            }
+        }
+        let timed_out = || Err(CallError::TimedOut { message: NAME });
+        match scheduler::try_get() {
+            Some(sched) if sched.current().is_some() => loop {
+                let wait = Wait::begin(WaitOn::Reply(&NAME_REF));
+                {
+                    let mut slot = answer.slot.lock().unwrap_or_else(PoisonError::into_inner);
+                    if let Some(value) = slot.value.take() {
+                        return value;
+                    }
+                    let key = sched.remote_wait(wait.task().clone(), wait.epoch());
+                    let remote = sched.reactor.borrow().remote().clone();
+                    slot.caller = Some((remote, key));
+                }
+                let result = wait.suspend(deadline);
+                let key = answer
+                    .slot
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .caller
+                    .take();
+                if let Some((_, key)) = key {
+                    sched.forget_remote_wait(key);
+                }
+                if result.is_err() {
+                    let late = answer
+                        .slot
+                        .lock()
+                        .unwrap_or_else(PoisonError::into_inner)
+                        .value
+                        .take();
+                    return late.unwrap_or_else(timed_out);
+                }
+            },
+            Some(_) => panic!(
+                "concurrence: CallWait::call outside a tasklet on a dispatcher's thread would \
+                 block the tasklet that must answer; call it from a tasklet or another thread"
+            ),
+            None => {
+                let mut slot = answer.slot.lock().unwrap_or_else(PoisonError::into_inner);
+                loop {
+                    if let Some(value) = slot.value.take() {
+                        return value;
+                    }
+                    slot = match deadline {
+                        None => answer
+                            .ready
+                            .wait(slot)
+                            .unwrap_or_else(PoisonError::into_inner),
+                        Some(d) => {
+                            let left = d.saturating_duration_since(std::time::Instant::now());
+                            if left.is_zero() {
+                                return timed_out();
+                            }
+                            answer
+                                .ready
+                                .wait_timeout(slot, left)
+                                .unwrap_or_else(PoisonError::into_inner)
+                                .0
+                        }
+                    };
+                }
+            }
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, State<A, R>> {
+        self.shared
+            .state
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// `NAME` behind a `&'static &'static str`, as `WaitOn::Reply` keeps it.
+static NAME_REF: &str = NAME;
+
+impl<A, R> Clone for CallWait<A, R> {
+    fn clone(&self) -> Self {
+        CallWait {
+            shared: self.shared.clone(),
+        }
+    }
+}
+
+impl<A, R> Default for CallWait<A, R> {
+    fn default() -> Self {
+        CallWait::new()
+    }
+}
+
+impl<A, R> fmt::Debug for CallWait<A, R> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CallWait")
+            .field("queued_calls", &self.lock().calls.len())
+            .finish()
+    }
+}
+
+impl<A: fmt::Debug, R> fmt::Debug for Called<A, R> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Called")
+            .field("args", &self.args)
+            .finish_non_exhaustive()
+    }
+}
