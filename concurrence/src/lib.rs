@@ -88,6 +88,9 @@
 #![doc(test(attr(deny(warnings), allow(unused_must_use))))]
 #![warn(unsafe_op_in_unsafe_fn, clippy::undocumented_unsafe_blocks)]
 
+// The crate's own `message!` declarations (MSG_DOWN) name it as `::concurrence`, like users'.
+extern crate self as concurrence;
+
 mod builder;
 mod call_wait;
 mod channel;
@@ -96,6 +99,7 @@ mod error;
 pub mod io;
 mod mailbox;
 mod message;
+mod monitor;
 pub mod net;
 mod overflow;
 mod periodic;
@@ -225,6 +229,7 @@ pub use message::{
     Accepts, Call, CallError, CalledNotSent, Message, Messages, NoMessages, Reply, SendError,
     SentNotCalled,
 };
+pub use monitor::{Down, MSG_DOWN};
 pub use receive::{
     receive, receive_batch, receive_matching, receive_matching_timeout, receive_timeout,
     try_receive, Receive,

@@ -326,6 +326,17 @@ impl<T: 'static> Inner<T> {
 }
 
 impl<T> Inner<T> {
+    /// Appends `item` even past the bound (a runtime notice that must not be lost, like a
+    /// monitor's down message); fails only when the mailbox is closed.
+    pub(crate) fn force_put(&self, item: T) -> Result<(), SendError<T>> {
+        if self.closed.get() {
+            return Err(SendError::Finished(item));
+        }
+        self.items.borrow_mut().push_back(item);
+        self.wake_receivers();
+        Ok(())
+    }
+
     #[track_caller]
     pub(crate) fn put_back(&self, item: T, block: Block) -> Result<(), SendError<T>> {
         self.put(item, End::Back, block)

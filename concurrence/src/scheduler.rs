@@ -28,6 +28,7 @@ use std::time::Instant;
 use crate::coroutine::{Coro, Suspender, Wake};
 use crate::error::panic_message;
 use crate::mailbox::AnyInbox;
+use crate::monitor::{down_of, Down};
 use crate::overflow;
 use crate::reactor::Reactor;
 use crate::readiness::{self, IoTable};
@@ -123,6 +124,8 @@ pub(crate) struct Scheduler {
     pub(crate) io_waiters: Cell<usize>,
     /// Waits other threads end through the reactor's `Remote`, by key (see `remote_wait`).
     remote_waits: RefCell<HashMap<u64, (Rc<Task>, u32)>>,
+    /// Monitors by the id of the tasklet they watch: each tells its watcher once it ends.
+    monitors: RefCell<HashMap<u64, Vec<DeliverDown>>>,
     next_remote_key: Cell<u64>,
     stack_size: usize,
     stack_mode: StackMode,
@@ -153,6 +156,7 @@ impl Scheduler {
             io_waiters: Cell::new(0),
             idle_waiters: RefCell::new(WaitList::default()),
             remote_waits: RefCell::new(HashMap::new()),
+            monitors: RefCell::new(HashMap::new()),
             next_remote_key: Cell::new(0),
             stack_size,
             stack_mode,
@@ -378,6 +382,12 @@ impl Scheduler {
                     dead,
                     "values nobody took (no stack for a tasklet to drop them)",
                 );
+            }
+        }
+        let monitors = self.monitors.borrow_mut().remove(&task.id);
+        if let Some(monitors) = monitors {
+            for deliver in monitors {
+                deliver(down_of(task));
             }
         }
         let mut joined = false;
@@ -632,6 +642,15 @@ impl Scheduler {
         key
     }
 
+    /// Adds a monitor of the tasklet `watched` (see `Tasklet::monitor`).
+    pub(crate) fn add_monitor(&self, watched: u64, deliver: DeliverDown) {
+        self.monitors
+            .borrow_mut()
+            .entry(watched)
+            .or_default()
+            .push(deliver);
+    }
+
     /// Points the remote wait `key` at a new wait of its tasklet (one that waits again).
     pub(crate) fn renew_remote_wait(&self, key: u64, task: Rc<Task>, epoch: u32) {
         self.remote_waits.borrow_mut().insert(key, (task, epoch));
@@ -706,12 +725,17 @@ impl Scheduler {
         self.next.borrow_mut().clear();
         self.timers.borrow_mut().clear();
         self.remote_waits.borrow_mut().clear();
+        let monitors = std::mem::take(&mut *self.monitors.borrow_mut());
+        drop(monitors);
         drop(survivors);
         // What was buried in the last round has no tasklet left to drop it in.
         let dead = std::mem::take(&mut *self.graveyard.borrow_mut());
         drop_caught(dead, "a value nobody took");
     }
 }
+
+/// How a monitor tells its watcher that the watched tasklet ended.
+pub(crate) type DeliverDown = Box<dyn FnOnce(Down)>;
 
 /// The id of a dispatcher's first tasklet.
 const FIRST_ID: u64 = 1;

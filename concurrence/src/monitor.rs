@@ -1,0 +1,137 @@
+//! Monitors (Erlang's `monitor`): a tasklet asks to be told, by a message in its mailbox, when
+//! another tasklet ends, and how.
+
+use std::rc::Rc;
+
+use crate::error::{JoinCause, JoinError};
+use crate::mailbox::Inner;
+use crate::message::{Accepts, Messages};
+use crate::scheduler;
+use crate::state::{Outcome, Task};
+use crate::tasklet::Tasklet;
+
+/// How a monitored tasklet ended, as [`MSG_DOWN`] reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Down {
+    /// The tasklet's id.
+    pub id: u64,
+    /// The tasklet's name.
+    pub name: String,
+    /// `Ok` when it returned (its value stays for a join); the [`JoinError`] of a panic, a
+    /// kill, or a start without a stack.
+    pub result: Result<(), JoinError>,
+}
+
+crate::message!(
+    /// The message a monitor delivers when the monitored tasklet ends: list it in the watcher's
+    /// `receives(...)` (as `concurrence::MSG_DOWN`) to monitor from it.
+    pub MSG_DOWN(Down)
+);
+
+impl<T, M> Tasklet<T, M> {
+    /// Monitors this tasklet from the current one (Erlang's `monitor`): when it ends, however
+    /// it ends, a [`MSG_DOWN`] message saying how arrives in the current tasklet's mailbox, whose
+    /// message set `W` must include `MSG_DOWN`. A tasklet that has ended already is reported at
+    /// once. Down messages are delivered even into a full bounded mailbox (they bypass its bound),
+    /// so that none is lost; each monitor reports once.
+    ///
+    /// # Panics
+    ///
+    /// Outside a tasklet, or when the current tasklet does not receive `W`.
+    ///
+    /// # Examples
+    ///
+    /// A collector that is told when a worker dies, instead of waiting for its result for ever:
+    ///
+    /// ```
+    /// use concurrence::{dispatch, message, receive, spawn, tasklet, MSG_DOWN};
+    ///
+    /// message!(MSG_RESULT(u32));
+    ///
+    /// #[tasklet(receives(MSG_RESULT, MSG_DOWN))]
+    /// fn collector(workers: usize) -> (u32, usize) {
+    ///     let (mut sum, mut crashed, mut ended) = (0, 0, 0);
+    ///     for msg in receive() {
+    ///         match msg {
+    ///             CollectorMsg::MSG_RESULT(MSG_RESULT(n)) => sum += n,
+    ///             CollectorMsg::MSG_DOWN(MSG_DOWN(down)) => {
+    ///                 crashed += usize::from(down.result.is_err());
+    ///                 ended += 1;
+    ///                 if ended == workers {
+    ///                     break;
+    ///                 }
+    ///             }
+    ///         }
+    ///     }
+    ///     (sum, crashed)
+    /// }
+    ///
+    /// dispatch(|| {
+    ///     let collector = Collector::new().spawn(3);
+    ///     for i in 0..3u32 {
+    ///         let to = collector.clone();
+    ///         let worker = spawn(move || {
+    ///             if i == 1 {
+    ///                 panic!("worker 1 fails");
+    ///             }
+    ///             MSG_RESULT::send(&to)(i * 10).unwrap();
+    ///         });
+    ///         // The collector watches each worker; here the spawner asks on its behalf.
+    ///         collector.monitor_for(&worker);
+    ///     }
+    ///     assert_eq!(collector.join().unwrap(), (20, 1));
+    /// });
+    /// ```
+    #[track_caller]
+    pub fn monitor<W>(&self)
+    where
+        W: Messages + Accepts<MSG_DOWN>,
+    {
+        let me = crate::current()
+            .with_messages::<W>()
+            .expect("concurrence: the current tasklet does not receive this message set");
+        me.monitor_for(self);
+    }
+}
+
+impl<T, W> Tasklet<T, W>
+where
+    W: Messages + Accepts<MSG_DOWN>,
+{
+    /// Makes this tasklet (the watcher, whose message set includes `MSG_DOWN`) monitor
+    /// `watched`: what [`monitor`](Tasklet::monitor) does from the watcher itself, done on its
+    /// behalf by another tasklet (a spawner that sets up its collector, a supervisor).
+    pub fn monitor_for<U, N>(&self, watched: &Tasklet<U, N>) {
+        let inbox: Rc<Inner<W>> = self
+            .inbox
+            .clone()
+            .expect("a handle typed with a message set has its mailbox");
+        let deliver = Box::new(move |down: Down| {
+            // A watcher that has finished has a closed mailbox: nobody to tell.
+            let _ = inbox.force_put(W::wrap(MSG_DOWN(down)));
+        });
+        if watched.task.is_finished() {
+            deliver(down_of(&watched.task));
+        } else {
+            scheduler::get().add_monitor(watched.task.id, deliver);
+        }
+    }
+}
+
+/// How a finished tasklet ended, as a monitor reports it.
+pub(crate) fn down_of(task: &Task) -> Down {
+    let cause = match &*task.outcome.borrow() {
+        Outcome::Value(_) | Outcome::Taken | Outcome::Pending => None,
+        Outcome::Panicked(message) => Some(JoinCause::Panicked(message.to_string())),
+        Outcome::Killed => Some(JoinCause::Killed),
+        Outcome::NoStack(why) => Some(JoinCause::NoStack(why.to_string())),
+    };
+    Down {
+        id: task.id,
+        name: task.name().to_owned(),
+        result: match cause {
+            None => Ok(()),
+            Some(cause) => Err(task.join_error(cause)),
+        },
+    }
+}
