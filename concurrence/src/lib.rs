@@ -237,7 +237,7 @@ pub use receive::{
 };
 pub use runtime::{dispatch, quit, BlockedTasklet, Dispatcher, ExitReason, ExitStatus};
 pub use stack::{guarded_budget, StackMode, DEFAULT_STACK_SIZE, MIN_STACK_SIZE};
-pub use supervisor::{Supervise, SuperviseMsg, Supervisor, SupervisorError};
+pub use supervisor::{Supervisor, SupervisorError};
 pub use tasklet::{
     current, join_all, join_all_timeout, join_children, join_children_timeout, try_current,
     wait_idle, wait_idle_timeout, yield_, ErasedResult, Tasklet, TaskletExit, Tree,

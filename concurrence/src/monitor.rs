@@ -118,6 +118,20 @@ where
     }
 }
 
+/// Monitors `watched` into a plain mailbox of `Down`s: the runtime's own watchers (the
+/// supervisor) use it, so that no message set of the crate shows up in users' diagnostics.
+pub(crate) fn monitor_into<U, N>(watched: &Tasklet<U, N>, downs: &crate::Mailbox<Down>) {
+    let downs = downs.clone();
+    let deliver = Box::new(move |down: Down| {
+        let _ = downs.inner().force_put(down);
+    });
+    if watched.task.is_finished() {
+        deliver(down_of(&watched.task));
+    } else {
+        scheduler::get().add_monitor(watched.task.id, deliver);
+    }
+}
+
 /// How a finished tasklet ended, as a monitor reports it.
 pub(crate) fn down_of(task: &Task) -> Down {
     let cause = match &*task.outcome.borrow() {

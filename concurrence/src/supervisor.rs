@@ -5,8 +5,9 @@ use std::collections::VecDeque;
 use std::fmt;
 use std::time::{Duration, Instant};
 
-use crate::monitor::{Down, MSG_DOWN};
-use crate::receive::receive;
+use crate::builder::Builder;
+use crate::mailbox::Mailbox;
+use crate::monitor::{monitor_into, Down};
 use crate::tasklet::Tasklet;
 
 /// How a supervisor gave up.
@@ -52,8 +53,8 @@ struct ChildSpec {
 /// child that returns is done and not restarted; when every child is done the supervisor
 /// returns `Ok`. Killing the supervisor kills its children.
 ///
-/// It watches its children through monitors ([`MSG_DOWN`]), so it notices every end, however
-/// the child ends.
+/// It watches its children through monitors (as [`MSG_DOWN`](crate::MSG_DOWN) reports them), so
+/// it notices every end, however the child ends.
 ///
 /// # Examples
 ///
@@ -116,8 +117,10 @@ impl Supervisor {
     /// # Panics
     ///
     /// Outside a dispatcher.
-    pub fn spawn(self) -> Tasklet<Result<(), SupervisorError>, SuperviseMsg> {
-        Supervise::new().name("supervisor").spawn(self)
+    pub fn spawn(self) -> Tasklet<Result<(), SupervisorError>> {
+        Builder::new()
+            .name("supervisor")
+            .spawn(move || supervise(self))
     }
 }
 
@@ -146,22 +149,17 @@ impl Drop for Running {
 }
 
 /// The supervisor's body.
-#[crate::tasklet(receives(MSG_DOWN))]
-pub fn supervise(spec: Supervisor) -> Result<(), SupervisorError> {
-    let me = crate::current()
-        .with_messages::<SuperviseMsg>()
-        .expect("the supervisor receives its message set");
+fn supervise(spec: Supervisor) -> Result<(), SupervisorError> {
+    let downs: Mailbox<Down> = Mailbox::new();
     let start = |i: usize| {
         let child = (spec.children[i].start)();
-        me.monitor_for(&child);
+        monitor_into(&child, &downs);
         child
     };
     let mut running = Running((0..spec.children.len()).map(|i| Some(start(i))).collect());
     let mut restarts: VecDeque<Instant> = VecDeque::new();
     while running.0.iter().any(Option::is_some) {
-        let Some(SuperviseMsg::MSG_DOWN(MSG_DOWN(down))) = receive::<SuperviseMsg>().next() else {
-            break; // killed while unwinding: stop supervising
-        };
+        let down = downs.popleft();
         let Some(i) = running
             .0
             .iter()
