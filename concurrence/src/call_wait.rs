@@ -193,8 +193,9 @@ impl<A, R> CallWait<A, R> {
     fn wait_until(&self, deadline: Option<std::time::Instant>) -> Result<Called<A, R>, Ended> {
         let sched = scheduler::get();
         loop {
-            let wait = Wait::begin(WaitOn::CallWait);
-            {
+            // Checked and registered under one lock: a call from another thread cannot slip
+            // in between. The wait begins only when there is nothing to take.
+            let wait = {
                 let mut state = self.lock();
                 if let Some((args, answer)) = state.calls.pop_front() {
                     return Ok(Called {
@@ -202,10 +203,12 @@ impl<A, R> CallWait<A, R> {
                         answer: Some(answer),
                     });
                 }
+                let wait = Wait::begin(WaitOn::CallWait);
                 let key = sched.remote_wait(wait.task().clone(), wait.epoch());
                 let remote = sched.reactor.borrow().remote().clone();
                 state.waiter = Some((remote, key));
-            }
+                wait
+            };
             let result = wait.suspend(deadline);
             self.forget_waiter(&sched);
             result?;
@@ -265,16 +268,17 @@ impl<A, R> CallWait<A, R> {
         let timed_out = || Err(CallError::TimedOut { message: NAME });
         match scheduler::try_get() {
             Some(sched) if sched.current().is_some() => loop {
-                let wait = Wait::begin(WaitOn::Reply(&NAME_REF));
-                {
+                let wait = {
                     let mut slot = answer.slot.lock().unwrap_or_else(PoisonError::into_inner);
                     if let Some(value) = slot.value.take() {
                         return value;
                     }
+                    let wait = Wait::begin(WaitOn::Reply(&NAME_REF));
                     let key = sched.remote_wait(wait.task().clone(), wait.epoch());
                     let remote = sched.reactor.borrow().remote().clone();
                     slot.caller = Some((remote, key));
-                }
+                    wait
+                };
                 let result = wait.suspend(deadline);
                 let key = answer
                     .slot

@@ -97,18 +97,35 @@ fn a_waiter_killed_before_it_took_a_call_leaves_the_call_for_the_next_waiter() {
 }
 
 #[test]
-fn calling_outside_a_tasklet_on_a_dispatcher_thread_is_refused() {
-    // Only reachable from code the dispatcher runs outside tasklets; a clear panic, not a hang.
+fn a_call_from_a_thread_without_a_dispatcher_times_out_when_nobody_answers() {
     let point: CallWait<(), ()> = CallWait::new();
-    let outcome = std::thread::spawn(move || {
-        let status = concurrence::Dispatcher::new()
-            .handle_sigint(false)
-            .run(|| {});
-        let _ = status;
-        // No dispatcher now: a thread call would block until answered, so use a timeout.
-        point.call_timeout((), Duration::from_millis(10))
-    })
-    .join()
-    .unwrap();
+    let outcome = std::thread::spawn(move || point.call_timeout((), Duration::from_millis(10)))
+        .join()
+        .unwrap();
     assert!(outcome.unwrap_err().is_timeout());
+}
+
+#[test]
+fn a_tasklet_that_took_a_queued_call_without_waiting_is_still_running_normally() {
+    run(|| {
+        let point: CallWait<u8, u8> = CallWait::new();
+        let p = point.clone();
+        let caller = spawn(move || p.call(1));
+        yield_(); // the call is queued before anybody waits
+        let call = point.wait(); // taken at once, without suspending
+        call.reply(2);
+        assert_eq!(caller.join().unwrap(), Ok(2));
+        // The taker is an ordinary running tasklet: it can yield, sleep and be killed.
+        let p = point.clone();
+        let taker = spawn(move || {
+            let p2 = p.clone();
+            let _caller = spawn(move || p2.call(3));
+            yield_();
+            let call = p.wait();
+            call.reply(4);
+            concurrence::current().kill();
+            unreachable!("killed itself");
+        });
+        assert!(taker.join().unwrap_err().is_killed());
+    });
 }
