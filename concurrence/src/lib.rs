@@ -230,7 +230,7 @@ pub use message::{
     Accepts, Call, CallError, CalledNotSent, Message, Messages, NoMessages, Reply, SendError,
     SentNotCalled,
 };
-pub use monitor::{Down, MSG_DOWN};
+pub use monitor::{trap_exits, Down, MSG_DOWN, MSG_EXIT};
 pub use receive::{
     receive, receive_batch, receive_matching, receive_matching_timeout, receive_timeout,
     try_receive, Receive,

@@ -149,3 +149,86 @@ pub(crate) fn down_of(task: &Task) -> Down {
         },
     }
 }
+
+crate::message!(
+    /// The message a tasklet that traps exits ([`trap_exits`]) receives when a tasklet linked
+    /// to it ([`Tasklet::link`]) ends with a panic or a kill, instead of being killed with it.
+    pub MSG_EXIT(Down)
+);
+
+impl<T, M> Tasklet<T, M> {
+    /// Links this tasklet and the current one (Erlang's `link`): when either ends with a panic,
+    /// a kill or no stack, the other is killed too, unless it traps exits ([`trap_exits`]),
+    /// when it receives [`MSG_EXIT`] instead. A normal return ends the link quietly. Linking to
+    /// a tasklet that has ended abnormally already acts at once.
+    ///
+    /// # Panics
+    ///
+    /// Outside a tasklet.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use concurrence::{dispatch, sleep, spawn};
+    /// use std::time::Duration;
+    ///
+    /// dispatch(|| {
+    ///     let partner = spawn(|| sleep(Duration::from_secs(3600)));
+    ///     let doomed = spawn(move || {
+    ///         partner.link();
+    ///         sleep(Duration::from_millis(10));
+    ///         panic!("takes its partner down");
+    ///     });
+    ///     assert!(doomed.join().unwrap_err().is_panic());
+    /// });
+    /// ```
+    pub fn link(&self) {
+        let sched = scheduler::get();
+        let me = sched
+            .current()
+            .expect("concurrence: link is called from a tasklet");
+        if Rc::ptr_eq(&me, &self.task) {
+            return;
+        }
+        if self.task.is_finished() {
+            let down = down_of(&self.task);
+            if down.result.is_err() {
+                sched.exit_signal(&me, down);
+            }
+            return;
+        }
+        sched.link(&me, &self.task);
+    }
+
+    /// Removes a link between this tasklet and the current one.
+    pub fn unlink(&self) {
+        if let Some(me) = scheduler::get().current() {
+            scheduler::get().unlink(me.id, self.task.id);
+        }
+    }
+}
+
+/// Makes the current tasklet trap exits: a linked tasklet's abnormal end arrives as
+/// [`MSG_EXIT`] in its mailbox (whose message set `W` must include it) instead of killing it.
+///
+/// # Panics
+///
+/// Outside a tasklet, or when the current tasklet does not receive `W`.
+pub fn trap_exits<W>()
+where
+    W: Messages + Accepts<MSG_EXIT>,
+{
+    let me = crate::current()
+        .with_messages::<W>()
+        .expect("concurrence: the current tasklet does not receive this message set");
+    let inbox: Rc<Inner<W>> = me
+        .inbox
+        .clone()
+        .expect("a handle typed with a message set has its mailbox");
+    scheduler::get().trap_exits(
+        me.id(),
+        Rc::new(move |down: Down| {
+            let _ = inbox.force_put(W::wrap(MSG_EXIT(down)));
+        }),
+    );
+}

@@ -126,6 +126,10 @@ pub(crate) struct Scheduler {
     remote_waits: RefCell<HashMap<u64, (Rc<Task>, u32)>>,
     /// Monitors by the id of the tasklet they watch: each tells its watcher once it ends.
     monitors: RefCell<HashMap<u64, Vec<DeliverDown>>>,
+    /// Links by tasklet id, both ways.
+    links: RefCell<HashMap<u64, Vec<Weak<Task>>>>,
+    /// Tasklets that trap exits, with how to tell them.
+    trappers: RefCell<HashMap<u64, TrapExit>>,
     next_remote_key: Cell<u64>,
     stack_size: usize,
     stack_mode: StackMode,
@@ -157,6 +161,8 @@ impl Scheduler {
             idle_waiters: RefCell::new(WaitList::default()),
             remote_waits: RefCell::new(HashMap::new()),
             monitors: RefCell::new(HashMap::new()),
+            links: RefCell::new(HashMap::new()),
+            trappers: RefCell::new(HashMap::new()),
             next_remote_key: Cell::new(0),
             stack_size,
             stack_mode,
@@ -390,6 +396,17 @@ impl Scheduler {
                 deliver(down_of(task));
             }
         }
+        self.trappers.borrow_mut().remove(&task.id);
+        let partners = self.links.borrow_mut().remove(&task.id);
+        if let Some(partners) = partners {
+            let down = down_of(task);
+            for partner in partners.iter().filter_map(Weak::upgrade) {
+                self.unlink(partner.id, task.id);
+                if down.result.is_err() {
+                    self.exit_signal(&partner, down.clone());
+                }
+            }
+        }
         let mut joined = false;
         for (joiner, epoch) in task.take_joiners() {
             joined |= is_live(&joiner, epoch);
@@ -416,7 +433,10 @@ impl Scheduler {
         match task.state.get() {
             State::Finished => {}
             // Started only to drop its closure, on its own stack: a destructor there may block.
-            State::New => self.run(task, Wake::Killed),
+            State::New => {
+                self.run(task, Wake::Killed);
+                self.honour_pending_kill();
+            }
             State::Running => {
                 if self.is_current(task) {
                     if self.is_unwinding(task) {
@@ -430,11 +450,17 @@ impl Scheduler {
             State::Waiting | State::Ready => {
                 task.bump_epoch();
                 self.run(task, Wake::Killed);
-                if let Some(me) = self.current() {
-                    if me.kill_pending.replace(false) && !self.is_unwinding(&me) {
-                        raise_exit(&me);
-                    }
-                }
+                self.honour_pending_kill();
+            }
+        }
+    }
+
+    /// The killer was killed meanwhile (by its victim's destructor, or a link): it unwinds now,
+    /// unless it is unwinding already.
+    fn honour_pending_kill(&self) {
+        if let Some(me) = self.current() {
+            if me.kill_pending.replace(false) && !self.is_unwinding(&me) {
+                raise_exit(&me);
             }
         }
     }
@@ -651,6 +677,47 @@ impl Scheduler {
             .push(deliver);
     }
 
+    /// Links two tasklets (see `Tasklet::link`).
+    pub(crate) fn link(&self, a: &Rc<Task>, b: &Rc<Task>) {
+        let mut links = self.links.borrow_mut();
+        for (from, to) in [(a, b), (b, a)] {
+            let list = links.entry(from.id).or_default();
+            if !list.iter().any(|w| w.as_ptr() == Rc::as_ptr(to)) {
+                list.push(Rc::downgrade(to));
+            }
+        }
+    }
+
+    /// Removes the link between the tasklets of ids `a` and `b`.
+    pub(crate) fn unlink(&self, a: u64, b: u64) {
+        let mut links = self.links.borrow_mut();
+        for (from, to) in [(a, b), (b, a)] {
+            if let Some(list) = links.get_mut(&from) {
+                list.retain(|w| w.upgrade().is_some_and(|t| t.id != to));
+            }
+        }
+    }
+
+    /// Makes the tasklet `id` trap exits.
+    pub(crate) fn trap_exits(&self, id: u64, deliver: TrapExit) {
+        self.trappers.borrow_mut().insert(id, deliver);
+    }
+
+    /// A linked tasklet ended abnormally: `partner` traps it as a message, or is killed.
+    pub(crate) fn exit_signal(&self, partner: &Rc<Task>, down: Down) {
+        if partner.is_finished() {
+            return;
+        }
+        let trapper = self.trappers.borrow().get(&partner.id).cloned();
+        match trapper {
+            Some(deliver) => deliver(down),
+            // The running tasklet (its kill of the linked one ends here) or one resuming
+            // another: unwound when control returns to it.
+            None if partner.state.get() == State::Running => partner.kill_pending.set(true),
+            None => self.kill(partner),
+        }
+    }
+
     /// Points the remote wait `key` at a new wait of its tasklet (one that waits again).
     pub(crate) fn renew_remote_wait(&self, key: u64, task: Rc<Task>, epoch: u32) {
         self.remote_waits.borrow_mut().insert(key, (task, epoch));
@@ -727,6 +794,9 @@ impl Scheduler {
         self.remote_waits.borrow_mut().clear();
         let monitors = std::mem::take(&mut *self.monitors.borrow_mut());
         drop(monitors);
+        self.links.borrow_mut().clear();
+        let trappers = std::mem::take(&mut *self.trappers.borrow_mut());
+        drop(trappers);
         drop(survivors);
         // What was buried in the last round has no tasklet left to drop it in.
         let dead = std::mem::take(&mut *self.graveyard.borrow_mut());
@@ -736,6 +806,9 @@ impl Scheduler {
 
 /// How a monitor tells its watcher that the watched tasklet ended.
 pub(crate) type DeliverDown = Box<dyn FnOnce(Down)>;
+
+/// How a tasklet that traps exits is told that a linked tasklet ended abnormally.
+pub(crate) type TrapExit = Rc<dyn Fn(Down)>;
 
 /// The id of a dispatcher's first tasklet.
 const FIRST_ID: u64 = 1;
