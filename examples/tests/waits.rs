@@ -1,0 +1,74 @@
+//! kiwi's waiting idioms as programs: reloading on SIGHUP, and waiting for child processes.
+
+mod util;
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use util::{run, stdout};
+
+#[test]
+fn children_run_side_by_side_and_are_reported_as_they_end() {
+    let out = run(env!("CARGO_BIN_EXE_children"));
+    assert!(out.status.success());
+    let text = stdout(&out);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(
+        lines,
+        [
+            "fast: status Some(0), output \"fast done\"",
+            "failing: status Some(4), output \"\"",
+            "slow: status Some(0), output \"slow done\"",
+            "all done in less than the sum of their times",
+        ]
+    );
+}
+
+#[test]
+fn the_reload_example_rereads_its_configuration_on_each_sighup() {
+    let dir = std::env::temp_dir().join(format!("concurrence-reload-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let config = dir.join("config");
+    std::fs::write(&config, "v1").unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_reload"))
+        .arg(&config)
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut expect = |wanted: &str| {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            assert!(Instant::now() < deadline, "no line {wanted:?}");
+            let line = lines.next().expect("the program is running").unwrap();
+            if line == wanted {
+                return;
+            }
+        }
+    };
+    let signal = |sig| {
+        // SAFETY: a signal to our own child, which has not been reaped.
+        unsafe { libc::kill(child.id() as libc::pid_t, sig) };
+    };
+    expect("ready with \"v1\"");
+    expect("worker uses \"v1\"");
+    std::fs::write(&config, "v2").unwrap();
+    signal(libc::SIGHUP);
+    expect("reloaded \"v2\"");
+    expect("worker uses \"v2\"");
+    std::fs::write(&config, "v3").unwrap();
+    signal(libc::SIGHUP);
+    expect("reloaded \"v3\"");
+    signal(libc::SIGTERM);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(Instant::now() < deadline, "it did not stop on SIGTERM");
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    assert_eq!(status.code(), Some(143), "SIGTERM stops it cleanly");
+    let _ = std::fs::remove_dir_all(&dir);
+}
