@@ -134,9 +134,7 @@ impl Signals {
     pub fn try_next(&self) -> Option<libc::c_int> {
         // Empty the pipe first: a byte written after this is for a signal still to be seen.
         let mut sink = [0u8; 64];
-        while let Ok(n @ 1..) = (&mut self.wake.get_ref()).read(&mut sink) {
-            let _ = n;
-        }
+        while matches!((&mut self.wake.get_ref()).read(&mut sink), Ok(1..)) {}
         self.arrived
             .iter()
             .find(|(_, flag)| flag.swap(false, Ordering::SeqCst))
