@@ -18,36 +18,59 @@ struct Memcached {
 }
 
 impl Memcached {
+    /// Starts memcached on a port nobody uses. The tests of this file run in parallel: port
+    /// choices are serialised (a port held by a running memcached is never handed out again),
+    /// and a memcached that could not bind (it exits at once) is retried on another port, so
+    /// that the test never talks to another test's server.
     fn start() -> Memcached {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let child = Command::new("memcached")
-            .args([
-                "-l",
-                "127.0.0.1",
-                "-p",
-                &port.to_string(),
-                "-U",
-                "0",
-                "-u",
-                "root",
-                "-t",
-                "1",
-            ])
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("memcached is installed (.ci/run installs it)");
-        let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while std::net::TcpStream::connect(addr).is_err() {
-            assert!(Instant::now() < deadline, "memcached did not start");
-            std::thread::sleep(Duration::from_millis(20));
+        static CHOOSING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+        let _choosing = CHOOSING
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        for _attempt in 0..10 {
+            let port = TcpListener::bind("127.0.0.1:0")
+                .unwrap()
+                .local_addr()
+                .unwrap()
+                .port();
+            let mut child = Command::new("memcached")
+                .args([
+                    "-l",
+                    "127.0.0.1",
+                    "-p",
+                    &port.to_string(),
+                    "-U",
+                    "0",
+                    "-u",
+                    "root",
+                    "-t",
+                    "1",
+                ])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("memcached is installed (.ci/run installs it)");
+            let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+            let deadline = Instant::now() + Duration::from_secs(10);
+            let mut up = false;
+            while Instant::now() < deadline {
+                if child.try_wait().unwrap().is_some() {
+                    break; // it could not start on this port
+                }
+                if std::net::TcpStream::connect(addr).is_ok() {
+                    up = true;
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            std::thread::sleep(Duration::from_millis(50));
+            if up && child.try_wait().unwrap().is_none() {
+                return Memcached { child, addr };
+            }
+            let _ = child.kill();
+            let _ = child.wait();
         }
-        Memcached { child, addr }
+        panic!("memcached did not start");
     }
 
     fn signal(&self, signal: libc::c_int) {
