@@ -385,7 +385,11 @@ fn a_server_names_connections_after_their_peer_limits_them_and_stops_cleanly() {
         });
         let addr = server.local_addr();
         let clients: Vec<TcpStream> = (0..3).map(|_| TcpStream::connect(addr).unwrap()).collect();
-        sleep(Duration::from_millis(50));
+        let start = Instant::now();
+        while server.connections() < 2 && start.elapsed() < Duration::from_secs(10) {
+            sleep(Duration::from_millis(5));
+        }
+        sleep(Duration::from_millis(50)); // a third would have been accepted by now
         assert_eq!(server.connections(), 2, "the third waits in the backlog");
         let local = clients[0].local_addr().unwrap().to_string();
         assert!(
@@ -394,11 +398,19 @@ fn a_server_names_connections_after_their_peer_limits_them_and_stops_cleanly() {
             names.borrow()
         );
         drop(clients); // all three close: the third is served and ends at once
-        sleep(Duration::from_millis(50));
+        let start = Instant::now();
+        while (server.connections() > 0 || names.borrow().len() < 3)
+            && start.elapsed() < Duration::from_secs(10)
+        {
+            sleep(Duration::from_millis(5));
+        }
         assert_eq!(server.connections(), 0);
         assert_eq!(names.borrow().len(), 3);
         let mut open = TcpStream::connect(addr).unwrap();
-        sleep(Duration::from_millis(20));
+        let start = Instant::now();
+        while server.connections() < 1 && start.elapsed() < Duration::from_secs(10) {
+            sleep(Duration::from_millis(5));
+        }
         assert_eq!(server.connections(), 1);
         server.stop();
         assert_eq!(server.connections(), 0);
