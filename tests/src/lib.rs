@@ -169,6 +169,41 @@ pub fn run_child_with_env(name: &str, env: &[(&str, &str)]) -> std::process::Out
     child.wait_with_output().expect("child output")
 }
 
+/// Fails the test unless the child run `out` ended with status 0, showing its output.
+pub fn assert_passed(out: &std::process::Output) {
+    assert!(
+        out.status.success(),
+        "status {:?}\nstdout: {}\nstderr: {}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Re-runs test `name` as a child process ([`run_child`]) and fails unless it passed.
+pub fn assert_child_passed(name: &str) {
+    assert_passed(&run_child(name));
+}
+
+/// Runs a closure when dropped: a destructor that does what a test needs (blocks, kills,
+/// panics, calls the runtime).
+pub struct OnDrop(Option<Box<dyn FnOnce()>>);
+
+impl OnDrop {
+    /// A value whose destructor runs `f`.
+    pub fn new(f: impl FnOnce() + 'static) -> OnDrop {
+        OnDrop(Some(Box::new(f)))
+    }
+}
+
+impl Drop for OnDrop {
+    fn drop(&mut self) {
+        if let Some(f) = self.0.take() {
+            f();
+        }
+    }
+}
+
 /// Resident memory of this process in bytes (from /proc/self/statm).
 pub fn rss_bytes() -> usize {
     let statm = std::fs::read_to_string("/proc/self/statm").expect("read /proc/self/statm");

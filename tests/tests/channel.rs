@@ -7,7 +7,7 @@ use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 use concurrence::{sleep, spawn, yield_, Channel, SendError, TimeoutError};
-use concurrence_tests::{run, DropCounter};
+use concurrence_tests::{run, DropCounter, OnDrop};
 
 #[test]
 fn receive_takes_the_value_of_a_waiting_sender() {
@@ -322,17 +322,6 @@ fn a_received_value_reaches_the_receiver_before_anything_the_sender_spawned_runs
     });
 }
 
-/// Runs a closure when dropped.
-struct OnDrop(Option<Box<dyn FnOnce()>>);
-
-impl Drop for OnDrop {
-    fn drop(&mut self) {
-        if let Some(f) = self.0.take() {
-            f();
-        }
-    }
-}
-
 #[test]
 fn a_receiver_killed_after_being_woken_leaves_the_value_to_the_next_receiver() {
     run(|| {
@@ -348,9 +337,9 @@ fn a_receiver_killed_after_being_woken_leaves_the_value_to_the_next_receiver() {
         let sender = {
             let channel = channel.clone();
             spawn(move || {
-                let _sends = OnDrop(Some(Box::new(move || {
+                let _sends = OnDrop::new(move || {
                     assert_eq!(channel.send_timeout(5, Duration::from_secs(10)), Ok(()));
-                })));
+                });
                 sleep(Duration::from_secs(3600));
             })
         };

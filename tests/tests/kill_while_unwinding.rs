@@ -10,24 +10,7 @@ use std::time::Duration;
 use concurrence::{
     current, quit, sleep, spawn, yield_, Channel, Dispatcher, JoinCause, Mailbox, Tasklet,
 };
-use concurrence_tests::{is_child, run, run_child, DropCounter, Token, LIMIT};
-
-/// Runs a closure when dropped: a destructor that does what a test needs (blocks, kills).
-struct OnDrop(Option<Box<dyn FnOnce()>>);
-
-impl OnDrop {
-    fn new(f: impl FnOnce() + 'static) -> OnDrop {
-        OnDrop(Some(Box::new(f)))
-    }
-}
-
-impl Drop for OnDrop {
-    fn drop(&mut self) {
-        if let Some(f) = self.0.take() {
-            f();
-        }
-    }
-}
+use concurrence_tests::{assert_child_passed, is_child, run, DropCounter, OnDrop, Token, LIMIT};
 
 /// A tasklet whose destructor sleeps `nap` while it unwinds, killed and left suspended there.
 fn unwinding_in_a_blocking_destructor(nap: Duration, token: Token) -> Tasklet<()> {
@@ -42,16 +25,6 @@ fn unwinding_in_a_blocking_destructor(nap: Duration, token: Token) -> Tasklet<()
     t.kill(); // it unwinds into the destructor, which sleeps: kill returns before it finished
     assert!(!t.has_finished());
     t
-}
-
-fn assert_child_passed(name: &str) {
-    let out = run_child(name);
-    assert!(
-        out.status.success(),
-        "status {:?}\nstderr: {}",
-        out.status,
-        String::from_utf8_lossy(&out.stderr)
-    );
 }
 
 #[test]

@@ -10,22 +10,12 @@ use std::time::Duration;
 
 use concurrence::signal::Signals;
 use concurrence::{sleep, spawn, yield_, Dispatcher, ExitReason};
-use concurrence_tests::{is_child, run, run_child, DropCounter};
+use concurrence_tests::{assert_child_passed, is_child, run, run_child, DropCounter};
 
 fn raise(signal: libc::c_int) {
     // SAFETY: raise(3) sends a signal to the calling thread; the tests catch every signal they
     // raise, or expect the process to die of it.
     unsafe { libc::raise(signal) };
-}
-
-fn assert_child_passed(name: &str) {
-    let out = run_child(name);
-    assert!(
-        out.status.success(),
-        "status {:?}\nstderr: {}",
-        out.status,
-        String::from_utf8_lossy(&out.stderr)
-    );
 }
 
 #[test]

@@ -5,17 +5,9 @@
 use std::time::Duration;
 
 use concurrence::{guarded_budget, join_all, sleep, Builder, Dispatcher, JoinCause};
-use concurrence_tests::{is_child, mapping_count, run_child, run_child_with_env, run_with};
-
-fn assert_child_passed(out: &std::process::Output) {
-    assert!(
-        out.status.success(),
-        "status {:?}\nstdout: {}\nstderr: {}",
-        out.status,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
+use concurrence_tests::{
+    assert_passed, is_child, mapping_count, run_child, run_child_with_env, run_with,
+};
 
 #[test]
 fn a_hundred_thousand_live_tasklets_are_all_guarded_in_a_few_mappings() {
@@ -44,7 +36,7 @@ fn a_hundred_thousand_live_tasklets_are_all_guarded_in_a_few_mappings() {
         });
         return;
     }
-    assert_child_passed(&run_child(NAME));
+    assert_passed(&run_child(NAME));
 }
 
 #[test]
@@ -70,7 +62,7 @@ fn without_page_table_guards_tasklets_past_the_mapping_budget_fail_clearly() {
         });
         return;
     }
-    assert_child_passed(&run_child_with_env(
+    assert_passed(&run_child_with_env(
         NAME,
         &[("CONCURRENCE_STACK_GUARDS", "mprotect")],
     ));

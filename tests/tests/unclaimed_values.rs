@@ -10,24 +10,7 @@ use std::time::Duration;
 use concurrence::{
     message, receive_matching, sleep, spawn, tasklet, try_receive, yield_, Builder, ExitReason,
 };
-use concurrence_tests::{run, run_status, DropCounter};
-
-/// Runs a closure when dropped.
-struct OnDrop(Option<Box<dyn FnOnce()>>);
-
-impl OnDrop {
-    fn new(f: impl FnOnce() + 'static) -> OnDrop {
-        OnDrop(Some(Box::new(f)))
-    }
-}
-
-impl Drop for OnDrop {
-    fn drop(&mut self) {
-        if let Some(f) = self.0.take() {
-            f();
-        }
-    }
-}
+use concurrence_tests::{run, run_status, DropCounter, OnDrop};
 
 #[test]
 fn an_unjoined_result_whose_destructor_blocks_is_dropped_in_a_tasklet() {

@@ -317,18 +317,8 @@ impl<T: AsRawFd> Registered<T> {
     ///
     /// What `op` returns, other than `WouldBlock`.
     #[track_caller]
-    pub fn read_with_mut<R>(
-        &mut self,
-        mut op: impl FnMut(&mut T) -> io::Result<R>,
-    ) -> io::Result<R> {
-        loop {
-            match op(&mut self.inner) {
-                Err(err) if err.kind() == io::ErrorKind::WouldBlock => {}
-                Err(err) if err.kind() == io::ErrorKind::Interrupted => continue,
-                other => return other,
-            }
-            self.not_ready(Dir::Read, None)?;
-        }
+    pub fn read_with_mut<R>(&mut self, op: impl FnMut(&mut T) -> io::Result<R>) -> io::Result<R> {
+        self.retry_mut(Dir::Read, op)
     }
 
     /// [`write_with`](Registered::write_with) with a mutable reference.
@@ -337,8 +327,15 @@ impl<T: AsRawFd> Registered<T> {
     ///
     /// What `op` returns, other than `WouldBlock`.
     #[track_caller]
-    pub fn write_with_mut<R>(
+    pub fn write_with_mut<R>(&mut self, op: impl FnMut(&mut T) -> io::Result<R>) -> io::Result<R> {
+        self.retry_mut(Dir::Write, op)
+    }
+
+    /// [`retry`](Registered::retry) with a mutable reference and no deadline.
+    #[track_caller]
+    fn retry_mut<R>(
         &mut self,
+        dir: Dir,
         mut op: impl FnMut(&mut T) -> io::Result<R>,
     ) -> io::Result<R> {
         loop {
@@ -347,7 +344,7 @@ impl<T: AsRawFd> Registered<T> {
                 Err(err) if err.kind() == io::ErrorKind::Interrupted => continue,
                 other => return other,
             }
-            self.not_ready(Dir::Write, None)?;
+            self.not_ready(dir, None)?;
         }
     }
 
@@ -370,10 +367,38 @@ impl<T: AsRawFd> Registered<T> {
         }
     }
 
+    /// A stream read until `deadline`: the socket types' `Read`. A read that returns fewer bytes
+    /// than the buffer holds drained the socket, so its flag is cleared at once (see `drained`).
+    #[track_caller]
+    pub(crate) fn read_stream(&self, deadline: Option<Instant>, buf: &mut [u8]) -> io::Result<usize>
+    where
+        for<'a> &'a T: Read,
+    {
+        let n = self.retry(Dir::Read, deadline, |mut s| s.read(buf))?;
+        if n > 0 && n < buf.len() {
+            self.drained(Dir::Read);
+        }
+        Ok(n)
+    }
+
+    /// A stream write until `deadline`: the socket types' `Write`. A short write filled the
+    /// socket's buffer, so its flag is cleared at once.
+    #[track_caller]
+    pub(crate) fn write_stream(&self, deadline: Option<Instant>, buf: &[u8]) -> io::Result<usize>
+    where
+        for<'a> &'a T: Write,
+    {
+        let n = self.retry(Dir::Write, deadline, |mut s| s.write(buf))?;
+        if n < buf.len() {
+            self.drained(Dir::Write);
+        }
+        Ok(n)
+    }
+
     /// A stream operation moved fewer bytes than asked: the socket's buffer was drained (or
     /// filled), so the next attempt would meet `WouldBlock`; clearing the flag now saves that
     /// system call (the next edge sets it again). tokio does the same.
-    pub(crate) fn drained(&self, dir: Dir) {
+    fn drained(&self, dir: Dir) {
         if let Some(registration) = self.registration.borrow().as_ref() {
             dir.of(&registration.state).ready.set(false);
         }

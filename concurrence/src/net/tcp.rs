@@ -343,30 +343,14 @@ impl TcpStream {
 impl Read for &TcpStream {
     #[track_caller]
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = self
-            .io
-            .retry(Dir::Read, self.timeouts.read_deadline(), |mut s| {
-                s.read(buf)
-            })?;
-        if n > 0 && n < buf.len() {
-            self.io.drained(Dir::Read);
-        }
-        Ok(n)
+        self.io.read_stream(self.timeouts.read_deadline(), buf)
     }
 }
 
 impl Write for &TcpStream {
     #[track_caller]
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        let n = self
-            .io
-            .retry(Dir::Write, self.timeouts.write_deadline(), |mut s| {
-                s.write(buf)
-            })?;
-        if n < buf.len() {
-            self.io.drained(Dir::Write);
-        }
-        Ok(n)
+        self.io.write_stream(self.timeouts.write_deadline(), buf)
     }
 
     fn flush(&mut self) -> io::Result<()> {
