@@ -1,8 +1,9 @@
 //! The procedural macros of [concurrence](https://docs.rs/concurrence): `message!` declares
-//! messages, `#[tasklet]` turns a function into a tasklet with a typed mailbox. Use them through
-//! the `concurrence` crate, which re-exports them and documents them with examples.
+//! messages, `#[tasklet]` turns a function into a tasklet with a typed mailbox, `select!` waits
+//! for the first of several conditions. Use them through the `concurrence` crate, which
+//! re-exports them and documents them with examples.
 //!
-//! Each macro is a pipeline, one file a phase: `ast.rs` parses the input into an IR that borrows
+//! `select!` is small and lives in `select.rs`. The other two are each a pipeline, one file a phase: `ast.rs` parses the input into an IR that borrows
 //! the syn tree (`args.rs` parses `#[tasklet(...)]`'s arguments), `valid.rs` checks it and collects
 //! every error, `expand.rs` writes the code. On an error the user's item is still emitted, with
 //! the errors next to it, so that one mistake does not cascade into many.
@@ -12,6 +13,7 @@ mod args;
 mod ast;
 mod errors;
 mod expand;
+mod select;
 mod valid;
 
 use proc_macro::TokenStream;
@@ -55,4 +57,13 @@ pub fn tasklet(attr: TokenStream, item: TokenStream) -> TokenStream {
     }
     out.extend(errors.into_compile_errors());
     out.into()
+}
+
+/// Waits for the first of several conditions; see `concurrence::select!`.
+#[proc_macro]
+pub fn select(input: TokenStream) -> TokenStream {
+    match syn::parse::<select::Select>(input) {
+        Ok(select) => select::expand(&select).into(),
+        Err(err) => err.to_compile_error().into(),
+    }
 }

@@ -6,6 +6,7 @@ use std::fmt;
 use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::time::Duration;
 
+use crate::condition::{sealed, wait_until, Condition, Label, Waiter};
 use crate::error::TimeoutError;
 use crate::message::CallError;
 use crate::reactor::Remote;
@@ -191,31 +192,18 @@ impl<A, R> CallWait<A, R> {
 
     #[track_caller]
     fn wait_until(&self, deadline: Option<std::time::Instant>) -> Result<Called<A, R>, Ended> {
-        let sched = scheduler::get();
-        loop {
-            // Checked and registered under one lock: a call from another thread cannot slip
-            // in between. The wait begins only when there is nothing to take.
-            let wait = {
-                let mut state = self.lock();
-                if let Some((args, answer)) = state.calls.pop_front() {
-                    return Ok(Called {
-                        args: Some(args),
-                        answer: Some(answer),
-                    });
-                }
-                let wait = Wait::begin(WaitOn::CallWait);
-                let key = sched.remote_wait(wait.task().clone(), wait.epoch());
-                let remote = sched.reactor.borrow().remote().clone();
-                state.waiter = Some((remote, key));
-                wait
-            };
-            let result = wait.suspend(deadline);
-            self.forget_waiter(&sched);
-            result?;
-        }
+        wait_until(Call::new(self), deadline).ok_or(Ended::TimedOut)
     }
 
-    /// Removes this dispatcher's waiter registration (woken, timed out, or unwinding).
+    /// Takes the oldest call waiting to be answered.
+    fn take_call(&self) -> Option<Called<A, R>> {
+        let (args, answer) = self.lock().calls.pop_front()?;
+        Some(Called {
+            args: Some(args),
+            answer: Some(answer),
+        })
+    }
+
     fn forget_waiter(&self, sched: &Scheduler) {
         let waiter = self.lock().waiter.take();
         if let Some((_, key)) = waiter {
@@ -347,6 +335,55 @@ impl<A, R> Clone for CallWait<A, R> {
         CallWait {
             shared: self.shared.clone(),
         }
+    }
+}
+
+/// A call at a [`CallWait`]: the condition of [`wait_for::call`](crate::wait_for::call)
+/// (kiwi's `WaitForCall`). It fires with the oldest call not yet taken; calls that came while
+/// nobody waited are queued for it.
+pub struct Call<'a, A, R> {
+    call_wait: &'a CallWait<A, R>,
+}
+
+impl<'a, A, R> Call<'a, A, R> {
+    pub(crate) fn new(call_wait: &'a CallWait<A, R>) -> Call<'a, A, R> {
+        Call { call_wait }
+    }
+}
+
+impl<A, R> sealed::Sealed for Call<'_, A, R> {}
+
+impl<A, R> Condition for Call<'_, A, R> {
+    type Output = Called<A, R>;
+
+    fn poll(&mut self) -> Option<Called<A, R>> {
+        self.call_wait.take_call()
+    }
+
+    fn arm(&mut self, waiter: &Waiter) {
+        // Checked and registered under one lock: a call from another thread cannot slip in
+        // between.
+        let mut state = self.call_wait.lock();
+        let key = waiter.sched.remote_wait(waiter.task.clone(), waiter.epoch);
+        let remote = waiter.sched.reactor.borrow().remote().clone();
+        state.waiter = Some((remote, key));
+        if !state.calls.is_empty() {
+            waiter.wake();
+        }
+    }
+
+    fn disarm(&mut self, waiter: &Waiter) {
+        self.call_wait.forget_waiter(&waiter.sched);
+    }
+
+    fn label(&self) -> Label {
+        Label(WaitOn::CallWait)
+    }
+}
+
+impl<A, R> fmt::Debug for Call<'_, A, R> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Call").finish_non_exhaustive()
     }
 }
 

@@ -22,6 +22,7 @@ use std::panic::resume_unwind;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
+use crate::condition::{sealed, Condition, Label, Waiter};
 use crate::coroutine::Wake;
 use crate::error::TimeoutError;
 use crate::message::SendError;
@@ -76,6 +77,9 @@ struct Sender<T> {
 struct Inner<T> {
     senders: RefCell<VecDeque<Sender<T>>>,
     receivers: RefCell<WaitList>,
+    /// Tasklets waiting for a receiver to come, without a value yet (the `receiver`
+    /// condition): each receiver that starts waiting wakes one.
+    await_receiver: RefCell<WaitList>,
 }
 
 impl<T> Inner<T> {
@@ -107,6 +111,13 @@ impl<T> Inner<T> {
                 true
             }
             None => false,
+        }
+    }
+
+    /// A receiver started waiting: one tasklet waiting for a receiver may send now.
+    fn receiver_came(&self) {
+        if !self.await_receiver.borrow().is_empty() {
+            self.await_receiver.borrow_mut().wake_one(&scheduler::get());
         }
     }
 
@@ -157,6 +168,7 @@ impl<T> Channel<T> {
             inner: Rc::new(Inner {
                 senders: RefCell::default(),
                 receivers: RefCell::default(),
+                await_receiver: RefCell::default(),
             }),
         }
     }
@@ -317,6 +329,7 @@ impl<T> Channel<T> {
             }
             let wait = Wait::begin(WaitOn::ChannelReceive);
             self.inner.receivers.borrow_mut().push(&wait);
+            self.inner.receiver_came();
             let leave = LeaveReceivers {
                 inner: &self.inner,
                 task: Rc::as_ptr(wait.task()),
@@ -349,6 +362,115 @@ fn deliver<T>(payload: Payload<T>) -> T {
     match payload {
         Payload::Value(value) => value,
         Payload::Exception(payload) => resume_unwind(payload),
+    }
+}
+
+/// A value sent on a channel: the condition of
+/// [`wait_for::receive`](crate::wait_for::receive). It fires with the value it takes from the
+/// oldest waiting sender (an exception sent with `send_exception` is raised when it fires, as
+/// `receive` raises it); a sender's value stays with it unless this condition wins.
+pub struct ChannelValue<'a, T> {
+    channel: &'a Channel<T>,
+}
+
+impl<'a, T> ChannelValue<'a, T> {
+    pub(crate) fn new(channel: &'a Channel<T>) -> ChannelValue<'a, T> {
+        ChannelValue { channel }
+    }
+}
+
+impl<T> sealed::Sealed for ChannelValue<'_, T> {}
+
+impl<T> Condition for ChannelValue<'_, T> {
+    type Output = T;
+
+    fn poll(&mut self) -> Option<T> {
+        self.channel.inner.take_live().map(deliver)
+    }
+
+    fn arm(&mut self, waiter: &Waiter) {
+        let inner = &self.channel.inner;
+        inner
+            .receivers
+            .borrow_mut()
+            .push_token(&waiter.task, waiter.epoch);
+        inner.receiver_came();
+    }
+
+    fn disarm(&mut self, waiter: &Waiter) {
+        drop(LeaveReceivers {
+            inner: &self.channel.inner,
+            task: Rc::as_ptr(&waiter.task),
+        });
+    }
+
+    fn label(&self) -> Label {
+        Label(WaitOn::ChannelReceive)
+    }
+}
+
+impl<T> fmt::Debug for ChannelValue<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ChannelValue").finish_non_exhaustive()
+    }
+}
+
+/// A receiver waiting on a channel: the condition of
+/// [`wait_for::receiver`](crate::wait_for::receiver). It fires with `()` while a receiver
+/// waits, so that a [`send`](Channel::send) made right after it hands the value over without
+/// waiting for one (the value is chosen only once someone takes it, and is never left behind in
+/// a wait that another condition won).
+pub struct ChannelReceiver<'a, T> {
+    channel: &'a Channel<T>,
+    /// It fired in this wait: the receiver is this tasklet's to send to, not passed on.
+    fired: bool,
+}
+
+impl<'a, T> ChannelReceiver<'a, T> {
+    pub(crate) fn new(channel: &'a Channel<T>) -> ChannelReceiver<'a, T> {
+        ChannelReceiver {
+            channel,
+            fired: false,
+        }
+    }
+}
+
+impl<T> sealed::Sealed for ChannelReceiver<'_, T> {}
+
+impl<T> Condition for ChannelReceiver<'_, T> {
+    type Output = ();
+
+    fn poll(&mut self) -> Option<()> {
+        self.fired = self.channel.has_receiver();
+        self.fired.then_some(())
+    }
+
+    fn arm(&mut self, waiter: &Waiter) {
+        self.fired = false;
+        let inner = &self.channel.inner;
+        inner
+            .await_receiver
+            .borrow_mut()
+            .push_token(&waiter.task, waiter.epoch);
+    }
+
+    fn disarm(&mut self, waiter: &Waiter) {
+        let inner = &self.channel.inner;
+        let mut waiting = inner.await_receiver.borrow_mut();
+        waiting.remove(Rc::as_ptr(&waiter.task));
+        if !self.fired && inner.receivers.borrow().has_live() {
+            waiting.wake_one(&waiter.sched);
+        }
+    }
+
+    fn label(&self) -> Label {
+        Label(WaitOn::ChannelSend)
+    }
+}
+
+impl<T> fmt::Debug for ChannelReceiver<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ChannelReceiver").finish_non_exhaustive()
     }
 }
 

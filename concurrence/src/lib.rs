@@ -94,6 +94,7 @@ extern crate self as concurrence;
 mod builder;
 mod call_wait;
 mod channel;
+mod condition;
 mod coroutine;
 mod error;
 pub mod io;
@@ -117,6 +118,7 @@ mod supervisor;
 mod tasklet;
 mod timer;
 mod wait;
+pub mod wait_for;
 
 pub use builder::{interval, later, loop_, rate, receiver, spawn, Builder, SpawnMessages};
 pub use call_wait::{CallReply, CallWait, Called};
@@ -175,6 +177,61 @@ pub use channel::Channel;
 /// ```
 pub use concurrence_macros::message;
 
+/// Waits for the first of several conditions and runs the arm of the one that fired:
+/// `select! { PATTERN = CONDITION => BODY, ... }`.
+///
+/// Each `CONDITION` is a value of [`wait_for`] (`wait_for::message()`, `wait_for::join(&t)`,
+/// `wait_for::timeout(d)`, ...), evaluated once, in order, before the wait. The tasklet waits
+/// until one fires; the event it gives is matched against the arm's `PATTERN` (which must
+/// accept every event of that condition, as a `match` arm would) and the arm's `BODY` runs.
+/// The whole `select!` is an expression: its value is the body's.
+///
+/// - When several conditions have their events, the first arm wins; a condition that did not
+///   win takes nothing (its message stays in the mailbox, a sender keeps its value).
+/// - The conditions are disarmed and dropped before the body runs, so a body may use what they
+///   borrowed; `return`, `break`, `continue` and `?` in a body act on the enclosing function
+///   or loop.
+/// - A kill while waiting unwinds out of the `select!`, leaving every source as it was.
+/// - A value that is not a condition, arms whose bodies differ in type, a pattern of the wrong
+///   type, and a `select!` without arms are compile errors at the arm that has them.
+///
+/// For a set of conditions built at run time, use [`wait_for::any`].
+///
+/// # Examples
+///
+/// A printer that prints what it is sent until told to quit, and gives up after a second of
+/// silence (the original's kiwi example, with a timeout):
+///
+/// ```
+/// use std::time::Duration;
+/// use concurrence::{dispatch, message, select, tasklet, wait_for};
+///
+/// message!(MSG_PRINT(u32), MSG_QUIT);
+///
+/// #[tasklet(receives(MSG_PRINT, MSG_QUIT))]
+/// fn printer() -> Vec<u32> {
+///     let mut printed = Vec::new();
+///     loop {
+///         select! {
+///             msg = wait_for::message() => match msg {
+///                 PrinterMsg::MSG_PRINT(MSG_PRINT(n)) => printed.push(n),
+///                 PrinterMsg::MSG_QUIT(MSG_QUIT) => return printed,
+///             },
+///             () = wait_for::timeout(Duration::from_secs(1)) => return printed,
+///         }
+///     }
+/// }
+///
+/// dispatch(|| {
+///     let printer = Printer::new().spawn();
+///     for n in 0..3 {
+///         MSG_PRINT::send(&printer)(n).unwrap();
+///     }
+///     MSG_QUIT::send(&printer)().unwrap();
+///     assert_eq!(printer.join().unwrap(), [0, 1, 2]);
+/// });
+/// ```
+pub use concurrence_macros::select;
 /// Turns a function into a tasklet: generates its spawn builder and, with
 /// `receives(MSG_A, MSG_B, ...)`, the enum of the messages it receives.
 ///

@@ -9,13 +9,18 @@
 use std::ffi::OsStr;
 use std::fmt;
 use std::io::{self, Read, Write};
-use std::os::fd::{FromRawFd, OwnedFd};
+use std::os::fd::{AsFd, FromRawFd, OwnedFd};
 use std::path::Path;
 use std::process::{self as stdprocess, ExitStatus, Output, Stdio};
 use std::time::{Duration, Instant};
 
+use crate::condition::{sealed, wait_until, Condition, Label, Waiter};
+use crate::io::fd::FdWake;
+use crate::io::source::Dir;
 use crate::io::Registered;
-use crate::timer::{deadline_after, sleep};
+use crate::scheduler;
+use crate::state::WaitOn;
+use crate::timer::deadline_after;
 
 /// Builds and starts a child process: std's `Command`, whose `spawn` gives a [`Child`] that
 /// tasklets wait for without blocking the dispatcher, and whose [`output`](Command::output) and
@@ -273,28 +278,94 @@ impl Child {
 
     #[track_caller]
     fn wait_until(&mut self, deadline: Option<Instant>) -> io::Result<Option<ExitStatus>> {
+        if scheduler::try_get().and_then(|s| s.current()).is_some() {
+            return wait_until(Exit::new(self), deadline).transpose();
+        }
+        // Outside a tasklet the thread waits, as with std.
+        let Some(deadline) = deadline else {
+            return self.inner.wait().map(Some);
+        };
         let mut nap = Duration::from_millis(1);
         loop {
             if let Some(status) = self.inner.try_wait()? {
                 return Ok(Some(status));
             }
-            if deadline.is_some_and(|d| Instant::now() >= d) {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
                 return Ok(None);
             }
-            match &self.pidfd {
-                Some(pidfd) => match pidfd
-                    .readable(deadline.map(|d| d.saturating_duration_since(Instant::now())))
-                {
-                    Ok(()) => {}
-                    Err(err) if err.kind() == io::ErrorKind::TimedOut => return Ok(None),
-                    Err(err) => return Err(err),
-                },
-                None => {
-                    sleep(nap);
-                    nap = (nap * 2).min(Duration::from_millis(50));
-                }
+            std::thread::sleep(nap.min(left));
+            nap = (nap * 2).min(MAX_NAP);
+        }
+    }
+}
+
+/// A child process ending: the condition of [`wait_for::exit`](crate::wait_for::exit) (kiwi's
+/// `WaitForProcess`). It fires with the process's exit status (or the OS's error asking for
+/// it). The end is announced by a pidfd where the kernel has them (Linux 5.3 and later);
+/// elsewhere the condition looks again after growing naps, 1 to 50 ms.
+pub struct Exit<'a> {
+    child: &'a mut Child,
+    wake: FdWake,
+    /// Without a pidfd: when to look again, and the nap after that.
+    next_look: Option<(Instant, Duration)>,
+}
+
+impl<'a> Exit<'a> {
+    pub(crate) fn new(child: &'a mut Child) -> Exit<'a> {
+        Exit {
+            child,
+            wake: FdWake::default(),
+            next_look: None,
+        }
+    }
+}
+
+impl sealed::Sealed for Exit<'_> {}
+
+impl Condition for Exit<'_> {
+    type Output = io::Result<ExitStatus>;
+
+    fn poll(&mut self) -> Option<io::Result<ExitStatus>> {
+        if let Some(err) = self.wake.failed.take() {
+            return Some(Err(err));
+        }
+        self.child.inner.try_wait().transpose()
+    }
+
+    fn arm(&mut self, waiter: &Waiter) {
+        match &self.child.pidfd {
+            Some(pidfd) => self.wake.arm(pidfd.get_ref().as_fd(), Dir::Read, waiter),
+            None => {
+                let nap = self
+                    .next_look
+                    .map_or(Duration::from_millis(1), |(_, nap)| nap);
+                self.next_look = Some((Instant::now() + nap, (nap * 2).min(MAX_NAP)));
             }
         }
+    }
+
+    fn disarm(&mut self, waiter: &Waiter) {
+        self.wake.disarm(waiter);
+    }
+
+    fn fires_at(&self) -> Option<Instant> {
+        self.next_look.map(|(at, _)| at)
+    }
+
+    fn label(&self) -> Label {
+        Label(WaitOn::Exit(self.child.id()))
+    }
+}
+
+/// The longest nap between two looks at a child without a pidfd.
+const MAX_NAP: Duration = Duration::from_millis(50);
+
+impl fmt::Debug for Exit<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Exit")
+            .field("pid", &self.child.id())
+            .finish_non_exhaustive()
     }
 }
 

@@ -52,7 +52,7 @@ fn take<M: Messages>(inbox: &Inner<M>) -> M {
 
 /// The current tasklet's mailbox, which must hold `M`.
 #[track_caller]
-fn own_inbox<M: Messages>() -> Rc<Inner<M>> {
+pub(crate) fn own_inbox<M: Messages>() -> Rc<Inner<M>> {
     let me = scheduler::get()
         .current()
         .expect("concurrence: receive was called outside a tasklet; call it in a tasklet that receives messages");

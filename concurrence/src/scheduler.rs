@@ -120,6 +120,9 @@ pub(crate) struct Scheduler {
     pub(crate) io: RefCell<IoTable>,
     /// Tasklets waiting for the dispatcher to be idle (`wait_idle`).
     pub(crate) idle_waiters: RefCell<WaitList>,
+    /// How many times the idle waiters were woken: an idle condition armed before a change
+    /// has fired.
+    pub(crate) idle_rounds: Cell<u64>,
     /// Tasklets waiting for IO readiness now: while there are some, nothing is deadlocked.
     pub(crate) io_waiters: Cell<usize>,
     /// Waits other threads end through the reactor's `Remote`, by key (see `remote_wait`).
@@ -159,6 +162,7 @@ impl Scheduler {
             io: RefCell::new(IoTable::default()),
             io_waiters: Cell::new(0),
             idle_waiters: RefCell::new(WaitList::default()),
+            idle_rounds: Cell::new(0),
             remote_waits: RefCell::new(HashMap::new()),
             monitors: RefCell::new(HashMap::new()),
             links: RefCell::new(HashMap::new()),
@@ -524,6 +528,7 @@ impl Scheduler {
                 // Nothing ready: the idle waiters' turn, once timers and IO had theirs.
                 self.refresh();
                 if !self.has_ready() {
+                    self.idle_rounds.set(self.idle_rounds.get() + 1);
                     self.idle_waiters.borrow_mut().wake_all(self);
                 }
                 continue;

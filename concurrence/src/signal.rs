@@ -3,6 +3,7 @@
 use std::collections::HashMap;
 use std::fmt;
 use std::io::{self, ErrorKind, Read};
+use std::os::fd::{AsFd, AsRawFd};
 use std::os::unix::net::UnixStream;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
@@ -10,9 +11,14 @@ use std::time::Duration;
 
 use signal_hook::SigId;
 
+use crate::condition::{sealed, wait_until, Condition, Label, Waiter};
 use crate::error::TimeoutError;
+use crate::io::fd::FdWake;
+use crate::io::source::{poll_thread, Dir};
 use crate::io::Registered;
 use crate::reactor;
+use crate::scheduler;
+use crate::state::WaitOn;
 use crate::timer::deadline_after;
 
 /// A set of Unix signals that tasklets wait for: SIGHUP to reload, SIGUSR1 to dump state,
@@ -143,11 +149,21 @@ impl Signals {
 
     #[track_caller]
     fn wait_until(&self, deadline: Option<std::time::Instant>) -> io::Result<libc::c_int> {
-        loop {
-            if let Some(signal) = self.try_next() {
-                return Ok(signal);
+        if scheduler::try_get().and_then(|s| s.current()).is_none() {
+            // Outside a tasklet the thread waits.
+            loop {
+                if let Some(signal) = self.try_next() {
+                    return Ok(signal);
+                }
+                poll_thread(self.wake.as_raw_fd(), Dir::Read, deadline)?;
             }
-            self.wake.readable_until(deadline)?;
+        }
+        match wait_until(Signal::new(self), deadline) {
+            Some(signal) => signal,
+            None => Err(io::Error::new(
+                ErrorKind::TimedOut,
+                "concurrence: no signal came",
+            )),
         }
     }
 
@@ -173,6 +189,58 @@ impl Drop for Signals {
 
 /// For each signal a `Signals` ever caught (but SIGINT and SIGTERM, which the reactor keeps):
 /// how many catch it now, and the flag that runs its default action while none does.
+/// A signal arriving: the condition of [`wait_for::signal`](crate::wait_for::signal) (kiwi's
+/// `WaitForSignal`). It fires with the number of a signal of its [`Signals`] that arrived (kept
+/// since the last wait if nobody waited); an error only if the signals' wake-up pipe cannot be
+/// registered with the dispatcher.
+pub struct Signal<'a> {
+    signals: &'a Signals,
+    wake: FdWake,
+}
+
+impl<'a> Signal<'a> {
+    pub(crate) fn new(signals: &'a Signals) -> Signal<'a> {
+        Signal {
+            signals,
+            wake: FdWake::default(),
+        }
+    }
+}
+
+impl sealed::Sealed for Signal<'_> {}
+
+impl Condition for Signal<'_> {
+    type Output = io::Result<libc::c_int>;
+
+    fn poll(&mut self) -> Option<io::Result<libc::c_int>> {
+        if let Some(err) = self.wake.failed.take() {
+            return Some(Err(err));
+        }
+        self.signals.try_next().map(Ok)
+    }
+
+    fn arm(&mut self, waiter: &Waiter) {
+        self.wake
+            .arm(self.signals.wake.get_ref().as_fd(), Dir::Read, waiter);
+    }
+
+    fn disarm(&mut self, waiter: &Waiter) {
+        self.wake.disarm(waiter);
+    }
+
+    fn label(&self) -> Label {
+        Label(WaitOn::Signal)
+    }
+}
+
+impl fmt::Debug for Signal<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Signal")
+            .field("signals", self.signals)
+            .finish_non_exhaustive()
+    }
+}
+
 fn defaults() -> &'static Mutex<HashMap<libc::c_int, Held>> {
     static DEFAULTS: OnceLock<Mutex<HashMap<libc::c_int, Held>>> = OnceLock::new();
     DEFAULTS.get_or_init(Mutex::default)

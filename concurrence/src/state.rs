@@ -69,6 +69,12 @@ pub(crate) enum WaitOn {
     Idle,
     /// A call at a `CallWait`.
     CallWait,
+    /// A Unix signal (`Signals`).
+    Signal,
+    /// A child process to end.
+    Exit(u32),
+    /// The first of this many conditions (`wait_for::any`, `select!`).
+    Any(usize),
 }
 
 impl fmt::Display for WaitOn {
@@ -88,6 +94,9 @@ impl fmt::Display for WaitOn {
             WaitOn::Blocking => f.write_str("a function on the blocking pool"),
             WaitOn::Idle => f.write_str("the dispatcher to be idle"),
             WaitOn::CallWait => f.write_str("a call at a CallWait"),
+            WaitOn::Signal => f.write_str("a Unix signal"),
+            WaitOn::Exit(pid) => write!(f, "child process {pid} to end"),
+            WaitOn::Any(n) => write!(f, "the first of {n} conditions"),
         }
     }
 }
@@ -330,6 +339,16 @@ impl Task {
                 all.push((task, epoch));
             }
             _ => *joiners = Joiners::One((task, epoch)),
+        }
+    }
+
+    /// Removes the joiner entries of `task` (a multi-wait that ended otherwise).
+    pub(crate) fn remove_joiner(&self, task: *const Task) {
+        let mut joiners = self.joiners.borrow_mut();
+        match &mut *joiners {
+            Joiners::One((t, _)) if std::ptr::eq(&**t, task) => *joiners = Joiners::None,
+            Joiners::Many(all) => all.retain(|(t, _)| !std::ptr::eq(&**t, task)),
+            _ => {}
         }
     }
 

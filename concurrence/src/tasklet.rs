@@ -8,6 +8,7 @@ use std::marker::PhantomData;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
+use crate::condition::{sealed, wait_until, Condition, Label, Waiter};
 use crate::coroutine::Wake;
 use crate::error::{JoinCause, JoinError, TimeoutError};
 use crate::mailbox;
@@ -312,6 +313,56 @@ impl<T: 'static, M> Tasklet<T, M> {
     }
 }
 
+/// A tasklet finishing (kiwi's `WaitForTasklet`): the condition of
+/// [`wait_for::join`](crate::wait_for::join). It fires with what [`Tasklet::join`] would
+/// return, taking the result as a join does.
+pub struct Join<'a, T, M> {
+    tasklet: &'a Tasklet<T, M>,
+}
+
+impl<'a, T, M> Join<'a, T, M> {
+    pub(crate) fn new(tasklet: &'a Tasklet<T, M>) -> Join<'a, T, M> {
+        Join { tasklet }
+    }
+}
+
+impl<T: 'static, M> sealed::Sealed for Join<'_, T, M> {}
+
+impl<T: 'static, M> Condition for Join<'_, T, M> {
+    type Output = Result<T, JoinError>;
+
+    fn poll(&mut self) -> Option<Result<T, JoinError>> {
+        let task = &self.tasklet.task;
+        if scheduler::try_get().is_some_and(|s| s.is_current(task)) {
+            return Some(Err(task.join_error(JoinCause::JoinedSelf)));
+        }
+        task.is_finished()
+            .then(|| task.take_result().map(downcast::<T>))
+    }
+
+    fn arm(&mut self, waiter: &Waiter) {
+        self.tasklet
+            .task
+            .add_joiner(waiter.task.clone(), waiter.epoch);
+    }
+
+    fn disarm(&mut self, waiter: &Waiter) {
+        self.tasklet.task.remove_joiner(Rc::as_ptr(&waiter.task));
+    }
+
+    fn label(&self) -> Label {
+        Label(WaitOn::Join(self.tasklet.task.id))
+    }
+}
+
+impl<T, M> fmt::Debug for Join<'_, T, M> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Join")
+            .field("tasklet", &self.tasklet.task.id)
+            .finish()
+    }
+}
+
 /// Unboxes a tasklet result as `T`; `T = Box<dyn Any>` (an erased handle) gets the box itself.
 fn downcast<T: 'static>(value: Box<dyn Any>) -> T {
     match value.downcast::<T>() {
@@ -534,15 +585,56 @@ pub fn wait_idle_timeout(timeout: Duration) -> Result<(), TimeoutError> {
 
 #[track_caller]
 fn wait_idle_until(deadline: Option<Instant>) -> Result<(), Ended> {
-    let wait = Wait::begin(WaitOn::Idle);
-    let sched = scheduler::get();
-    sched.idle_waiters.borrow_mut().push(&wait);
-    let task = Rc::as_ptr(wait.task());
-    let result = wait.suspend(deadline);
-    // Woken, timed out or killed: no entry is left behind (a kill unwinds past this, and the
-    // entry is dropped as stale when the list is next woken).
-    sched.idle_waiters.borrow_mut().remove(task);
-    result
+    wait_until(Idle::new(), deadline).ok_or(Ended::TimedOut)
+}
+
+/// The dispatcher having nothing else to run (kiwi's `WaitForIdle`): the condition of
+/// [`wait_for::idle`](crate::wait_for::idle) and [`wait_idle`]. It fires with `()` once no
+/// tasklet is ready to run after timers and IO had their turn, never at once (the waiting
+/// tasklet itself is running).
+#[derive(Debug, Default)]
+pub struct Idle {
+    /// The dispatcher's idle round when armed.
+    round: Option<u64>,
+}
+
+impl Idle {
+    pub(crate) fn new() -> Idle {
+        Idle::default()
+    }
+}
+
+impl sealed::Sealed for Idle {}
+
+impl Condition for Idle {
+    type Output = ();
+
+    fn poll(&mut self) -> Option<()> {
+        let round = self.round?;
+        let now = scheduler::try_get()?.idle_rounds.get();
+        (now != round).then(|| self.round = None)
+    }
+
+    fn arm(&mut self, waiter: &Waiter) {
+        waiter
+            .sched
+            .idle_waiters
+            .borrow_mut()
+            .push_token(&waiter.task, waiter.epoch);
+        self.round = Some(waiter.sched.idle_rounds.get());
+    }
+
+    fn disarm(&mut self, waiter: &Waiter) {
+        waiter
+            .sched
+            .idle_waiters
+            .borrow_mut()
+            .remove(Rc::as_ptr(&waiter.task));
+    }
+
+    fn label(&self) -> Label {
+        Label(WaitOn::Idle)
+    }
 }
 
 /// Waits for every tasklet in `tasks` to finish and returns their results in the same order;

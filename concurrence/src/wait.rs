@@ -71,6 +71,11 @@ impl Wait {
         Wait { sched, task, epoch }
     }
 
+    /// The dispatcher it waits in.
+    pub(crate) fn sched(&self) -> &Rc<Scheduler> {
+        &self.sched
+    }
+
     /// The waiting tasklet.
     pub(crate) fn task(&self) -> &Rc<Task> {
         &self.task
@@ -132,7 +137,12 @@ pub(crate) struct WaitList {
 impl WaitList {
     /// Registers the wait `wait` (step 2 of a blocking operation).
     pub(crate) fn push(&mut self, wait: &Wait) {
-        self.waiters.push_back((wait.task.clone(), wait.epoch));
+        self.push_token(&wait.task, wait.epoch);
+    }
+
+    /// Registers the wait `epoch` of `task` (a condition's arm).
+    pub(crate) fn push_token(&mut self, task: &Rc<Task>, epoch: u32) {
+        self.waiters.push_back((task.clone(), epoch));
     }
 
     /// Wakes the oldest waiter that still waits, dropping stale entries on the way. Returns

@@ -1,6 +1,6 @@
 //! trybuild cases for the concurrence macros and runtime types.
 //!
-//! - `tests/ui/runtime/*.rs` and `tests/ui/messages/*.rs` must fail to compile, each with the
+//! - `tests/ui/runtime/*.rs`, `tests/ui/messages/*.rs` and `tests/ui/select/*.rs` must fail to compile, each with the
 //!   reviewed message in its `.stderr`: one file per mistake, named after it, with a comment
 //!   saying what it pins. Regenerate with `TRYBUILD=overwrite`, then review every `.stderr`:
 //!   the error must tell the user what to change.
@@ -17,6 +17,12 @@ fn runtime_misuse_is_rejected_at_compile_time() {
 fn message_and_tasklet_mistakes_are_rejected_with_actionable_errors() {
     let cases = trybuild::TestCases::new();
     cases.compile_fail("tests/ui/messages/*.rs");
+}
+
+#[test]
+fn select_mistakes_are_rejected_at_the_arm_that_has_them() {
+    let cases = trybuild::TestCases::new();
+    cases.compile_fail("tests/ui/select/*.rs");
 }
 
 #[test]

@@ -11,9 +11,9 @@
 //!   [`Registered`].
 
 mod blocking;
-mod fd;
+pub(crate) mod fd;
 pub(crate) mod source;
 
 pub use blocking::{blocking, IDLE_TIMEOUT, MAX_THREADS};
-pub use fd::{wait_readable, wait_writable};
+pub use fd::{wait_readable, wait_writable, Readiness};
 pub use source::Registered;

@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 use mio::unix::SourceFd;
 use mio::Interest;
 
+use crate::condition::Waiter;
 use crate::readiness::{Direction, IoState};
 use crate::scheduler::{self, Scheduler};
 use crate::state::WaitOn;
@@ -97,6 +98,27 @@ impl Registration {
                 "concurrence: the IO wait ended early: the tasklet was killed while unwinding",
             )),
         }
+    }
+}
+
+impl Registration {
+    /// Registers `waiter` for the next event of `dir` (a condition's arm); it counts as waiting
+    /// for IO (the dispatcher is not deadlocked) until [`disarm`](Registration::disarm).
+    pub(crate) fn arm(&self, dir: Dir, waiter: &Waiter) {
+        dir.of(&self.state)
+            .waiters
+            .borrow_mut()
+            .push_token(&waiter.task, waiter.epoch);
+        self.sched.io_waiters.set(self.sched.io_waiters.get() + 1);
+    }
+
+    /// Takes back what [`arm`](Registration::arm) registered.
+    pub(crate) fn disarm(&self, dir: Dir, waiter: &Waiter) {
+        self.sched.io_waiters.set(self.sched.io_waiters.get() - 1);
+        dir.of(&self.state)
+            .waiters
+            .borrow_mut()
+            .remove(Rc::as_ptr(&waiter.task));
     }
 }
 
@@ -413,12 +435,6 @@ impl<T: AsRawFd> Registered<T> {
         };
         dir.of(&registration.state).ready.set(false);
         registration.wait(dir, deadline)
-    }
-
-    /// Waits until the descriptor is readable or `deadline` passes.
-    #[track_caller]
-    pub(crate) fn readable_until(&self, deadline: Option<Instant>) -> io::Result<()> {
-        self.ready(Dir::Read, deadline)
     }
 
     /// Waits for `dir` without an operation to try: checks with a zero-timeout poll(2) first.

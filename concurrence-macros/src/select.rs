@@ -1,0 +1,166 @@
+//! `select!`: waits for the first of several conditions and runs the arm of the one that fired.
+//!
+//! `select! { PAT = CONDITION => BODY, ... }` becomes, in a block of its own:
+//!
+//! ```text
+//! enum Fired<T0, T1, ..> { _0(T0), _1(T1), .. }      // one variant per arm
+//! let fired = {
+//!     let mut c0 = Condition::map(__condition(CONDITION0), Fired::_0);
+//!     ..
+//!     let mut all: [&mut dyn Condition<Output = Fired<_, ..>>; N] = [&mut c0, ..];
+//!     any(&mut all).1
+//! };                                                 // the conditions are dropped here
+//! match fired { Fired::_0(event) => { let PAT0 = event; BODY0 } .. }
+//! ```
+//!
+//! so the bodies run after every condition was disarmed and dropped (they may use what the
+//! conditions borrowed), and `return`, `break`, `continue` and `?` in a body act on the
+//! enclosing function or loop, as in a `match`. The internal names are hygienic
+//! (`Span::mixed_site`), and each condition goes through `__condition` spanned at its
+//! expression, so a value that is not a condition is reported at its arm.
+
+use proc_macro2::{Span, TokenStream};
+use quote::{format_ident, quote, quote_spanned};
+use syn::parse::{Parse, ParseStream};
+use syn::spanned::Spanned;
+use syn::{Expr, Pat, Token};
+
+/// One arm: `PAT = CONDITION => BODY`.
+struct Arm {
+    pat: Pat,
+    condition: Expr,
+    body: Expr,
+}
+
+/// The arms of a `select!`.
+pub(crate) struct Select {
+    arms: Vec<Arm>,
+}
+
+const SHAPE: &str = "select! arms are `pattern = condition => body`, \
+                     e.g. `msg = wait_for::message() => handle(msg)`";
+
+impl Parse for Select {
+    fn parse(input: ParseStream) -> syn::Result<Self> {
+        let mut arms = Vec::new();
+        while !input.is_empty() {
+            let pat = Pat::parse_single(input)
+                .map_err(|e| syn::Error::new(e.span(), format!("{SHAPE}: expected a pattern")))?;
+            if input.peek(Token![=>]) {
+                return Err(syn::Error::new(
+                    pat.span(),
+                    format!(
+                        "{SHAPE}: this arm has no pattern; write `_ = condition => body` to \
+                         ignore the event"
+                    ),
+                ));
+            }
+            input.parse::<Token![=]>().map_err(|e| {
+                syn::Error::new(e.span(), format!("{SHAPE}: expected `=` after the pattern"))
+            })?;
+            let condition = Expr::parse_without_eager_brace(input)?;
+            input.parse::<Token![=>]>().map_err(|_| {
+                syn::Error::new(
+                    condition.span(),
+                    format!("{SHAPE}: expected `=>` and the arm's body after this condition"),
+                )
+            })?;
+            let body: Expr = input.parse()?;
+            let is_block = matches!(body, Expr::Block(_));
+            if input.is_empty() {
+                arms.push(Arm {
+                    pat,
+                    condition,
+                    body,
+                });
+                break;
+            }
+            if is_block {
+                input.parse::<Option<Token![,]>>()?;
+            } else {
+                input
+                    .parse::<Token![,]>()
+                    .map_err(|e| syn::Error::new(e.span(), "expected `,` after the arm's body"))?;
+            }
+            arms.push(Arm {
+                pat,
+                condition,
+                body,
+            });
+        }
+        Ok(Select { arms })
+    }
+}
+
+/// The code of a parsed `select!`.
+pub(crate) fn expand(select: &Select) -> TokenStream {
+    if select.arms.is_empty() {
+        return syn::Error::new(
+            Span::call_site(),
+            format!("select! needs at least one arm (with none it could never end); {SHAPE}"),
+        )
+        .to_compile_error();
+    }
+    let site = Span::mixed_site();
+    let fired = syn::Ident::new("__ConcurrenceFired", site);
+    let n = select.arms.len();
+    let params: Vec<_> = (0..n)
+        .map(|i| format_ident!("T{}", i, span = site))
+        .collect();
+    let variants: Vec<_> = (0..n)
+        .map(|i| format_ident!("_{}", i, span = site))
+        .collect();
+    let locals: Vec<_> = (0..n)
+        .map(|i| format_ident!("c{}", i, span = site))
+        .collect();
+    let holes = (0..n).map(|_| quote!(_));
+    let all = syn::Ident::new("all", site);
+    let event = syn::Ident::new("fired", site);
+
+    // Every use of a condition is spanned at its expression: a value that is not a condition
+    // gives one error there, not one per use.
+    let conditions =
+        select
+            .arms
+            .iter()
+            .zip(&locals)
+            .zip(&variants)
+            .map(|((arm, local), variant)| {
+                let expr = &arm.condition;
+                quote_spanned! {expr.span()=>
+                    let mut #local = ::concurrence::wait_for::__arm(#expr, #fired::#variant);
+                }
+            });
+    let refs = select
+        .arms
+        .iter()
+        .zip(&locals)
+        .map(|(arm, local)| quote_spanned!(arm.condition.span()=> &mut #local));
+    // The event is bound with `let`, whose pattern must be irrefutable: a pattern that does
+    // not accept every event is reported at the pattern, as for any `let`.
+    let value = syn::Ident::new("event", site);
+    let arms = select.arms.iter().zip(&variants).map(|(arm, variant)| {
+        let Arm { pat, body, .. } = arm;
+        quote! {
+            #fired::#variant(#value) => {
+                let #pat = #value;
+                #body
+            }
+        }
+    });
+    quote! {
+        {
+            #[allow(non_camel_case_types, dead_code)]
+            enum #fired<#(#params),*> { #(#variants(#params)),* }
+            let #event = {
+                #(#conditions)*
+                let mut #all: [&mut dyn ::concurrence::wait_for::Condition<Output = #fired<#(#holes),*>>; #n] =
+                    [#(#refs),*];
+                ::concurrence::wait_for::any(&mut #all).1
+            };
+            match #event {
+                #(#arms)*
+            }
+        }
+    }
+}

@@ -1,0 +1,142 @@
+//! The conditions a tasklet can wait for, several at once (kiwi's `WaitFor...` objects): made
+//! here, waited for by [`select!`](crate::select) or [`any`], or alone with
+//! [`Condition::wait`].
+//!
+//! | condition | fires with | kiwi |
+//! |---|---|---|
+//! | [`timeout(d)`](timeout), [`deadline(t)`](deadline) | `()` | `WaitForTimeout` |
+//! | [`join(&t)`](join) | `Result<T, JoinError>` (the result is taken) | `WaitForTasklet` |
+//! | [`message()`](message), [`message_matching(f)`](message_matching) | the message (taken) | `WaitForMessages` |
+//! | [`receive(&ch)`](receive) | the channel's value (taken) | |
+//! | [`receiver(&ch)`](receiver) | `()`: a receiver waits, a send now does not | |
+//! | [`popleft(&mb)`](popleft), [`pop(&mb)`](pop) | the mailbox's item (taken) | |
+//! | [`readable(&fd)`](readable), [`writable(&fd)`](writable) | `io::Result<`[`Readiness`]`>` | `WaitForIO` |
+//! | [`signal(&signals)`](signal) | `io::Result<c_int>`: the signal | `WaitForSignal` |
+//! | [`exit(&mut child)`](exit) | `io::Result<ExitStatus>` | `WaitForProcess` |
+//! | [`call(&call_wait)`](call) | [`Called`](crate::Called): the call's arguments and reply | `WaitForCall` |
+//! | [`idle()`](idle) | `()`: nothing else is ready to run | `WaitForIdle` |
+//!
+//! When several have their events, the first in the wait's order wins; a condition that did
+//! not win takes nothing (its message stays in the mailbox, the sender keeps its value, the
+//! call stays queued), so it can be waited for again. A condition is a value: reuse one across
+//! waits through `&mut` (a [`Timeout`] keeps its deadline until it fires).
+
+use std::os::fd::AsFd;
+use std::time::{Duration, Instant};
+
+use crate::io::source::Dir;
+use crate::message::Messages;
+use crate::process::Child;
+use crate::receive::own_inbox;
+use crate::signal::Signals;
+use crate::{CallWait, Channel, Mailbox, Tasklet};
+
+pub use crate::call_wait::Call;
+pub use crate::channel::{ChannelReceiver, ChannelValue};
+pub use crate::condition::{any, Condition, Map, Timeout};
+pub use crate::io::fd::Ready;
+pub use crate::io::Readiness;
+pub use crate::mailbox::{Item, Matching};
+pub use crate::process::Exit;
+pub use crate::signal::Signal;
+pub use crate::tasklet::{Idle, Join};
+
+#[doc(hidden)]
+pub use crate::condition::{Label, Waiter};
+
+/// A timeout `period` from now; see [`Timeout`] for how it behaves when reused.
+pub fn timeout(period: Duration) -> Timeout {
+    Timeout::after(period)
+}
+
+/// A timeout at the instant `at`.
+pub fn deadline(at: Instant) -> Timeout {
+    Timeout::at(at)
+}
+
+/// The tasklet `tasklet` finishing, with what [`Tasklet::join`] would return.
+pub fn join<T, M>(tasklet: &Tasklet<T, M>) -> Join<'_, T, M> {
+    Join::new(tasklet)
+}
+
+/// The current tasklet's oldest message (its message set is `M`).
+///
+/// # Panics
+///
+/// Panics outside a tasklet, and in a tasklet whose message set is not `M`.
+#[track_caller]
+pub fn message<M: Messages>() -> Item<M> {
+    Item::new(own_inbox::<M>(), true)
+}
+
+/// The current tasklet's oldest message that `accept` accepts; the others stay in its mailbox,
+/// in order (kiwi's `WaitForMessages(accept=...)`, which dropped them: nothing is dropped here).
+///
+/// # Panics
+///
+/// As [`message`].
+#[track_caller]
+pub fn message_matching<M: Messages, F: FnMut(&M) -> bool>(accept: F) -> Matching<M, F> {
+    Matching::new(own_inbox::<M>(), accept)
+}
+
+/// A value sent on `channel`, taken when this condition wins.
+pub fn receive<T>(channel: &Channel<T>) -> ChannelValue<'_, T> {
+    ChannelValue::new(channel)
+}
+
+/// A receiver waiting on `channel`: a [`Channel::send`] right after it fires hands the value
+/// over without waiting.
+pub fn receiver<T>(channel: &Channel<T>) -> ChannelReceiver<'_, T> {
+    ChannelReceiver::new(channel)
+}
+
+/// The first item of `mailbox`, taken when this condition wins (as [`Mailbox::popleft`]).
+pub fn popleft<T>(mailbox: &Mailbox<T>) -> Item<T> {
+    Item::new(mailbox.inner().clone(), true)
+}
+
+/// The last item of `mailbox`, taken when this condition wins (as [`Mailbox::pop`]).
+pub fn pop<T>(mailbox: &Mailbox<T>) -> Item<T> {
+    Item::new(mailbox.inner().clone(), false)
+}
+
+/// The descriptor `fd` becoming readable (or hung up, or in error).
+pub fn readable<F: AsFd + ?Sized>(fd: &F) -> Ready<'_> {
+    Ready::new(fd.as_fd(), Dir::Read)
+}
+
+/// The descriptor `fd` becoming writable (or in error).
+pub fn writable<F: AsFd + ?Sized>(fd: &F) -> Ready<'_> {
+    Ready::new(fd.as_fd(), Dir::Write)
+}
+
+/// One of `signals` arriving.
+pub fn signal(signals: &Signals) -> Signal<'_> {
+    Signal::new(signals)
+}
+
+/// The child process `child` ending, with its exit status.
+pub fn exit(child: &mut Child) -> Exit<'_> {
+    Exit::new(child)
+}
+
+/// A call at `call_wait`: fires with the [`Called`](crate::Called) to answer.
+pub fn call<A, R>(call_wait: &CallWait<A, R>) -> Call<'_, A, R> {
+    Call::new(call_wait)
+}
+
+/// The dispatcher having nothing else to run.
+pub fn idle() -> Idle {
+    Idle::new()
+}
+
+/// Used by `select!`: an arm's condition, its event wrapped as that arm's. The result is
+/// opaque, so that a value that is not a condition is reported at its arm only.
+#[doc(hidden)]
+pub fn __arm<C: Condition<Output = O>, O, E>(
+    condition: C,
+    event: fn(O) -> E,
+) -> impl Condition<Output = E> {
+    condition.map(event)
+}
