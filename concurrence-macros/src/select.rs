@@ -65,8 +65,13 @@ impl Parse for Select {
                     format!("{SHAPE}: expected `=>` and the arm's body after this condition"),
                 )
             })?;
-            let body: Expr = input.parse()?;
-            let is_block = matches!(body, Expr::Block(_));
+            // As in a `match`, a body in braces ends the arm (`{ .. } () = ..` is not a call).
+            let is_block = input.peek(syn::token::Brace);
+            let body = if is_block {
+                Expr::Block(input.parse::<syn::ExprBlock>()?)
+            } else {
+                input.parse::<Expr>()?
+            };
             if input.is_empty() {
                 arms.push(Arm {
                     pat,
