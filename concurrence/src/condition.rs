@@ -73,17 +73,18 @@ pub trait Condition: sealed::Sealed {
         Label(WaitOn::Any(1))
     }
 
-    /// Waits for this condition alone and gives its event.
+    /// Waits for this condition alone and gives its event. The condition stays usable: a
+    /// [`Timeout`] waited for in a loop fires once a period (kiwi's `yield timeout`).
     ///
     /// # Panics
     ///
     /// Panics when it has to block outside a tasklet.
     #[track_caller]
-    fn wait(mut self) -> Self::Output
+    fn wait(&mut self) -> Self::Output
     where
         Self: Sized,
     {
-        any(std::slice::from_mut(&mut self)).1
+        any(std::slice::from_mut(self)).1
     }
 
     /// This condition with its event passed through `f`: conditions of different kinds mapped

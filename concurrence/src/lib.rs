@@ -73,6 +73,43 @@
 //! which runs on a thread pool. Child processes ([`process::Command`]) and Unix signals
 //! ([`signal::Signals`]) are waited for the same way.
 //!
+//! # Waiting for several things
+//!
+//! A tasklet can wait for the first of several conditions and learn which one fired (kiwi's
+//! `yield cond1, cond2` and `get_event()`, with the event as a return value). The conditions are
+//! values made by [`wait_for`]: a timeout or a deadline, a tasklet's end, a message (or one an
+//! accept filter picks), a channel's value or receiver, a mailbox's item, a descriptor's
+//! readiness, a Unix signal, a child process's exit, a call at a [`CallWait`], and the
+//! dispatcher being idle. [`select!`] waits for a fixed set and runs the arm of the one that
+//! fired; [`wait_for::any`] waits for a set built at run time:
+//!
+//! ```
+//! use std::time::Duration;
+//! use concurrence::{dispatch, select, spawn, wait_for, Mailbox};
+//!
+//! dispatch(|| {
+//!     let jobs = Mailbox::new();
+//!     let worker = spawn(|| 6 * 7);
+//!     jobs.append("a job").unwrap();
+//!     let mut events = Vec::new();
+//!     for _ in 0..3 {
+//!         events.push(select! {
+//!             job = wait_for::popleft(&jobs) => format!("{job}"),
+//!             result = wait_for::join(&worker) => format!("worker gave {}", result.unwrap()),
+//!             () = wait_for::timeout(Duration::from_millis(10)) => "nothing more".to_owned(),
+//!         });
+//!     }
+//!     assert_eq!(events, ["a job", "worker gave 42", "nothing more"]);
+//! });
+//! ```
+//!
+//! When several conditions have their events, the first in order wins; the others take nothing
+//! (a message stays in the mailbox, a sender keeps its value), and every registration of the
+//! wait is withdrawn before it returns, or when a kill unwinds it. A condition object reused
+//! across waits keeps its state: a [`wait_for::Timeout`] keeps its deadline until it fires.
+//! Each single blocking call ([`io::wait_readable`], [`wait_idle`], [`signal::Signals::wait`],
+//! [`process::Child::wait`], [`CallWait::wait`]) is its one condition waited for alone.
+//!
 //! Tasklets share one thread, so a call that blocks the thread itself (`std::thread::sleep`,
 //! std's blocking file or socket IO, a long computation without [`yield_`]) holds up every
 //! tasklet of the dispatcher until it returns: use the tasklet forms ([`sleep`], [`net`],

@@ -4,3 +4,18 @@
 #![doc = include_str!("../../README.md")]
 
 pub mod memcache;
+
+/// The command line of the counting examples (`counter`, `printer`): `[N] [PERIOD_MS]`, each
+/// defaulting to 10 numbers and 100 ms. A word that is not a number ends the program with
+/// `usage` and the word.
+pub fn count_and_period(usage: &str) -> (u64, std::time::Duration) {
+    let mut args = std::env::args().skip(1).map(|a| {
+        a.parse::<u64>().unwrap_or_else(|_| {
+            eprintln!("usage: {usage} [N] [PERIOD_MS]: {a:?} is not a number");
+            std::process::exit(2)
+        })
+    });
+    let numbers = args.next().unwrap_or(10);
+    let period = std::time::Duration::from_millis(args.next().unwrap_or(100));
+    (numbers, period)
+}

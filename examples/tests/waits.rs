@@ -1,4 +1,6 @@
-//! kiwi's waiting idioms as programs: reloading on SIGHUP, and waiting for child processes.
+//! kiwi's waiting idioms as programs: the counter on a reused timeout, the printer with its
+//! message wait, a pinger waiting for a pong, the echoer's end or a timeout, reloading on SIGHUP,
+//! and waiting for child processes.
 
 mod util;
 
@@ -6,7 +8,45 @@ use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use util::{run, stdout};
+use util::{run, run_with_args as run_args, stdout};
+
+#[test]
+fn the_counter_prints_one_number_per_period_of_its_reused_timeout() {
+    let start = Instant::now();
+    let out = run_args(env!("CARGO_BIN_EXE_counter"), &["5", "30"]);
+    assert!(out.status.success());
+    assert_eq!(stdout(&out), "0\n1\n2\n3\n4\n");
+    // Five full periods: the timeout, reused, starts a new period each time it fired.
+    assert!(
+        start.elapsed() >= Duration::from_millis(150),
+        "{:?}",
+        start.elapsed()
+    );
+}
+
+#[test]
+fn the_printer_prints_what_the_counter_sends_until_told_to_quit() {
+    let out = run_args(env!("CARGO_BIN_EXE_printer"), &["4", "5"]);
+    assert!(out.status.success());
+    assert_eq!(
+        stdout(&out),
+        ">>> 0\n>>> 1\n>>> 2\n>>> 3\nprinter done after 4 messages\n"
+    );
+}
+
+#[test]
+fn the_pinger_reports_each_pong_a_lost_ping_and_the_end_of_the_echoer() {
+    let out = run(env!("CARGO_BIN_EXE_pinger"));
+    assert!(out.status.success());
+    assert_eq!(
+        stdout(&out),
+        "ping 1 -> pong 1\n\
+         ping 2 -> pong 2\n\
+         ping 3 -> no pong within 50 ms\n\
+         ping 4 -> pong 4\n\
+         ping 5 -> the echoer ended after answering 3 pings\n"
+    );
+}
 
 #[test]
 fn children_run_side_by_side_and_are_reported_as_they_end() {
@@ -71,4 +111,15 @@ fn the_reload_example_rereads_its_configuration_on_each_sighup() {
     };
     assert_eq!(status.code(), Some(143), "SIGTERM stops it cleanly");
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn the_counter_refuses_a_count_that_is_not_a_number() {
+    let out = run_args(env!("CARGO_BIN_EXE_counter"), &["ten"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("usage: counter [N] [PERIOD_MS]: \"ten\" is not a number"),
+        "{err}"
+    );
 }

@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 
 use concurrence::process::Command;
 use concurrence::signal::Signals;
+use concurrence::wait_for::Condition;
 use concurrence::{
     message, select, sleep, spawn, tasklet, wait_for, yield_, CallWait, Channel, ExitReason,
     JoinCause, Mailbox,
@@ -375,7 +376,6 @@ fn conditions_of_different_kinds_built_at_run_time_wait_side_by_side() {
         };
         let mut seen = Vec::new();
         for _ in 0..2 {
-            use wait_for::Condition;
             let mut conditions = vec![
                 wait_for::popleft(&jobs).map(Event::Job).boxed(),
                 wait_for::receive(&ch).map(Event::Value).boxed(),
@@ -436,11 +436,11 @@ fn a_descriptor_condition_fires_with_its_readiness() {
         assert!(ready.readable && !ready.hangup, "{ready:?}");
         let b = writer.join().unwrap();
         drop(b);
-        let ready = wait_for::Condition::wait(wait_for::readable(&a)).unwrap();
+        let ready = wait_for::readable(&a).wait().unwrap();
         assert!(ready.readable, "{ready:?}");
         // Writable at once, and a registered socket can be waited for too (a duplicate is
         // registered).
-        let ready = wait_for::Condition::wait(wait_for::writable(&a)).unwrap();
+        let ready = wait_for::writable(&a).wait().unwrap();
         assert!(ready.writable);
     });
 }
