@@ -293,3 +293,35 @@ fn killing_a_never_started_tasklet_drops_its_closure_on_its_own_stack_even_if_th
     });
     assert_eq!(drops.count(), 1);
 }
+
+#[test]
+fn a_second_kill_of_a_tasklet_waiting_on_several_conditions_in_a_destructor_does_not_abort() {
+    const NAME: &str =
+        "a_second_kill_of_a_tasklet_waiting_on_several_conditions_in_a_destructor_does_not_abort";
+    if !is_child(NAME) {
+        return assert_child_passed(NAME);
+    }
+    run(|| {
+        use concurrence::{select, wait_for};
+        let jobs: Mailbox<u32> = Mailbox::new();
+        let ended = Rc::new(Cell::new(""));
+        let (j, e) = (jobs.clone(), ended.clone());
+        let t = spawn(move || {
+            let _cleanup = OnDrop::new(move || {
+                // Waits on several things while unwinding from the first kill.
+                e.set(select! {
+                    _ = wait_for::popleft(&j) => "job",
+                    () = wait_for::timeout(Duration::from_millis(30)) => "timeout",
+                });
+            });
+            sleep(Duration::from_secs(3600));
+        });
+        yield_();
+        t.kill(); // unwinds into the destructor, which waits
+        assert!(!t.has_finished());
+        t.kill(); // a second kill ends that wait's round; it cannot unwind twice
+        assert!(t.join().unwrap_err().is_killed());
+        assert_eq!(ended.get(), "timeout", "the wait went on until its timeout fired");
+        assert!(jobs.is_empty());
+    });
+}
