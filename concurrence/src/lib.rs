@@ -125,6 +125,12 @@
 #![doc(test(attr(deny(warnings), allow(unused_must_use))))]
 #![warn(unsafe_op_in_unsafe_fn, clippy::undocumented_unsafe_blocks)]
 
+#[cfg(not(target_os = "linux"))]
+compile_error!(
+    "concurrence runs on Linux only: it waits for IO with epoll (through mio), for child \
+     processes with pidfds, and guards tasklet stacks with Linux's madvise and mprotect"
+);
+
 // The crate's own `message!` declarations (MSG_DOWN) name it as `::concurrence`, like users'.
 extern crate self as concurrence;
 
