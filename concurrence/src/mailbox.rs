@@ -12,6 +12,7 @@
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::fmt;
+use std::panic::Location;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
@@ -24,6 +25,10 @@ use crate::timer::deadline_after;
 use crate::wait::{Ended, Wait, WaitList};
 
 /// A queue that tasklets block on: the Rust form of seed 002's `Mailbox(iterable, maxlen)`.
+///
+/// **`popleft` takes the oldest item (FIFO, what a queue of jobs wants); `pop` takes the newest
+/// (LIFO)**, as Python's `deque` does, whose names the original kept. `append` adds at the end,
+/// `appendleft` at the start: `append` + `popleft` is a queue, `append` + `pop` a stack.
 ///
 /// `pop`/`popleft` block until there is an item, `append`/`appendleft` block while a bounded
 /// mailbox is full; each has a `_timeout` form and a `try_` form that never blocks. A
@@ -219,7 +224,8 @@ impl<T> Mailbox<T> {
         self.inner.put(item, End::Front, Block::No)
     }
 
-    /// Takes the last item, blocking until there is one.
+    /// Takes the last item, the newest one appended (LIFO, as Python's `deque.pop`), blocking
+    /// until there is one. For the oldest item (a queue), use [`popleft`](Mailbox::popleft).
     ///
     /// # Panics
     ///
@@ -244,7 +250,8 @@ impl<T> Mailbox<T> {
         self.inner.take(End::Back, Block::No).ok()
     }
 
-    /// Takes the first item, blocking until there is one.
+    /// Takes the first item, the oldest one appended (FIFO: a queue), blocking until there is
+    /// one.
     ///
     /// # Panics
     ///
@@ -299,6 +306,21 @@ impl<T: 'static> Inner<T> {
     #[track_caller]
     pub(crate) fn take_front(&self, block: Block) -> Result<T, Ended> {
         self.take(End::Front, block)
+    }
+
+    /// [`take_front`](Inner::take_front), a wait reported at `at` (where a `receive()`
+    /// iterator was made: its `next` may be called from a std adapter).
+    pub(crate) fn take_front_at(
+        &self,
+        block: Block,
+        at: &'static Location<'static>,
+    ) -> Result<T, Ended> {
+        self.take_with_at(
+            |inner| inner.items.borrow_mut().pop_front(),
+            &self.takers,
+            block,
+            at,
+        )
     }
 
     /// Takes every item at the front, up to `max`, without blocking.
@@ -410,9 +432,20 @@ impl<T> Inner<T> {
     #[track_caller]
     fn take_with(
         &self,
+        find: impl FnMut(&Self) -> Option<T>,
+        list: &RefCell<WaitList>,
+        block: Block,
+    ) -> Result<T, Ended> {
+        self.take_with_at(find, list, block, Location::caller())
+    }
+
+    /// [`take_with`](Inner::take_with), its wait reported at `at`.
+    fn take_with_at(
+        &self,
         mut find: impl FnMut(&Self) -> Option<T>,
         list: &RefCell<WaitList>,
         block: Block,
+        at: &'static Location<'static>,
     ) -> Result<T, Ended> {
         loop {
             if let Some(item) = find(self) {
@@ -422,7 +455,7 @@ impl<T> Inner<T> {
             let Block::Until(deadline) = block else {
                 return Err(Ended::TimedOut);
             };
-            let wait = Wait::begin(WaitOn::Receive);
+            let wait = Wait::begin_at(WaitOn::Receive, at);
             list.borrow_mut().push(&wait);
             let leave = Leave {
                 list,

@@ -15,6 +15,7 @@ use std::process::{self as stdprocess, ExitStatus, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::condition::{sealed, wait_until, Condition, Label, Waiter};
+use crate::error::TimeoutError;
 use crate::io::fd::FdWake;
 use crate::io::source::Dir;
 use crate::io::Registered;
@@ -266,14 +267,22 @@ impl Child {
         }
     }
 
-    /// [`wait`](Child::wait), at most `timeout`: `None` when it is still running.
+    /// [`wait`](Child::wait), at most `timeout`. As for [`Tasklet::join_timeout`], the outer
+    /// `Result` says whether the process ended in time, the inner one what `wait` gave.
+    ///
+    /// [`Tasklet::join_timeout`]: crate::Tasklet::join_timeout
     ///
     /// # Errors
     ///
-    /// The OS's error.
+    /// [`TimeoutError`] when the process is still running after `timeout`.
     #[track_caller]
-    pub fn wait_timeout(&mut self, timeout: Duration) -> io::Result<Option<ExitStatus>> {
+    pub fn wait_timeout(
+        &mut self,
+        timeout: Duration,
+    ) -> Result<io::Result<ExitStatus>, TimeoutError> {
         self.wait_until(Some(deadline_after(timeout)))
+            .transpose()
+            .ok_or(TimeoutError)
     }
 
     #[track_caller]

@@ -6,6 +6,7 @@
 //! exhaustiveness by the compiler. Which set a tasklet receives is fixed when it is spawned:
 //! asking for another one is a bug, reported by a panic that names both.
 
+use std::panic::Location;
 use std::rc::Rc;
 use std::time::Duration;
 
@@ -22,14 +23,16 @@ use crate::timer::deadline_after;
 #[must_use = "a Receive does nothing until iterated"]
 pub struct Receive<M> {
     inbox: Rc<Inner<M>>,
+    /// Where it was made: what a deadlock report shows for its waits (its `next` may be called
+    /// from a std adapter such as `enumerate`, whose file would say nothing).
+    at: &'static Location<'static>,
 }
 
 impl<M: Messages> Iterator for Receive<M> {
     type Item = M;
 
-    #[track_caller]
     fn next(&mut self) -> Option<M> {
-        self.inbox.take_front(Block::Until(None)).ok()
+        self.inbox.take_front_at(Block::Until(None), self.at).ok()
     }
 }
 
@@ -114,6 +117,7 @@ pub(crate) fn own_inbox<M: Messages>() -> Rc<Inner<M>> {
 pub fn receive<M: Messages>() -> Receive<M> {
     Receive {
         inbox: own_inbox::<M>(),
+        at: Location::caller(),
     }
 }
 

@@ -271,16 +271,40 @@ impl fmt::Display for BlockedTasklet {
 }
 
 impl ExitStatus {
-    /// The status for the OS: 0 when finished, 101 when the first tasklet panicked, the [`quit`]
-    /// code, 130 on SIGINT, 143 on SIGTERM (when handled), 70 on deadlock.
+    /// The status when every tasklet finished: 0.
+    pub const SUCCESS: i32 = 0;
+    /// The status when the first tasklet panicked: 101, as for a panicking `main`.
+    pub const PANIC: i32 = 101;
+    /// The status after SIGINT: 130, the shells' convention for death by SIGINT (128 + 2).
+    pub const SIGINT: i32 = 130;
+    /// The status after SIGTERM, when [`Dispatcher::handle_sigterm`] is on: 143 (128 + 15).
+    pub const SIGTERM: i32 = 143;
+    /// The status after a deadlock: 70 (`EX_SOFTWARE` of sysexits.h).
+    pub const DEADLOCK: i32 = 70;
+
+    /// The status for the OS: [`SUCCESS`](Self::SUCCESS) when finished, [`PANIC`](Self::PANIC)
+    /// when the first tasklet panicked, the [`quit`] code, [`SIGINT`](Self::SIGINT),
+    /// [`SIGTERM`](Self::SIGTERM) (when handled), [`DEADLOCK`](Self::DEADLOCK).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use concurrence::{dispatch, Channel, ExitStatus};
+    ///
+    /// let status = dispatch(|| {
+    ///     Channel::<u32>::new().receive(); // nobody will ever send
+    /// });
+    /// assert_eq!(status.code(), ExitStatus::DEADLOCK);
+    /// assert_eq!(dispatch(|| {}).code(), ExitStatus::SUCCESS);
+    /// ```
     pub fn code(&self) -> i32 {
         match &self.reason {
-            ExitReason::Finished => 0,
-            ExitReason::Panicked(_) => 101,
+            ExitReason::Finished => Self::SUCCESS,
+            ExitReason::Panicked(_) => Self::PANIC,
             ExitReason::Quit(code) => *code,
-            ExitReason::Interrupted => 130,
-            ExitReason::Terminated => 143,
-            ExitReason::Deadlock(_) => 70,
+            ExitReason::Interrupted => Self::SIGINT,
+            ExitReason::Terminated => Self::SIGTERM,
+            ExitReason::Deadlock(_) => Self::DEADLOCK,
         }
     }
 

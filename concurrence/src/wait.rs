@@ -55,19 +55,33 @@ impl Wait {
     /// `#[track_caller]` on the public blocking calls) is what deadlock reports show.
     #[track_caller]
     pub(crate) fn begin(on: WaitOn) -> Wait {
+        Wait::begin_at(on, Location::caller())
+    }
+
+    /// [`begin`](Wait::begin), reported at `at`.
+    pub(crate) fn begin_at(on: WaitOn, at: &'static Location<'static>) -> Wait {
         let sched = scheduler::get();
         let task = sched.current().unwrap_or_else(|| {
             panic!("concurrence: a blocking call ({on}) was made outside a tasklet; run it inside dispatch()")
         });
-        Wait::begin_for(sched, task, on)
+        Wait::begin_for_at(sched, task, on, at)
     }
 
     /// Starts waiting for `on`, for `task`, the running tasklet of `sched`.
     #[track_caller]
     pub(crate) fn begin_for(sched: Rc<Scheduler>, task: Rc<Task>, on: WaitOn) -> Wait {
+        Wait::begin_for_at(sched, task, on, Location::caller())
+    }
+
+    fn begin_for_at(
+        sched: Rc<Scheduler>,
+        task: Rc<Task>,
+        on: WaitOn,
+        at: &'static Location<'static>,
+    ) -> Wait {
         let epoch = task.bump_epoch();
         task.state.set(State::Waiting);
-        task.waiting_on.set((on, Location::caller()));
+        task.waiting_on.set((on, at));
         Wait { sched, task, epoch }
     }
 

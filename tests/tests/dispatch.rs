@@ -128,7 +128,7 @@ fn deadlock_is_reported_with_the_blocked_tasklets_instead_of_hanging() {
     let ExitReason::Deadlock(blocked) = status.reason() else {
         panic!("expected a deadlock, got {status}");
     };
-    assert_eq!(status.code(), 70);
+    assert_eq!(status.code(), concurrence::ExitStatus::DEADLOCK);
     let names: Vec<&str> = blocked.iter().map(|b| b.name.as_str()).collect();
     assert_eq!(names.len(), 3, "{status}");
     assert!(names.contains(&"waits-for-a") && names.contains(&"waits-for-b"));
@@ -229,7 +229,7 @@ fn a_panicking_first_tasklet_ends_the_dispatcher_with_status_101() {
         status.reason(),
         &ExitReason::Panicked("first tasklet fails".into())
     );
-    assert_eq!(status.code(), 101);
+    assert_eq!(status.code(), concurrence::ExitStatus::PANIC);
 }
 
 #[test]

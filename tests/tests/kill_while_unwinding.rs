@@ -321,7 +321,11 @@ fn a_second_kill_of_a_tasklet_waiting_on_several_conditions_in_a_destructor_does
         assert!(!t.has_finished());
         t.kill(); // a second kill ends that wait's round; it cannot unwind twice
         assert!(t.join().unwrap_err().is_killed());
-        assert_eq!(ended.get(), "timeout", "the wait went on until its timeout fired");
+        assert_eq!(
+            ended.get(),
+            "timeout",
+            "the wait went on until its timeout fired"
+        );
         assert!(jobs.is_empty());
     });
 }

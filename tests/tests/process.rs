@@ -78,10 +78,15 @@ fn stdin_and_stdout_pipes_talk_to_a_child_in_both_directions() {
 }
 
 #[test]
-fn wait_timeout_gives_none_while_the_child_runs_and_a_killed_child_reports_its_signal() {
+fn wait_timeout_times_out_while_the_child_runs_and_a_killed_child_reports_its_signal() {
     run(|| {
         let mut child = Command::new("sleep").arg("30").spawn().unwrap();
-        assert_eq!(child.wait_timeout(Duration::from_millis(30)).unwrap(), None);
+        assert!(child.wait_timeout(Duration::from_millis(30)).is_err());
+        let mut quick = Command::new("sh").args(["-c", "exit 3"]).spawn().unwrap();
+        let ended = quick
+            .wait_timeout(Duration::from_secs(30))
+            .expect("in time");
+        assert_eq!(ended.unwrap().code(), Some(3));
         child.kill().unwrap();
         let status = child.wait().unwrap();
         assert_eq!(status.signal(), Some(libc::SIGKILL));

@@ -17,7 +17,11 @@ fn a_deadlock_is_reported_on_stderr_when_no_logger_is_installed() {
     }
     let out = run_child(NAME);
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(70), "stderr: {stderr}");
+    assert_eq!(
+        out.status.code(),
+        Some(concurrence::ExitStatus::DEADLOCK),
+        "stderr: {stderr}"
+    );
     assert!(
         stderr.contains("concurrence: deadlock: 1 tasklet(s) blocked forever"),
         "stderr: {stderr}"
@@ -40,9 +44,47 @@ fn a_panic_of_the_first_tasklet_is_reported_on_stderr_when_no_logger_is_installe
     }
     let out = run_child(NAME);
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(101), "stderr: {stderr}");
+    assert_eq!(
+        out.status.code(),
+        Some(concurrence::ExitStatus::PANIC),
+        "stderr: {stderr}"
+    );
     assert!(
         stderr.contains("concurrence: the first tasklet panicked: the first tasklet fails"),
         "stderr: {stderr}"
+    );
+}
+
+#[test]
+fn a_deadlock_in_a_receive_loop_is_reported_at_the_users_line_even_through_an_adapter() {
+    use concurrence::{message, receive, tasklet, ExitReason};
+    message!(MSG_NEVER);
+    #[tasklet(receives(MSG_NEVER))]
+    fn listener() {
+        // `enumerate` calls `next` from core's file: the report must still name this one.
+        for (i, msg) in receive::<ListenerMsg>().enumerate() {
+            let ListenerMsg::MSG_NEVER(MSG_NEVER) = msg;
+            println!("message {i}");
+        }
+    }
+    let loop_line = line!() - 5;
+    let status = concurrence_tests::run_status(|| {
+        let listener = Listener::new().spawn();
+        let _ = listener.join();
+    });
+    let ExitReason::Deadlock(blocked) = status.reason() else {
+        panic!("not a deadlock: {status}");
+    };
+    let listener = blocked
+        .iter()
+        .find(|b| b.name == "listener")
+        .expect("listed");
+    assert_eq!(listener.waiting_on, "receive");
+    assert!(
+        listener
+            .at
+            .starts_with(&format!("{}:{loop_line}:", file!())),
+        "reported at {}, not at the loop (line {loop_line})",
+        listener.at
     );
 }

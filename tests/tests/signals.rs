@@ -101,7 +101,7 @@ fn sigterm_stops_a_dispatcher_that_handles_it_with_every_destructor_run() {
         sleep(Duration::from_secs(30));
     });
     assert_eq!(status.reason(), &ExitReason::Terminated);
-    assert_eq!(status.code(), 143);
+    assert_eq!(status.code(), concurrence::ExitStatus::SIGTERM);
     assert_eq!(drops.count(), 1, "the sleeper's destructor ran");
 }
 
