@@ -11,6 +11,7 @@ use crate::message::{Messages, NoMessages};
 use crate::periodic;
 use crate::scheduler::{self, default_name, entry, SpawnOptions};
 use crate::stack::StackMode;
+use crate::state::{DerivedName, Name};
 use crate::tasklet::Tasklet;
 
 /// Options for a new tasklet, then the function to run: the Rust form of
@@ -142,6 +143,7 @@ impl<M: Messages> Builder<M> {
     /// # Panics
     ///
     /// As [`spawn`](Builder::spawn).
+    #[track_caller]
     pub fn receiver<F>(self, f: F) -> Tasklet<(), M>
     where
         F: FnMut(M) + 'static,
@@ -157,6 +159,7 @@ impl<M: SpawnMessages> Builder<M> {
     /// # Panics
     ///
     /// Panics when no dispatcher runs on this thread.
+    #[track_caller]
     pub fn spawn<F, T>(self, f: F) -> Tasklet<T, M>
     where
         F: FnOnce() -> T + 'static,
@@ -165,14 +168,16 @@ impl<M: SpawnMessages> Builder<M> {
         self.start(f, default_name::<F>())
     }
 
-    fn start<F, T>(mut self, f: F, name: &'static str) -> Tasklet<T, M>
+    fn start<F, T>(mut self, f: F, name: DerivedName) -> Tasklet<T, M>
     where
         F: FnOnce() -> T + 'static,
         T: 'static,
     {
         let inbox = M::mailbox(self.max_mailbox_len).map(|m| m.inner().clone());
         let erased = inbox.clone().map(|i| i as Rc<dyn AnyInbox>);
-        let name = self.default_name.unwrap_or(name);
+        let name = self
+            .default_name
+            .map_or(Name::Derived(name), Name::Function);
         let task = scheduler::get().spawn(self.options(erased), entry(f), name);
         Tasklet::from_parts(task, inbox)
     }
@@ -182,6 +187,7 @@ impl<M: SpawnMessages> Builder<M> {
     /// # Panics
     ///
     /// As [`spawn`](Builder::spawn).
+    #[track_caller]
     pub fn later<F, T>(self, delay: Duration, f: F) -> Tasklet<T, M>
     where
         F: FnOnce() -> T + 'static,
@@ -205,6 +211,7 @@ impl Builder {
     /// # Panics
     ///
     /// As [`spawn`](Builder::spawn).
+    #[track_caller]
     pub fn loop_<F>(self, f: F) -> Tasklet<()>
     where
         F: FnMut() + 'static,
@@ -221,6 +228,7 @@ impl Builder {
     /// # Panics
     ///
     /// As [`spawn`](Builder::spawn).
+    #[track_caller]
     pub fn interval<F>(self, period: Duration, immediate: bool, f: F) -> Tasklet<()>
     where
         F: FnMut() + 'static,
@@ -242,6 +250,7 @@ impl Builder {
     ///
     /// Panics when `per_second` is not a positive finite number, and as
     /// [`spawn`](Builder::spawn).
+    #[track_caller]
     pub fn rate<F>(self, per_second: f64, f: F) -> Tasklet<()>
     where
         F: FnMut(Instant) + 'static,
@@ -255,7 +264,7 @@ impl Builder {
         })
     }
 
-    fn spawn_periodic(self, name: &'static str, body: impl FnOnce() + 'static) -> Tasklet<()> {
+    fn spawn_periodic(self, name: DerivedName, body: impl FnOnce() + 'static) -> Tasklet<()> {
         self.start(body, name)
     }
 }
@@ -280,6 +289,7 @@ impl Builder {
 ///     assert_eq!(t.join().unwrap(), "hello from a tasklet");
 /// });
 /// ```
+#[track_caller]
 pub fn spawn<F, T>(f: F) -> Tasklet<T>
 where
     F: FnOnce() -> T + 'static,
@@ -302,6 +312,7 @@ where
 ///     assert!(t.join().unwrap() >= Duration::from_millis(20));
 /// });
 /// ```
+#[track_caller]
 pub fn later<F, T>(delay: Duration, f: F) -> Tasklet<T>
 where
     F: FnOnce() -> T + 'static,
@@ -332,6 +343,7 @@ where
 ///     assert!(rounds.get() > 1);
 /// });
 /// ```
+#[track_caller]
 pub fn loop_<F>(f: F) -> Tasklet<()>
 where
     F: FnMut() + 'static,
@@ -358,6 +370,7 @@ where
 ///     assert!(ticks.get() >= 3);
 /// });
 /// ```
+#[track_caller]
 pub fn interval<F>(period: Duration, immediate: bool, f: F) -> Tasklet<()>
 where
     F: FnMut() + 'static,
@@ -385,6 +398,7 @@ where
 ///     assert!(stamps.borrow().len() >= 2);
 /// });
 /// ```
+#[track_caller]
 pub fn rate<F>(per_second: f64, f: F) -> Tasklet<()>
 where
     F: FnMut(Instant) + 'static,
@@ -474,6 +488,7 @@ impl<M> fmt::Debug for Builder<M> {
 ///     adder.kill();
 /// });
 /// ```
+#[track_caller]
 pub fn receiver<M, F>(f: F) -> Tasklet<(), M>
 where
     M: Messages,

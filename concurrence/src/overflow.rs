@@ -137,20 +137,29 @@ extern "C" fn handler(sig: libc::c_int, info: *mut libc::siginfo_t, ctx: *mut li
     if !task.is_null() {
         // SAFETY: a non-null pointer is the running tasklet's record, which the scheduler holds
         // (and does not move) for as long as it is entered. Only plain fields are read: the
-        // stack's bounds, the id, and the name, a `str` that trimming only slices; then only
+        // stack's bounds, the id, and the name's parts (`str`s that trimming only slices, a
+        // `type_name` function that returns a static string, a `Location`); then only
         // async-signal-safe calls (write, abort) follow.
         unsafe {
             let task = &*task;
             let stack = task.stack.get();
             if stack.in_guard(addr) {
-                let name = match &task.name {
-                    Name::Given(given) => &**given,
-                    Name::Derived(raw) => trim_type_name(raw),
-                };
                 write_stderr(b"concurrence: tasklet '");
-                write_stderr(name.as_bytes());
-                write_stderr(b"' (#");
                 let mut digits = [0u8; 20];
+                match &task.name {
+                    Name::Given(given) => write_stderr(given.as_bytes()),
+                    Name::Function(name) => write_stderr(name.as_bytes()),
+                    // Composed piece by piece: the composed name may not exist yet, and
+                    // composing it would allocate.
+                    Name::Derived(derived) => {
+                        write_stderr(trim_type_name((derived.type_name)()).as_bytes());
+                        write_stderr(b"@");
+                        write_stderr(derived.at.file().as_bytes());
+                        write_stderr(b":");
+                        write_stderr(format_u64(u64::from(derived.at.line()), &mut digits));
+                    }
+                }
+                write_stderr(b"' (#");
                 write_stderr(format_u64(task.id, &mut digits));
                 if stack.own_guard {
                     write_stderr(

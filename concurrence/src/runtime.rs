@@ -6,9 +6,10 @@ use std::rc::Rc;
 
 use crate::overflow;
 use crate::reactor::Reactor;
-use crate::scheduler::{self, default_name, entry, Scheduler, SpawnOptions};
+use crate::scheduler::{self, entry, Scheduler, SpawnOptions};
 use crate::stack::{StackMode, DEFAULT_STACK_SIZE};
 use crate::state::Outcome;
+use crate::state::{trim_type_name, Name};
 
 /// Settings for a dispatcher, then [`run`](Dispatcher::run) to start it. [`dispatch`] runs one
 /// with the defaults.
@@ -112,7 +113,9 @@ impl Dispatcher {
             stack_mode: None,
             inbox: None,
         };
-        let first = sched.spawn(first, entry(f), default_name::<F>());
+        // The first tasklet is named after its function (`main`), without a spawn site.
+        let name = Name::Function(trim_type_name(std::any::type_name::<F>()));
+        let first = sched.spawn(first, entry(f), name);
         let mut reason = sched.run_loop();
         if reason == ExitReason::Finished {
             if let Outcome::Panicked(msg) = &*first.outcome.borrow() {

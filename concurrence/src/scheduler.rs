@@ -34,7 +34,7 @@ use crate::reactor::Reactor;
 use crate::readiness::{self, IoTable};
 use crate::runtime::{BlockedTasklet, ExitReason};
 use crate::stack::{StackMode, StackPool, TRIM_PERIOD};
-use crate::state::{Body, Entry, Name, Outcome, State, Task};
+use crate::state::{Body, DerivedName, Entry, Name, Outcome, State, Task};
 use crate::tasklet::TaskletExit;
 use crate::timer::Timers;
 use crate::wait::{is_live, WaitList};
@@ -200,18 +200,13 @@ impl Scheduler {
 
     /// Creates a tasklet and queues it: to run next if a tasklet spawns it (see the module
     /// docs), else at the back of the run queue.
-    pub(crate) fn spawn(
-        &self,
-        opts: SpawnOptions,
-        entry: Entry,
-        default_name: &'static str,
-    ) -> Rc<Task> {
+    pub(crate) fn spawn(&self, opts: SpawnOptions, entry: Entry, default_name: Name) -> Rc<Task> {
         let id = self.next_id.get();
         self.next_id.set(id + 1);
         let parent = if opts.daemon { None } else { self.current() };
         let task = Rc::new(Task::new(
             id,
-            opts.name.map_or(Name::Derived(default_name), Name::Given),
+            opts.name.map_or(default_name, Name::Given),
             opts.daemon,
             u32::try_from(opts.stack_size.unwrap_or(self.stack_size)).unwrap_or(u32::MAX),
             opts.stack_mode.unwrap_or(self.stack_mode),
@@ -576,7 +571,7 @@ impl Scheduler {
         };
         // It takes the values when it runs, not when it is spawned: a reaper that cannot start
         // (no stack) or is killed first holds nothing.
-        let reaper = self.spawn(opts, entry(drop_buried), "drop");
+        let reaper = self.spawn(opts, entry(drop_buried), Name::Function("drop"));
         self.reaper.set(Some(reaper.id));
         Some(reaper)
     }
@@ -1000,9 +995,14 @@ pub(crate) fn count_panics() {
     });
 }
 
-/// The default name of a tasklet running a value of type `F`, untrimmed (see [`Name`]).
-pub(crate) fn default_name<F>() -> &'static str {
-    std::any::type_name::<F>()
+/// The default name of a tasklet running a value of type `F`, spawned at the caller's location
+/// (see [`Name`]).
+#[track_caller]
+pub(crate) fn default_name<F>() -> DerivedName {
+    DerivedName {
+        type_name: std::any::type_name::<F>,
+        at: std::panic::Location::caller(),
+    }
 }
 
 /// Boxes a closure's result for the type-erased entry.

@@ -23,9 +23,11 @@
 use std::any::Any;
 use std::borrow::Cow;
 use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
 use std::fmt;
 use std::panic::Location;
 use std::rc::{Rc, Weak};
+use std::sync::{Mutex, OnceLock, PoisonError};
 
 use crate::coroutine::{Coro, Suspender, Wake};
 use crate::error::{JoinCause, JoinError};
@@ -101,18 +103,56 @@ impl fmt::Display for WaitOn {
     }
 }
 
-/// A tasklet's name: given by its builder, or derived from the type of its function. A derived
-/// name is kept as the raw type name and trimmed when read, so that spawning does no string work.
+/// A tasklet's name: given by its builder, the function of a `#[tasklet]`, or derived from the
+/// function it runs and where it was spawned. A derived name is kept as two pointers and
+/// composed when first read, so that spawning does no string work.
 pub(crate) enum Name {
     Given(Cow<'static, str>),
-    Derived(&'static str),
+    /// A `#[tasklet]` function's name.
+    Function(&'static str),
+    Derived(DerivedName),
+}
+
+/// What a derived name is made of: the type name of the function a tasklet runs (for a closure,
+/// it names the function the closure was written in) and the spawn call's location. A function
+/// pointer rather than the `&str` keeps [`Name`] at 24 bytes.
+#[derive(Clone, Copy)]
+pub(crate) struct DerivedName {
+    pub(crate) type_name: fn() -> &'static str,
+    pub(crate) at: &'static Location<'static>,
+}
+
+impl DerivedName {
+    /// `function@file:line`, e.g. `main@src/main.rs:12`: composed once per spawn site and kept
+    /// (there are as many as there are spawn calls in the program's code).
+    fn as_str(&self) -> &'static str {
+        static NAMES: OnceLock<Mutex<HashMap<(usize, usize), &'static str>>> = OnceLock::new();
+        let key = (
+            self.type_name as usize,
+            std::ptr::from_ref(self.at) as usize,
+        );
+        let mut names = NAMES
+            .get_or_init(Mutex::default)
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        names.entry(key).or_insert_with(|| {
+            let name = format!(
+                "{}@{}:{}",
+                trim_type_name((self.type_name)()),
+                self.at.file(),
+                self.at.line()
+            );
+            Box::leak(name.into_boxed_str())
+        })
+    }
 }
 
 impl Name {
     pub(crate) fn as_str(&self) -> &str {
         match self {
             Name::Given(name) => name,
-            Name::Derived(type_name) => trim_type_name(type_name),
+            Name::Function(name) => name,
+            Name::Derived(derived) => derived.as_str(),
         }
     }
 }

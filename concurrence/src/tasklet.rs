@@ -126,8 +126,11 @@ impl<T, M> Tasklet<T, M> {
         self.task.id
     }
 
-    /// The tasklet's name: the one given to [`Builder::name`](crate::Builder::name), or else the
-    /// name of the function it runs (for a closure, of the function the closure was written in).
+    /// The tasklet's name: the one given to [`Builder::name`](crate::Builder::name); else for a
+    /// `#[tasklet]` function and for the first tasklet of [`dispatch`](crate::dispatch), the
+    /// function's name; else the name of the function it runs (for a closure, of the function
+    /// the closure was written in) and where it was spawned: `handle@src/server.rs:42`, so that
+    /// the closures one function spawns are told apart in logs and reports.
     pub fn name(&self) -> &str {
         self.task.name()
     }

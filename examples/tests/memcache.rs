@@ -77,6 +77,28 @@ impl Memcached {
         // SAFETY: a signal to our own child, which has not been reaped.
         unsafe { libc::kill(self.child.id() as libc::pid_t, signal) };
     }
+
+    /// Stops the server and waits until every one of its threads is stopped: `kill` returns
+    /// before the threads stop, and one still running could answer a request sent right after.
+    fn stop(&self) {
+        self.signal(libc::SIGSTOP);
+        let tasks = format!("/proc/{}/task", self.child.id());
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let all_stopped = std::fs::read_dir(&tasks).unwrap().all(|task| {
+                let stat =
+                    std::fs::read_to_string(task.unwrap().path().join("stat")).unwrap_or_default();
+                // The state follows the command name, which is in parentheses.
+                stat.rsplit_once(") ")
+                    .is_some_and(|(_, rest)| rest.starts_with('T'))
+            });
+            if all_stopped {
+                return;
+            }
+            assert!(Instant::now() < deadline, "memcached did not stop");
+            std::thread::sleep(Duration::from_millis(1));
+        }
+    }
 }
 
 impl Drop for Memcached {
@@ -144,7 +166,7 @@ fn a_request_to_a_server_that_stopped_answering_times_out() {
         assert!(status.success(), "{status}");
     });
     wait_set.recv_timeout(Duration::from_secs(30)).unwrap();
-    server.signal(libc::SIGSTOP);
+    server.stop();
     stopped.send(()).unwrap();
     thread.join().unwrap();
     server.signal(libc::SIGCONT);

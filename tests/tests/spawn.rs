@@ -36,19 +36,43 @@ fn spawned_tasklet_runs_when_creator_yields() {
     });
 }
 
-fn named_after_this_function() -> u32 {
-    current().name().len() as u32
+fn named_after_this_function() -> String {
+    current().name().to_owned()
 }
 
 #[test]
-fn default_name_is_derived_from_the_function() {
+fn a_default_name_is_the_function_and_the_spawn_site() {
     run(|| {
-        let t = spawn(named_after_this_function);
-        assert_eq!(t.name(), "named_after_this_function");
-        assert_eq!(t.join().unwrap(), "named_after_this_function".len() as u32);
-        // A closure is named after the function it was written in.
-        let c = spawn(|| ());
-        assert_eq!(c.name(), "default_name_is_derived_from_the_function");
+        let (t, line) = (spawn(named_after_this_function), line!());
+        let expected = format!("named_after_this_function@{}:{line}", file!());
+        assert_eq!(t.name(), expected);
+        assert_eq!(t.join().unwrap(), expected, "the tasklet sees its own name");
+        // A closure is named after the function it was written in, and where it was spawned:
+        // two closures of one function are told apart.
+        let (a, b, line) = (spawn(|| ()), spawn(|| ()), line!());
+        let site = format!(
+            "a_default_name_is_the_function_and_the_spawn_site@{}:{line}",
+            file!()
+        );
+        assert_eq!(a.name(), site);
+        assert_eq!(b.name(), site);
+        let (periodic, line) = (concurrence::loop_(concurrence::yield_), line!());
+        let name = periodic.name().to_owned();
+        periodic.kill();
+        assert_eq!(name, format!("yield_@{}:{line}", file!()));
+    });
+}
+
+#[test]
+fn the_first_tasklet_and_tasklet_functions_are_named_after_their_functions_alone() {
+    #[concurrence::tasklet]
+    fn worker() {}
+    run(|| {
+        assert_eq!(
+            current().name(),
+            "the_first_tasklet_and_tasklet_functions_are_named_after_their_functions_alone"
+        );
+        assert_eq!(Worker::new().spawn().name(), "worker");
     });
 }
 

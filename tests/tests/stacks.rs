@@ -54,9 +54,20 @@ fn many_sleepers(n: usize) {
 }
 
 /// Asserts that a child ended by SIGABRT after printing `expected` on stderr.
+/// A `deep_diver@file:line` name in `expected` stands for any spawn line of this file.
 fn assert_aborted_with(out: &std::process::Output, expected: &str) {
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains(expected), "stderr: {stderr}");
+    let found = match expected.split_once("deep_diver@SITE") {
+        Some((before, after)) => stderr
+            .split(&format!("{before}deep_diver@{}:", file!()))
+            .nth(1)
+            .is_some_and(|rest| {
+                rest.trim_start_matches(|c: char| c.is_ascii_digit())
+                    .starts_with(after)
+            }),
+        None => stderr.contains(expected),
+    };
+    assert!(found, "{expected:?} not in stderr: {stderr}");
     assert_eq!(out.status.signal(), Some(libc::SIGABRT), "{:?}", out.status);
 }
 
@@ -131,7 +142,7 @@ fn a_guarded_stack_overflow_aborts_naming_the_tasklet() {
     let out = run_child(NAME);
     assert_aborted_with(
         &out,
-        "tasklet 'deep_diver' (#2) overflowed its stack (guard page hit)",
+        "tasklet 'deep_diver@SITE' (#2) overflowed its stack (guard page hit)",
     );
 }
 
@@ -149,7 +160,7 @@ fn an_infinite_recursion_past_the_old_mapping_budget_is_still_named() {
     let out = run_child(NAME);
     assert_aborted_with(
         &out,
-        "tasklet 'deep_diver' (#20002) overflowed its stack (guard page hit)",
+        "tasklet 'deep_diver@SITE' (#20002) overflowed its stack (guard page hit)",
     );
 }
 
@@ -235,7 +246,7 @@ fn an_infinite_recursion_on_an_unguarded_canary_stack_is_named() {
         return;
     }
     let out = run_child(NAME);
-    assert_aborted_with(&out, "tasklet 'deep_diver' (#3) overflowed its stack");
+    assert_aborted_with(&out, "tasklet 'deep_diver@SITE' (#3) overflowed its stack");
 }
 
 #[test]
@@ -366,6 +377,6 @@ fn the_fault_handler_stays_installed_after_passing_on_a_foreign_fault() {
     assert!(stderr.contains("foreign fault handled"), "stderr: {stderr}");
     assert_aborted_with(
         &out,
-        "tasklet 'deep_diver' (#2) overflowed its stack (guard page hit)",
+        "tasklet 'deep_diver@SITE' (#2) overflowed its stack (guard page hit)",
     );
 }
