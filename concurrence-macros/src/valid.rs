@@ -1,5 +1,5 @@
-//! Phase 3: checks. Messages follow the seed's naming rule (UPPERCASE, `MSG_` prefix) and have
-//! no generics; a `#[tasklet]` function is a free, synchronous, safe function with a valid
+//! Phase 3: checks. Message names follow the original's convention (UPPERCASE, `MSG_` prefix) or
+//! Rust's (CamelCase), and messages have no generics; a `#[tasklet]` function is a free, synchronous, safe function with a valid
 //! `receives(...)` list. Every problem is collected, spanned at the offending tokens.
 
 use std::collections::HashMap;
@@ -33,8 +33,10 @@ pub(crate) fn messages(decls: &[MessageDecl]) -> (Errors, Vec<&MessageDecl>) {
             errors.at(
                 &decl.name,
                 format!(
-                    "message names are UPPERCASE and start with `MSG_`: rename `{name}` to `{}`",
-                    suggest_name(&name)
+                    "message names are UPPERCASE with the `MSG_` prefix (the original's \
+                     convention) or CamelCase: rename `{name}` to `{}` or `{}`",
+                    suggest_name(&name),
+                    suggest_camel(&name)
                 ),
             );
         }
@@ -96,14 +98,43 @@ fn scan(tokens: TokenStream) -> Option<Span> {
     None
 }
 
-/// Whether `name` follows the convention: `MSG_` then uppercase letters, digits and `_`.
+/// Whether `name` follows a convention: `MSG_` then uppercase letters, digits and `_` (the
+/// original's), or CamelCase: an uppercase letter, then letters and digits, some lowercase
+/// (Rust's; `GREETING` is neither, it lacks the prefix).
 pub(crate) fn is_message_name(name: &str) -> bool {
-    name.strip_prefix("MSG_").is_some_and(|rest| {
+    let seed_style = name.strip_prefix("MSG_").is_some_and(|rest| {
         rest.chars().next().is_some_and(|c| c.is_ascii_uppercase())
             && rest
                 .chars()
                 .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
-    })
+    });
+    let camel_case = name.chars().next().is_some_and(|c| c.is_ascii_uppercase())
+        && name.chars().all(|c| c.is_ascii_alphanumeric())
+        && name.chars().any(|c| c.is_ascii_lowercase());
+    seed_style || camel_case
+}
+
+/// A CamelCase name close to `name`: `msg_greeting` and `GREETING` give `Greeting`.
+fn suggest_camel(name: &str) -> String {
+    let words: Vec<&str> = name.split('_').filter(|w| !w.is_empty()).collect();
+    let words = match words.as_slice() {
+        [first, rest @ ..] if first.eq_ignore_ascii_case("msg") && !rest.is_empty() => rest,
+        all => all,
+    };
+    let camel: String = words
+        .iter()
+        .map(|word| {
+            let mut chars = word.chars();
+            chars.next().map_or_else(String::new, |c| {
+                c.to_uppercase().chain(chars.flat_map(char::to_lowercase)).collect()
+            })
+        })
+        .collect();
+    if camel.is_empty() {
+        "Name".to_owned()
+    } else {
+        camel
+    }
 }
 
 /// A conventional name close to `name`: `Greeting` and `msg_greeting` give `MSG_GREETING`.
@@ -194,7 +225,7 @@ pub(crate) fn tasklet(tasklet: &Tasklet, errors: &mut Errors) -> bool {
                     path,
                     format!(
                         "`{name}` is not a message name: messages are declared with \
-                         `message!(MSG_...)` and named UPPERCASE with the `MSG_` prefix"
+                         `message!(...)` and named `MSG_UPPERCASE` or CamelCase"
                     ),
                 );
             }
