@@ -1,5 +1,7 @@
-//! Phase 1 of `#[tasklet]`: its arguments. The only one is `receives(MSG_A, MSG_B, ...)`; an
-//! unknown or repeated argument is an error, and parsing goes on to find the others.
+//! Phase 1 of `#[tasklet]`: its arguments: `receives(MSG_A, MSG_B, ...)` (a message set of its
+//! own) or `receives = SomeMsg` (a set declared with `message_set!`), and `derive(...)` for the
+//! generated set. An unknown or repeated argument is an error, and parsing goes on to find the
+//! others.
 
 use proc_macro2::TokenStream;
 use syn::parse::{ParseStream, Parser};
@@ -13,13 +15,18 @@ use crate::errors::Errors;
 pub(crate) struct Args {
     /// The messages listed in `receives(...)`, if it was given.
     pub(crate) receives: Option<Receives>,
+    /// The `derive(...)` argument: its keyword and the traits to derive on the generated set.
+    pub(crate) derive: Option<(syn::Ident, Vec<Path>)>,
 }
 
-/// A `receives(...)` argument.
+/// A `receives(...)` or `receives = Set` argument.
 pub(crate) struct Receives {
     /// The `receives` keyword, for spans.
     pub(crate) keyword: syn::Ident,
+    /// The messages of `receives(...)` (empty for `receives = Set`).
     pub(crate) messages: Vec<Path>,
+    /// The set of `receives = Set`, declared elsewhere with `message_set!`.
+    pub(crate) set: Option<Path>,
 }
 
 /// Parses the attribute's arguments; problems go to `errors`.
@@ -30,13 +37,20 @@ pub(crate) fn parse(attr: TokenStream, errors: &mut Errors) -> Args {
             let name: syn::Ident = input.parse().map_err(|e| {
                 syn::Error::new(
                     e.span(),
-                    "expected a #[tasklet] argument: `receives(MSG_A, ...)`",
+                    "expected a #[tasklet] argument: `receives(MSG_A, ...)`, `receives = SomeMsg` \
+                     or `derive(...)`",
                 )
             })?;
             if name == "receives" {
-                let content;
-                syn::parenthesized!(content in input);
-                let messages = Punctuated::<Path, Token![,]>::parse_terminated(&content)?;
+                let (messages, set) = if input.peek(Token![=]) {
+                    input.parse::<Token![=]>()?;
+                    (Vec::new(), Some(input.parse::<Path>()?))
+                } else {
+                    let content;
+                    syn::parenthesized!(content in input);
+                    let messages = Punctuated::<Path, Token![,]>::parse_terminated(&content)?;
+                    (messages.into_iter().collect(), None)
+                };
                 if args.receives.is_some() {
                     errors.at(
                         &name,
@@ -45,8 +59,21 @@ pub(crate) fn parse(attr: TokenStream, errors: &mut Errors) -> Args {
                 } else {
                     args.receives = Some(Receives {
                         keyword: name,
-                        messages: messages.into_iter().collect(),
+                        messages,
+                        set,
                     });
+                }
+            } else if name == "derive" {
+                let content;
+                syn::parenthesized!(content in input);
+                let traits = Punctuated::<Path, Token![,]>::parse_terminated(&content)?;
+                if args.derive.is_some() {
+                    errors.at(
+                        &name,
+                        "duplicate `derive` argument: list every trait in one `derive(...)`",
+                    );
+                } else {
+                    args.derive = Some((name, traits.into_iter().collect()));
                 }
             } else {
                 let hint = if name.to_string().starts_with("rec") {
@@ -57,7 +84,8 @@ pub(crate) fn parse(attr: TokenStream, errors: &mut Errors) -> Args {
                 errors.at(
                     &name,
                     format!(
-                        "unknown #[tasklet] argument `{name}`{hint}: the only argument is `receives(MSG_A, ...)`"
+                        "unknown #[tasklet] argument `{name}`{hint}: the arguments are \
+                         `receives(MSG_A, ...)` or `receives = SomeMsg`, and `derive(...)`"
                     ),
                 );
                 // Skip what follows it, a parenthesized list or `= value`.

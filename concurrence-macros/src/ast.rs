@@ -77,6 +77,40 @@ pub(crate) fn parse_messages(input: ParseStream) -> syn::Result<Vec<MessageDecl>
     Ok(decls)
 }
 
+/// A standalone message set: `#[attrs] vis enum Name { MSG_A, path::MSG_B, ... }`.
+pub(crate) struct MessageSet {
+    pub(crate) attrs: Vec<Attribute>,
+    pub(crate) vis: Visibility,
+    pub(crate) name: Ident,
+    pub(crate) messages: Vec<Path>,
+}
+
+impl syn::parse::Parse for MessageSet {
+    fn parse(input: ParseStream) -> syn::Result<Self> {
+        let attrs = input.call(Attribute::parse_outer)?;
+        let vis: Visibility = input.parse()?;
+        input.parse::<Token![enum]>().map_err(|e| {
+            syn::Error::new(
+                e.span(),
+                "expected `enum`: message_set! declares `pub enum WorkerMsg { MSG_A, MSG_B }`",
+            )
+        })?;
+        let name: Ident = input.parse()?;
+        let content;
+        syn::braced!(content in input);
+        let messages = Punctuated::<Path, Token![,]>::parse_terminated(&content)?;
+        if !input.is_empty() {
+            return Err(input.error("message_set! declares one set"));
+        }
+        Ok(MessageSet {
+            attrs,
+            vis,
+            name,
+            messages: messages.into_iter().collect(),
+        })
+    }
+}
+
 /// A `#[tasklet]` function and its arguments.
 pub(crate) struct Tasklet<'a> {
     pub(crate) func: &'a ItemFn,

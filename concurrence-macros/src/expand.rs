@@ -218,12 +218,38 @@ fn misuse_methods(
         .collect()
 }
 
-/// The message set (when the tasklet receives messages) and the builder of a `#[tasklet]`.
+/// The message set (when the tasklet receives messages of its own list) and the builder of a
+/// `#[tasklet]`.
 pub(crate) fn tasklet(tasklet: &Tasklet) -> TokenStream {
     let messages = unique_messages(tasklet.messages());
-    let set = (!messages.is_empty()).then(|| message_set(tasklet, &messages));
-    let builder = builder(tasklet, !messages.is_empty());
+    let shared = tasklet.args.receives.as_ref().and_then(|r| r.set.as_ref());
+    let (set, set_ty) = match shared {
+        Some(path) => (None, Some(quote!(#path))),
+        None if messages.is_empty() => (None, None),
+        None => {
+            let ident = tasklet.messages_name();
+            (Some(message_set(tasklet, &messages)), Some(quote!(#ident)))
+        }
+    };
+    let builder = builder(tasklet, set_ty);
     quote!(#set #builder)
+}
+
+/// The enum and impls of a standalone `message_set!`.
+pub(crate) fn standalone_set(set: &crate::ast::MessageSet) -> TokenStream {
+    let messages = unique_messages(&set.messages);
+    if messages.is_empty() {
+        return TokenStream::new();
+    }
+    let name = &set.name;
+    let doc = format!(
+        "A message set: one variant per message, what `receive::<{name}>()` yields in a tasklet \
+         that receives it."
+    );
+    let has_doc = set.attrs.iter().any(|a| a.path().is_ident("doc"));
+    let attrs = &set.attrs;
+    let doc = (!has_doc).then(|| quote!(#[doc = #doc]));
+    set_enum(&set.vis, quote!(#doc #(#attrs)*), name, &messages)
 }
 
 /// The valid messages of `receives(...)`, each once (the others were reported).
@@ -252,6 +278,22 @@ fn message_set(tasklet: &Tasklet, messages: &[(&Path, &Ident)]) -> TokenStream {
         "The messages the tasklet [`{fn_name}`] receives, one variant per message of its \
          `receives(...)`: what `receive::<{set}>()` yields."
     );
+    let derive = tasklet
+        .args
+        .derive
+        .as_ref()
+        .map(|(_, traits)| quote!(#[derive(#(#traits),*)]));
+    set_enum(vis, quote!(#[doc = #doc] #derive), &set, messages)
+}
+
+/// A message set: the enum (after `attrs`), its `Messages` impl and an `Accepts` impl per
+/// message.
+fn set_enum(
+    vis: &syn::Visibility,
+    attrs: TokenStream,
+    set: &Ident,
+    messages: &[(&Path, &Ident)],
+) -> TokenStream {
     let variants = messages.iter().map(|(path, ident)| {
         let doc = format!("A `{ident}` message.");
         quote!(#[doc = #doc] #ident(#path))
@@ -279,7 +321,7 @@ fn message_set(tasklet: &Tasklet, messages: &[(&Path, &Ident)]) -> TokenStream {
         }
     });
     quote! {
-        #[doc = #doc]
+        #attrs
         #[allow(non_camel_case_types)]
         #vis enum #set {
             #(#variants,)*
@@ -297,19 +339,18 @@ fn message_set(tasklet: &Tasklet, messages: &[(&Path, &Ident)]) -> TokenStream {
     }
 }
 
-fn builder(tasklet: &Tasklet, receives: bool) -> TokenStream {
+/// The builder of a `#[tasklet]`; `set` is its message set's type, if it receives messages.
+fn builder(tasklet: &Tasklet, set: Option<TokenStream>) -> TokenStream {
+    let receives = set.is_some();
     let func = tasklet.func;
     let vis = &func.vis;
     let fn_ident = tasklet.name();
     let fn_name = fn_ident.to_string();
     let fn_name = fn_name.strip_prefix("r#").unwrap_or(&fn_name).to_owned();
     let builder = tasklet.builder_name();
-    let set = tasklet.messages_name();
-    let messages_ty = if receives {
-        quote!(#set)
-    } else {
-        quote!(::concurrence::NoMessages)
-    };
+    let messages_ty = set
+        .clone()
+        .unwrap_or_else(|| quote!(::concurrence::NoMessages));
     let output = match &func.sig.output {
         syn::ReturnType::Default => quote!(()),
         syn::ReturnType::Type(_, ty) => quote!(#ty),
@@ -332,7 +373,7 @@ fn builder(tasklet: &Tasklet, receives: bool) -> TokenStream {
          then [`spawn`]({builder}::spawn) with the function's arguments.",
         if receives { ", `max_mailbox_len`" } else { "" }
     );
-    let new_builder = if receives {
+    let new_builder = if let Some(set) = &set {
         quote!(::concurrence::Builder::new().receives::<#set>())
     } else {
         quote!(::concurrence::Builder::new())

@@ -67,3 +67,21 @@ pub fn select(input: TokenStream) -> TokenStream {
         Err(err) => err.to_compile_error().into(),
     }
 }
+
+/// Declares a message set shared by several tasklets; see `concurrence::message_set!`.
+#[proc_macro]
+pub fn message_set(input: TokenStream) -> TokenStream {
+    let set = match syn::parse::<ast::MessageSet>(input) {
+        Ok(set) => set,
+        Err(err) => return err.to_compile_error().into(),
+    };
+    let mut errors = errors::Errors::default();
+    if set.messages.is_empty() {
+        errors.at(&set.name, "a message set lists at least one message");
+    }
+    valid::check_message_list(&set.messages, "message_set!", &mut errors);
+    // A set without one valid message is not emitted: its impls would only add errors.
+    let mut out = expand::standalone_set(&set);
+    out.extend(errors.into_compile_errors());
+    out.into()
+}

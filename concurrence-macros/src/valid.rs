@@ -126,7 +126,9 @@ fn suggest_camel(name: &str) -> String {
         .map(|word| {
             let mut chars = word.chars();
             chars.next().map_or_else(String::new, |c| {
-                c.to_uppercase().chain(chars.flat_map(char::to_lowercase)).collect()
+                c.to_uppercase()
+                    .chain(chars.flat_map(char::to_lowercase))
+                    .collect()
             })
         })
         .collect();
@@ -201,38 +203,54 @@ pub(crate) fn tasklet(tasklet: &Tasklet, errors: &mut Errors) -> bool {
             );
         }
     }
+    if let Some((keyword, _)) = &tasklet.args.derive {
+        if tasklet.messages().is_empty() {
+            errors.at(
+                keyword,
+                "`derive(...)` applies to the message set #[tasklet] generates from \
+                 `receives(MSG_A, ...)`; a set declared with `message_set!` takes its \
+                 `#[derive(...)]` there",
+            );
+        }
+    }
     if let Some(receives) = &tasklet.args.receives {
-        if receives.messages.is_empty() {
+        if receives.messages.is_empty() && receives.set.is_none() {
             errors.at(
                 &receives.keyword,
                 "`receives()` lists no message: name at least one, or leave `receives` out for a \
                  tasklet that receives none",
             );
         }
-        let mut seen = HashMap::new();
-        for path in &receives.messages {
-            let Some(last) = path.segments.last() else {
-                continue;
-            };
-            let name = last.ident.to_string();
-            if !last.arguments.is_none() {
-                errors.at(
-                    path,
-                    "messages cannot be generic: name the message type alone",
-                );
-            } else if !is_message_name(&name) {
-                errors.at(
-                    path,
-                    format!(
-                        "`{name}` is not a message name: messages are declared with \
-                         `message!(...)` and named `MSG_UPPERCASE` or CamelCase"
-                    ),
-                );
-            }
-            if seen.insert(name.clone(), path).is_some() {
-                errors.at(path, format!("`{name}` is listed twice in `receives(...)`"));
-            }
-        }
+        check_message_list(&receives.messages, "receives(...)", errors);
     }
     movable
+}
+
+/// Checks the messages of a `receives(...)` list or a `message_set!`: message names, no generic
+/// arguments, none listed twice.
+pub(crate) fn check_message_list(messages: &[syn::Path], list: &str, errors: &mut Errors) {
+    let mut seen = HashMap::new();
+    for path in messages {
+        let Some(last) = path.segments.last() else {
+            continue;
+        };
+        let name = last.ident.to_string();
+        if !last.arguments.is_none() {
+            errors.at(
+                path,
+                "messages cannot be generic: name the message type alone",
+            );
+        } else if !is_message_name(&name) {
+            errors.at(
+                path,
+                format!(
+                    "`{name}` is not a message name: messages are declared with \
+                     `message!(...)` and named `MSG_UPPERCASE` or CamelCase"
+                ),
+            );
+        }
+        if seen.insert(name.clone(), path).is_some() {
+            errors.at(path, format!("`{name}` is listed twice in `{list}`"));
+        }
+    }
 }

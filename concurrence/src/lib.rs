@@ -249,6 +249,53 @@ pub use channel::Channel;
 /// ```
 pub use concurrence_macros::message;
 
+/// Declares a message set of its own, for tasklets that share one, for [`receiver`], for a
+/// [`Builder::receives`], or for the first tasklet of a dispatcher:
+/// `message_set!(pub enum WorkerMsg { MSG_A, MSG_B })`.
+///
+/// It is exactly what `#[tasklet(receives(MSG_A, MSG_B))]` generates for a function `worker`
+/// (one variant per message, named and holding as the message), so it is used the same way:
+/// `receive::<WorkerMsg>()`, `Tasklet<T, WorkerMsg>` handles that take exactly these messages,
+/// and `#[tasklet(receives = WorkerMsg)]` for a tasklet function that receives it. Attributes go
+/// on the enum (`#[derive(Debug)]`: every message must then implement the trait); a `#[tasklet]`
+/// set takes them as `#[tasklet(receives(..), derive(Debug))]`.
+///
+/// # Examples
+///
+/// Two kinds of worker share one set, and a plain closure receives it too:
+///
+/// ```
+/// use concurrence::{dispatch, message, message_set, receive, tasklet, Builder};
+///
+/// message!(#[derive(Debug)] MSG_JOB(u32), #[derive(Debug)] MSG_STOP);
+/// message_set!(#[derive(Debug)] pub enum WorkerMsg { MSG_JOB, MSG_STOP });
+///
+/// #[tasklet(receives = WorkerMsg)]
+/// fn doubler() -> u32 {
+///     let mut total = 0;
+///     for msg in receive::<WorkerMsg>() {
+///         match msg {
+///             WorkerMsg::MSG_JOB(MSG_JOB(n)) => total += 2 * n,
+///             WorkerMsg::MSG_STOP(MSG_STOP) => break,
+///         }
+///     }
+///     total
+/// }
+///
+/// dispatch(|| {
+///     let a = Doubler::new().spawn();
+///     let b = Builder::new().receives::<WorkerMsg>().spawn(|| {
+///         let first = receive::<WorkerMsg>().next().unwrap();
+///         format!("{first:?}")
+///     });
+///     MSG_JOB::send(&a)(21).unwrap();
+///     MSG_STOP::send(&a)().unwrap();
+///     MSG_JOB::send(&b)(1).unwrap();
+///     assert_eq!(a.join().unwrap(), 42);
+///     assert_eq!(b.join().unwrap(), "MSG_JOB(MSG_JOB(1))");
+/// });
+/// ```
+pub use concurrence_macros::message_set;
 /// Waits for the first of several conditions and runs the arm of the one that fired:
 /// `select! { PATTERN = CONDITION => BODY, ... }`.
 ///
@@ -316,6 +363,10 @@ pub use concurrence_macros::select;
 /// - `struct Worker`, the builder: `Worker::new()`, then `.name(..)`, `.daemon(..)`,
 ///   `.stack_size(..)`, `.stack_mode(..)`, `.max_mailbox_len(..)`, and
 ///   `.spawn(id) -> Tasklet<R, WorkerMsg>`, a handle that takes exactly `MSG_A` and `MSG_B`.
+///
+/// With `receives = WorkerMsg` the tasklet receives a set declared with [`message_set!`]
+/// (shared with other tasklets) and no enum is generated; `derive(Debug, ...)` derives traits on
+/// the generated enum (`#[tasklet(receives(MSG_A, MSG_B), derive(Debug))]`).
 ///
 /// Without `receives` it generates only the builder, whose handle takes no messages. The
 /// generated names are the function's name in CamelCase, and `Msg` after it for the enum.
