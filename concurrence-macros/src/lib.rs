@@ -3,7 +3,7 @@
 //! for the first of several conditions. Use them through the `concurrence` crate, which
 //! re-exports them and documents them with examples.
 //!
-//! `select!` is small and lives in `select.rs`. The other two are each a pipeline, one file a phase: `ast.rs` parses the input into an IR that borrows
+//! `select!` and `match_message!` are small and live in `select.rs` and `match_message.rs`. The other two are each a pipeline, one file a phase: `ast.rs` parses the input into an IR that borrows
 //! the syn tree (`args.rs` parses `#[tasklet(...)]`'s arguments), `valid.rs` checks it and collects
 //! every error, `expand.rs` writes the code. On an error the user's item is still emitted, with
 //! the errors next to it, so that one mistake does not cascade into many.
@@ -13,6 +13,7 @@ mod args;
 mod ast;
 mod errors;
 mod expand;
+mod match_message;
 mod select;
 mod valid;
 
@@ -84,4 +85,13 @@ pub fn message_set(input: TokenStream) -> TokenStream {
     let mut out = expand::standalone_set(&set);
     out.extend(errors.into_compile_errors());
     out.into()
+}
+
+/// A `match` on a message set naming each message once; see `concurrence::match_message!`.
+#[proc_macro]
+pub fn match_message(input: TokenStream) -> TokenStream {
+    match syn::parse::<match_message::MatchMessage>(input) {
+        Ok(m) => match_message::expand(&m).into(),
+        Err(err) => err.to_compile_error().into(),
+    }
 }

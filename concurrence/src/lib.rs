@@ -249,6 +249,45 @@ pub use channel::Channel;
 /// ```
 pub use concurrence_macros::message;
 
+/// A `match` on a message set that names each message once:
+/// `match_message!(msg: PrinterMsg { MSG_GREETING(name) => .., MSG_QUIT => .. })` is
+/// `match msg { PrinterMsg::MSG_GREETING(MSG_GREETING(name)) => .., PrinterMsg::MSG_QUIT(MSG_QUIT) => .. }`.
+///
+/// Each arm starts with a message pattern: `MSG_X(fields)`, `MSG_X` for a message without
+/// payload (also through a path, `msgs::MSG_X(..)`), several joined by `|`, `name @ MSG_X(..)`
+/// to keep the whole message, or `_` / a lowercase name for the rest; guards (`if ..`) work as in
+/// `match`. It *is* a `match`: rustc checks it for exhaustiveness and every pattern's types, and
+/// `break`, `continue` and `return` in an arm act on the enclosing loop or function.
+///
+/// # Examples
+///
+/// ```
+/// use concurrence::{dispatch, match_message, message, receive, tasklet};
+///
+/// message!(MSG_GREETING(String), MSG_SUM(i64, i64) -> i64, MSG_QUIT);
+///
+/// #[tasklet(receives(MSG_GREETING, MSG_SUM, MSG_QUIT))]
+/// fn printer() -> Vec<String> {
+///     let mut said = Vec::new();
+///     for msg in receive() {
+///         match_message!(msg: PrinterMsg {
+///             MSG_GREETING(name) => said.push(format!("Hello {name}")),
+///             MSG_SUM(a, b, reply) => reply.reply(a + b),
+///             MSG_QUIT => break,
+///         })
+///     }
+///     said
+/// }
+///
+/// dispatch(|| {
+///     let p = Printer::new().spawn();
+///     MSG_GREETING::send(&p)("World".into()).unwrap();
+///     assert_eq!(MSG_SUM::call(&p)(2, 3), Ok(5));
+///     MSG_QUIT::send(&p)().unwrap();
+///     assert_eq!(p.join().unwrap(), ["Hello World"]);
+/// });
+/// ```
+pub use concurrence_macros::match_message;
 /// Declares a message set of its own, for tasklets that share one, for [`receiver`], for a
 /// [`Builder::receives`], or for the first tasklet of a dispatcher:
 /// `message_set!(pub enum WorkerMsg { MSG_A, MSG_B })`.
