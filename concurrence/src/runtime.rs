@@ -91,9 +91,10 @@ impl Dispatcher {
     /// # Panics
     ///
     /// Panics when a dispatcher already runs on this thread, or when the OS refuses the poller.
-    pub fn run<F>(self, f: F) -> ExitStatus
+    pub fn run<F, T>(self, f: F) -> ExitStatus<T>
     where
-        F: FnOnce() + 'static,
+        F: FnOnce() -> T + 'static,
+        T: 'static,
     {
         assert!(
             scheduler::try_get().is_none(),
@@ -124,16 +125,19 @@ impl Dispatcher {
             }
         }
         if matches!(reason, ExitReason::Deadlock(_) | ExitReason::Panicked(_)) {
-            report(format_args!(
-                "concurrence: {}",
-                ExitStatus {
-                    reason: reason.clone()
-                }
-            ));
+            report(format_args!("concurrence: {}", describe(&reason)));
         }
+        // The first tasklet's value, when it returned one (it may have, and the dispatcher
+        // still ended otherwise: a quit from another tasklet after it returned).
+        let returned = matches!(*first.outcome.borrow(), Outcome::Value(_));
+        let value = returned
+            .then(|| first.take_result().ok())
+            .flatten()
+            .and_then(|value| value.downcast::<T>().ok())
+            .map(|value| *value);
         sched.shutdown();
         drop(installed);
-        ExitStatus { reason }
+        ExitStatus { reason, value }
     }
 }
 
@@ -164,8 +168,10 @@ impl Drop for Installed {
 }
 
 /// Runs a dispatcher on this thread with `f` as its first tasklet; see [`Dispatcher::run`].
+/// The status it returns carries what `f` returned ([`ExitStatus::into_value`]), so `f` may
+/// compute a result, or return a `Result` and use `?`.
 ///
-/// The status it returns implements [`Termination`], so a program can end with it:
+/// The status implements [`Termination`], so a program can end with it:
 ///
 /// ```no_run
 /// use concurrence::{dispatch, spawn, ExitStatus};
@@ -182,9 +188,10 @@ impl Drop for Installed {
 /// # Panics
 ///
 /// As [`Dispatcher::run`].
-pub fn dispatch<F>(f: F) -> ExitStatus
+pub fn dispatch<F, T>(f: F) -> ExitStatus<T>
 where
-    F: FnOnce() + 'static,
+    F: FnOnce() -> T + 'static,
+    T: 'static,
 {
     Dispatcher::new().run(f)
 }
@@ -217,11 +224,31 @@ pub fn quit(code: i32) {
     scheduler::get().request_quit(code);
 }
 
-/// How a dispatcher ended, with the status to give the OS.
+/// How a dispatcher ended, with the status to give the OS, and the value its first tasklet
+/// returned, if it did (`T`, `()` by default).
+///
+/// `fn main() -> ExitStatus` ends the process with [`code`](ExitStatus::code). A first tasklet
+/// that returns a `Result` can use `?`, and `fn main() -> ExitStatus<Result<(), E>>` then
+/// ends the process as a `main` returning that `Result` would (an `Err` is printed and the
+/// status is 1) when the dispatcher finished normally:
+///
+/// ```no_run
+/// use concurrence::net::TcpListener;
+/// use concurrence::{dispatch, ExitStatus};
+///
+/// fn main() -> ExitStatus<std::io::Result<()>> {
+///     dispatch(|| {
+///         let listener = TcpListener::bind("127.0.0.1:0")?;
+///         println!("listening on {}", listener.local_addr()?);
+///         Ok(())
+///     })
+/// }
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[must_use = "the status says whether the dispatcher ended well: return it from main, or check it"]
-pub struct ExitStatus {
+pub struct ExitStatus<T = ()> {
     reason: ExitReason,
+    value: Option<T>,
 }
 
 /// Why a dispatcher ended.
@@ -273,6 +300,8 @@ impl fmt::Display for BlockedTasklet {
     }
 }
 
+/// The status codes, as constants (on `ExitStatus<()>`, so that `ExitStatus::SIGINT` needs no
+/// type).
 impl ExitStatus {
     /// The status when every tasklet finished: 0.
     pub const SUCCESS: i32 = 0;
@@ -284,7 +313,9 @@ impl ExitStatus {
     pub const SIGTERM: i32 = 143;
     /// The status after a deadlock: 70 (`EX_SOFTWARE` of sysexits.h).
     pub const DEADLOCK: i32 = 70;
+}
 
+impl<T> ExitStatus<T> {
     /// The status for the OS: [`SUCCESS`](Self::SUCCESS) when finished, [`PANIC`](Self::PANIC)
     /// when the first tasklet panicked, the [`quit`] code, [`SIGINT`](Self::SIGINT),
     /// [`SIGTERM`](Self::SIGTERM) (when handled), [`DEADLOCK`](Self::DEADLOCK).
@@ -301,14 +332,7 @@ impl ExitStatus {
     /// assert_eq!(dispatch(|| {}).code(), ExitStatus::SUCCESS);
     /// ```
     pub fn code(&self) -> i32 {
-        match &self.reason {
-            ExitReason::Finished => Self::SUCCESS,
-            ExitReason::Panicked(_) => Self::PANIC,
-            ExitReason::Quit(code) => *code,
-            ExitReason::Interrupted => Self::SIGINT,
-            ExitReason::Terminated => Self::SIGTERM,
-            ExitReason::Deadlock(_) => Self::DEADLOCK,
-        }
+        code_of(&self.reason)
     }
 
     /// Why the dispatcher ended.
@@ -320,34 +344,80 @@ impl ExitStatus {
     pub fn success(&self) -> bool {
         self.code() == 0
     }
+
+    /// The value the first tasklet returned: `None` when it panicked, was killed (a quit,
+    /// SIGINT, a deadlock's end) or never returned.
+    pub fn value(&self) -> Option<&T> {
+        self.value.as_ref()
+    }
+
+    /// [`value`](ExitStatus::value), by value.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use concurrence::{dispatch, spawn};
+    ///
+    /// let total = dispatch(|| {
+    ///     let parts: Vec<_> = (1..=3).map(|n| spawn(move || n * 10)).collect();
+    ///     parts.into_iter().map(|p| p.join().unwrap()).sum::<i32>()
+    /// });
+    /// assert!(total.success());
+    /// assert_eq!(total.into_value(), Some(60));
+    /// ```
+    pub fn into_value(self) -> Option<T> {
+        self.value
+    }
 }
 
-impl fmt::Display for ExitStatus {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.reason {
-            ExitReason::Finished => f.write_str("every tasklet finished"),
-            ExitReason::Panicked(msg) => write!(f, "the first tasklet panicked: {msg}"),
-            ExitReason::Quit(code) => write!(f, "quit with code {code}"),
-            ExitReason::Interrupted => f.write_str("interrupted by SIGINT"),
-            ExitReason::Terminated => f.write_str("terminated by SIGTERM"),
-            ExitReason::Deadlock(blocked) => {
-                write!(f, "deadlock: {} tasklet(s) blocked forever", blocked.len())?;
-                for b in blocked {
-                    write!(f, "\n  {b}")?;
-                }
-                Ok(())
+/// The status for the OS of a dispatcher that ended for `reason`.
+fn code_of(reason: &ExitReason) -> i32 {
+    match reason {
+        ExitReason::Finished => ExitStatus::SUCCESS,
+        ExitReason::Panicked(_) => ExitStatus::PANIC,
+        ExitReason::Quit(code) => *code,
+        ExitReason::Interrupted => ExitStatus::SIGINT,
+        ExitReason::Terminated => ExitStatus::SIGTERM,
+        ExitReason::Deadlock(_) => ExitStatus::DEADLOCK,
+    }
+}
+
+/// What a status says, for its `Display` and the report of a bad end.
+fn describe(reason: &ExitReason) -> String {
+    match reason {
+        ExitReason::Finished => "every tasklet finished".to_owned(),
+        ExitReason::Panicked(msg) => format!("the first tasklet panicked: {msg}"),
+        ExitReason::Quit(code) => format!("quit with code {code}"),
+        ExitReason::Interrupted => "interrupted by SIGINT".to_owned(),
+        ExitReason::Terminated => "terminated by SIGTERM".to_owned(),
+        ExitReason::Deadlock(blocked) => {
+            let mut text = format!("deadlock: {} tasklet(s) blocked forever", blocked.len());
+            for b in blocked {
+                text.push_str(&format!("\n  {b}"));
             }
+            text
         }
     }
 }
 
-/// The process ends with [`ExitStatus::code`]. Deadlocks and panics of the first tasklet were
-/// reported when the dispatcher ended; an interrupted program says so on stderr.
-impl Termination for ExitStatus {
+impl<T> fmt::Display for ExitStatus<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&describe(&self.reason))
+    }
+}
+
+/// The process ends with [`ExitStatus::code`]; when every tasklet finished, as the first
+/// tasklet's value would end `main` (`()`: 0; `Err(e)`: `e` printed, 1). Deadlocks and panics of
+/// the first tasklet were reported when the dispatcher ended; an interrupted program says so on
+/// stderr.
+impl<T: Termination> Termination for ExitStatus<T> {
     fn report(self) -> ExitCode {
         if self.reason == ExitReason::Interrupted {
             eprintln!("concurrence: {self}");
         }
-        ExitCode::from((self.code() & 0xff) as u8)
+        match (self.reason, self.value) {
+            (ExitReason::Finished, Some(value)) => value.report(),
+            (reason, _) => ExitCode::from((code_of(&reason) & 0xff) as u8),
+        }
     }
 }

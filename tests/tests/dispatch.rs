@@ -263,3 +263,69 @@ fn sigint_stops_a_dispatcher_and_keeps_its_default_action_outside_one() {
     use std::os::unix::process::ExitStatusExt;
     assert_eq!(out.status.signal(), Some(libc::SIGINT), "{:?}", out.status);
 }
+
+#[test]
+fn dispatch_gives_back_the_first_tasklets_value() {
+    let status = dispatch(|| {
+        let parts: Vec<_> = (1..=4u64).map(|n| spawn(move || n * n)).collect();
+        parts.into_iter().map(|p| p.join().unwrap()).sum::<u64>()
+    });
+    assert!(status.success());
+    assert_eq!(status.value(), Some(&30));
+    assert_eq!(status.into_value(), Some(30));
+}
+
+#[test]
+fn the_first_tasklet_can_use_the_question_mark_and_its_error_comes_back() {
+    fn parse(text: &str) -> Result<u32, std::num::ParseIntError> {
+        text.parse()
+    }
+    let status = dispatch(|| -> Result<u32, std::num::ParseIntError> {
+        let a = parse("20")?;
+        let b = parse("twenty-two")?;
+        Ok(a + b)
+    });
+    // The dispatcher itself finished well; the value says how the program's work went.
+    assert!(status.success());
+    let err = status.into_value().unwrap().unwrap_err();
+    assert_eq!(err.to_string(), "invalid digit found in string");
+}
+
+#[test]
+fn a_first_tasklet_that_did_not_return_leaves_no_value() {
+    let status = dispatch(|| -> u32 {
+        quit(4);
+        sleep(Duration::from_secs(3600)); // killed here by the shutdown
+        7
+    });
+    assert_eq!(status.code(), 4);
+    assert_eq!(status.into_value(), None);
+    let status = dispatch(|| -> u32 { panic!("no value") });
+    assert_eq!(status.code(), concurrence::ExitStatus::PANIC);
+    assert_eq!(status.into_value(), None);
+}
+
+/// As a test's result, the status ends the test the way `main` would end the process: an `Err`
+/// value fails it, printed as `Error: ...`.
+#[test]
+fn a_main_returning_the_status_of_a_failed_result_reports_the_error_and_fails() {
+    const NAME: &str = "a_main_returning_the_status_of_a_failed_result_reports_the_error_and_fails";
+    if concurrence_tests::is_child(NAME) {
+        let status: concurrence::ExitStatus<Result<(), String>> =
+            dispatch(|| Err("the configuration is missing".to_owned()));
+        std::process::exit(
+            if std::process::Termination::report(status) == std::process::ExitCode::SUCCESS {
+                0
+            } else {
+                9
+            },
+        );
+    }
+    let out = concurrence_tests::run_child(NAME);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(9), "stderr: {stderr}");
+    assert!(
+        stderr.contains("Error: \"the configuration is missing\""),
+        "stderr: {stderr}"
+    );
+}
