@@ -203,7 +203,10 @@ impl<M: SpawnMessages> Builder<M> {
     }
 }
 
-impl Builder {
+/// The repeating tasklets. With [`receives`](Builder::receives) they get a mailbox like any
+/// other, which `f` reads without blocking ([`try_receive`](crate::try_receive)) or with a
+/// timeout.
+impl<M: SpawnMessages> Builder<M> {
     /// Starts a tasklet that calls `f` over and over until it is killed. A panic in `f` is
     /// logged (through the `log` facade) and the loop goes on after letting the other tasklets
     /// run; `f` should block now and then, or it keeps the others from running.
@@ -212,7 +215,7 @@ impl Builder {
     ///
     /// As [`spawn`](Builder::spawn).
     #[track_caller]
-    pub fn loop_<F>(self, f: F) -> Tasklet<()>
+    pub fn loop_<F>(self, f: F) -> Tasklet<(), M>
     where
         F: FnMut() + 'static,
     {
@@ -229,7 +232,7 @@ impl Builder {
     ///
     /// As [`spawn`](Builder::spawn).
     #[track_caller]
-    pub fn interval<F>(self, period: Duration, immediate: bool, f: F) -> Tasklet<()>
+    pub fn interval<F>(self, period: Duration, immediate: bool, f: F) -> Tasklet<(), M>
     where
         F: FnMut() + 'static,
     {
@@ -251,7 +254,7 @@ impl Builder {
     /// Panics when `per_second` is not a positive finite number, and as
     /// [`spawn`](Builder::spawn).
     #[track_caller]
-    pub fn rate<F>(self, per_second: f64, f: F) -> Tasklet<()>
+    pub fn rate<F>(self, per_second: f64, f: F) -> Tasklet<(), M>
     where
         F: FnMut(Instant) + 'static,
     {
@@ -264,7 +267,7 @@ impl Builder {
         })
     }
 
-    fn spawn_periodic(self, name: DerivedName, body: impl FnOnce() + 'static) -> Tasklet<()> {
+    fn spawn_periodic(self, name: DerivedName, body: impl FnOnce() + 'static) -> Tasklet<(), M> {
         self.start(body, name)
     }
 }

@@ -1,9 +1,13 @@
 //! [`dispatch`] and [`quit`]: running a dispatcher on the current thread, and how it ends.
 
 use std::fmt;
+use std::marker::PhantomData;
 use std::process::{ExitCode, Termination};
 use std::rc::Rc;
 
+use crate::builder::SpawnMessages;
+use crate::mailbox::AnyInbox;
+use crate::message::{Messages, NoMessages};
 use crate::overflow;
 use crate::reactor::Reactor;
 use crate::scheduler::{self, entry, Scheduler, SpawnOptions};
@@ -26,13 +30,17 @@ use crate::state::{trim_type_name, Name};
 ///     .run(|| println!("running"));
 /// assert_eq!(status.code(), 0);
 /// ```
-#[derive(Debug, Clone)]
+///
+/// With [`receives`](Dispatcher::receives) the first tasklet gets a mailbox, like any other
+/// tasklet: it can be sent messages (through `current().with_messages::<M>()` handed to
+/// others) and receive monitors' down messages.
 #[must_use = "a dispatcher does nothing until run"]
-pub struct Dispatcher {
+pub struct Dispatcher<M = NoMessages> {
     stack_size: usize,
     stack_mode: StackMode,
     handle_sigint: bool,
     handle_sigterm: bool,
+    _messages: PhantomData<fn() -> M>,
 }
 
 impl Default for Dispatcher {
@@ -42,7 +50,26 @@ impl Default for Dispatcher {
             stack_mode: StackMode::GUARDED,
             handle_sigint: true,
             handle_sigterm: false,
+            _messages: PhantomData,
         }
+    }
+}
+
+impl<M> Clone for Dispatcher<M> {
+    fn clone(&self) -> Self {
+        Dispatcher { ..*self }
+    }
+}
+
+impl<M> fmt::Debug for Dispatcher<M> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Dispatcher")
+            .field("stack_size", &self.stack_size)
+            .field("stack_mode", &self.stack_mode)
+            .field("handle_sigint", &self.handle_sigint)
+            .field("handle_sigterm", &self.handle_sigterm)
+            .field("messages", &std::any::type_name::<M>())
+            .finish()
     }
 }
 
@@ -51,16 +78,47 @@ impl Dispatcher {
     pub fn new() -> Dispatcher {
         Dispatcher::default()
     }
+}
+
+impl<M> Dispatcher<M> {
+    /// Gives the first tasklet a mailbox for the message set `N`.
+    ///
+    /// # Examples
+    ///
+    /// The first tasklet monitors its workers and is told when one crashes:
+    ///
+    /// ```
+    /// use concurrence::{match_message, message_set, receive, spawn, Dispatcher, MSG_DOWN};
+    ///
+    /// message_set!(enum MainMsg { MSG_DOWN });
+    ///
+    /// let status = Dispatcher::new().receives::<MainMsg>().run(|| {
+    ///     let worker = spawn(|| -> u32 { panic!("out of coffee") });
+    ///     worker.monitor::<MainMsg>();
+    ///     let msg = receive::<MainMsg>().next().unwrap();
+    ///     match_message!(msg: MainMsg { MSG_DOWN(down) => down.result.is_err() })
+    /// });
+    /// assert_eq!(status.into_value(), Some(true));
+    /// ```
+    pub fn receives<N: Messages>(self) -> Dispatcher<N> {
+        Dispatcher {
+            stack_size: self.stack_size,
+            stack_mode: self.stack_mode,
+            handle_sigint: self.handle_sigint,
+            handle_sigterm: self.handle_sigterm,
+            _messages: PhantomData,
+        }
+    }
 
     /// The stack size of tasklets that do not choose their own (see
     /// [`Builder::stack_size`](crate::Builder::stack_size)).
-    pub fn stack_size(mut self, bytes: usize) -> Dispatcher {
+    pub fn stack_size(mut self, bytes: usize) -> Dispatcher<M> {
         self.stack_size = bytes;
         self
     }
 
     /// The stack mode of tasklets that do not choose their own.
-    pub fn stack_mode(mut self, mode: StackMode) -> Dispatcher {
+    pub fn stack_mode(mut self, mode: StackMode) -> Dispatcher<M> {
         self.stack_mode = mode;
         self
     }
@@ -68,7 +126,7 @@ impl Dispatcher {
     /// Whether SIGINT (Ctrl-C) stops the dispatcher (the default) with
     /// [`ExitReason::Interrupted`]. While no dispatcher handles it, SIGINT keeps its default
     /// action.
-    pub fn handle_sigint(mut self, handle: bool) -> Dispatcher {
+    pub fn handle_sigint(mut self, handle: bool) -> Dispatcher<M> {
         self.handle_sigint = handle;
         self
     }
@@ -78,7 +136,7 @@ impl Dispatcher {
     /// destructor runs; the graceful shutdown a service manager asks for. Off by default (SIGTERM
     /// keeps its default action, which ends the process at once). A second SIGTERM while the
     /// first is handled ends the process by the default action.
-    pub fn handle_sigterm(mut self, handle: bool) -> Dispatcher {
+    pub fn handle_sigterm(mut self, handle: bool) -> Dispatcher<M> {
         self.handle_sigterm = handle;
         self
     }
@@ -95,6 +153,7 @@ impl Dispatcher {
     where
         F: FnOnce() -> T + 'static,
         T: 'static,
+        M: SpawnMessages,
     {
         assert!(
             scheduler::try_get().is_none(),
@@ -107,12 +166,13 @@ impl Dispatcher {
         let sched = Rc::new(Scheduler::new(reactor, self.stack_size, self.stack_mode));
         scheduler::install(Some(sched.clone()));
         let installed = Installed;
+        let inbox = M::mailbox(None).map(|m| m.inner().clone() as Rc<dyn AnyInbox>);
         let first = SpawnOptions {
             name: None,
             daemon: false,
             stack_size: None,
             stack_mode: None,
-            inbox: None,
+            inbox,
         };
         // The first tasklet is named after its function (`main`), without a spawn site.
         let name = Name::Function(trim_type_name(std::any::type_name::<F>()));

@@ -262,3 +262,62 @@ fn sleep_until_returns_at_the_deadline_or_at_once_when_it_passed() {
         assert!(start.elapsed() < Duration::from_secs(5));
     });
 }
+
+#[test]
+fn every_kind_of_tasklet_can_have_a_mailbox() {
+    use concurrence::{message, message_set, try_receive, Dispatcher, Messages};
+    message!(MSG_SET(u32));
+    message_set!(
+        enum KnobMsg {
+            MSG_SET,
+        }
+    );
+    let status = Dispatcher::new()
+        .handle_sigint(false)
+        .receives::<KnobMsg>()
+        .run(|| {
+            // The first tasklet's own mailbox, reached through a typed handle to itself.
+            let me = concurrence::current().with_messages::<KnobMsg>().unwrap();
+            MSG_SET::send(&me)(1).unwrap();
+            let KnobMsg::MSG_SET(MSG_SET(first)) = try_receive::<KnobMsg>().unwrap();
+            // An interval, a loop and a rate that each read their mailbox at every call.
+            let seen = Rc::new(RefCell::new(Vec::new()));
+            let (s1, s2, s3) = (seen.clone(), seen.clone(), seen.clone());
+            let every = Builder::new().receives::<KnobMsg>().interval(
+                Duration::from_millis(1),
+                false,
+                move || {
+                    while let Some(m) = try_receive::<KnobMsg>() {
+                        s1.borrow_mut()
+                            .push(format!("interval {}", m.message_name()));
+                    }
+                },
+            );
+            let looping = Builder::new().receives::<KnobMsg>().loop_(move || {
+                let KnobMsg::MSG_SET(MSG_SET(n)) =
+                    concurrence::receive::<KnobMsg>().next().unwrap();
+                s2.borrow_mut().push(format!("loop {n}"));
+            });
+            let paced = Builder::new().receives::<KnobMsg>().rate(500.0, move |_| {
+                if let Some(KnobMsg::MSG_SET(MSG_SET(n))) = try_receive::<KnobMsg>() {
+                    s3.borrow_mut().push(format!("rate {n}"));
+                }
+            });
+            MSG_SET::send(&every)(2).unwrap();
+            MSG_SET::send(&looping)(3).unwrap();
+            MSG_SET::send(&paced)(4).unwrap();
+            let deadline = Instant::now() + Duration::from_secs(20);
+            while seen.borrow().len() < 3 && Instant::now() < deadline {
+                sleep(Duration::from_millis(1));
+            }
+            for t in [every, looping, paced] {
+                t.kill();
+            }
+            let mut seen = seen.take();
+            seen.sort();
+            (first, seen)
+        });
+    let (first, seen) = status.into_value().expect("the first tasklet returned");
+    assert_eq!(first, 1);
+    assert_eq!(seen, ["interval MSG_SET", "loop 3", "rate 4"]);
+}
