@@ -161,7 +161,7 @@ fn call_methods(
         "Calls `to` with `{name_str}` and waits for the reply: `{name_str}::call(&to)(payload)`, \
          the seed's `{name_str}.call(to)(args)`. See [`Tasklet::call`](::concurrence::Tasklet::call)."
     );
-    let fn_type = quote!(impl ::core::ops::FnOnce(#(#types),*) -> ::core::result::Result<#reply, ::concurrence::CallError> + '__to);
+    let fn_type = quote!(impl ::core::ops::FnOnce(#(#types),*) -> ::core::result::Result<#reply, ::concurrence::CallError<#name>> + '__to);
     quote! {
         #[doc = #call_doc]
         pub fn call<'__to, __T, __M>(to: &'__to ::concurrence::Tasklet<__T, __M>) -> #fn_type

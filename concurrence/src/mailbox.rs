@@ -693,6 +693,8 @@ pub(crate) trait AnyInbox {
     fn into_any(self: Rc<Self>) -> Rc<dyn std::any::Any>;
     /// The name of its item type (the tasklet's message set), for error messages.
     fn message_set(&self) -> &'static str;
+    /// Whether it was closed (its tasklet finished).
+    fn is_closed(&self) -> bool;
 }
 
 impl<T: 'static> AnyInbox for Inner<T> {
@@ -706,5 +708,9 @@ impl<T: 'static> AnyInbox for Inner<T> {
 
     fn message_set(&self) -> &'static str {
         std::any::type_name::<T>()
+    }
+
+    fn is_closed(&self) -> bool {
+        self.closed.get()
     }
 }

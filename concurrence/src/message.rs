@@ -303,13 +303,44 @@ impl<T> PartialEq for SendError<T> {
 
 impl<T> Error for SendError<T> {}
 
-/// Why a call failed. Each case names the message that was called.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CallError {
-    /// The receiving tasklet had finished: the message was not delivered.
+/// Why a call failed. Each case names the message that was called; when the message was not
+/// delivered because its receiver had finished, it comes back in
+/// [`Finished`](CallError::Finished), as with [`SendError::Finished`]. `X` is the called message
+/// (`()` for a [`CallWait`](crate::CallWait), whose arguments a finished receiver does not
+/// concern).
+///
+/// Errors compare by kind and message name, not by the message value (which need not be
+/// `PartialEq`), so `assert_eq!(call, Err(CallError::NoReply { message: "MSG_SUM" }))` works.
+///
+/// # Examples
+///
+/// ```
+/// use concurrence::{dispatch, message, tasklet, CallError};
+///
+/// message!(MSG_SUM(i64, i64) -> i64);
+///
+/// #[tasklet(receives(MSG_SUM))]
+/// fn quitter() {} // ends without reading its mailbox
+///
+/// dispatch(|| {
+///     let t = Quitter::new().spawn();
+///     t.join().unwrap();
+///     match MSG_SUM::call(&t)(1, 2) {
+///         Err(CallError::Finished { message, undelivered }) => {
+///             assert_eq!(message, "MSG_SUM");
+///             assert_eq!((undelivered.0, undelivered.1), (1, 2)); // the message, back
+///         }
+///         other => panic!("{other:?}"),
+///     }
+/// });
+/// ```
+pub enum CallError<X = ()> {
+    /// The receiving tasklet had finished: the message was not delivered, and comes back.
     Finished {
         /// The called message's name.
         message: &'static str,
+        /// The message, with its payload.
+        undelivered: X,
     },
     /// The receiver dropped the message without replying: it finished or was killed with the
     /// message unanswered, or dropped the [`Reply`] token.
@@ -329,28 +360,99 @@ pub enum CallError {
     },
 }
 
-impl CallError {
+impl<X> CallError<X> {
     /// Whether the call timed out.
     pub fn is_timeout(&self) -> bool {
         matches!(self, CallError::TimedOut { .. })
     }
-}
 
-impl fmt::Display for CallError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let (message, why) = match self {
-            CallError::Finished { message } => (message, "the receiving tasklet has finished"),
-            CallError::NoReply { message } => (
+    /// The called message's name.
+    pub fn message_name(&self) -> &'static str {
+        match self {
+            CallError::Finished { message, .. }
+            | CallError::NoReply { message }
+            | CallError::TimedOut { message }
+            | CallError::CalledSelf { message } => message,
+        }
+    }
+
+    /// The message that was not delivered, for [`Finished`](CallError::Finished).
+    pub fn into_undelivered(self) -> Option<X> {
+        match self {
+            CallError::Finished { undelivered, .. } => Some(undelivered),
+            _ => None,
+        }
+    }
+
+    /// The same error without the message value: the shape of every other failure.
+    pub fn forget_message(self) -> CallError {
+        match self {
+            CallError::Finished { message, .. } => CallError::Finished {
                 message,
-                "the receiver dropped the message without replying (it may have finished or been killed)",
-            ),
-            CallError::TimedOut { message } => (message, "no reply came before the timeout"),
-            CallError::CalledSelf { message } => {
-                (message, "a tasklet cannot call itself: it could never reply")
-            }
-        };
-        write!(f, "call of {message} failed: {why}")
+                undelivered: (),
+            },
+            CallError::NoReply { message } => CallError::NoReply { message },
+            CallError::TimedOut { message } => CallError::TimedOut { message },
+            CallError::CalledSelf { message } => CallError::CalledSelf { message },
+        }
     }
 }
 
-impl Error for CallError {}
+impl<X> PartialEq for CallError<X> {
+    /// Errors compare by kind and message name, not by the undelivered message.
+    fn eq(&self, other: &Self) -> bool {
+        std::mem::discriminant(self) == std::mem::discriminant(other)
+            && self.message_name() == other.message_name()
+    }
+}
+
+impl<X> Eq for CallError<X> {}
+
+impl<X: Clone> Clone for CallError<X> {
+    fn clone(&self) -> Self {
+        match self {
+            CallError::Finished {
+                message,
+                undelivered,
+            } => CallError::Finished {
+                message,
+                undelivered: undelivered.clone(),
+            },
+            CallError::NoReply { message } => CallError::NoReply { message },
+            CallError::TimedOut { message } => CallError::TimedOut { message },
+            CallError::CalledSelf { message } => CallError::CalledSelf { message },
+        }
+    }
+}
+
+impl<X: Copy> Copy for CallError<X> {}
+
+impl<X> fmt::Debug for CallError<X> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let kind = match self {
+            CallError::Finished { .. } => "Finished",
+            CallError::NoReply { .. } => "NoReply",
+            CallError::TimedOut { .. } => "TimedOut",
+            CallError::CalledSelf { .. } => "CalledSelf",
+        };
+        f.debug_struct(kind)
+            .field("message", &self.message_name())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<X> fmt::Display for CallError<X> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let why = match self {
+            CallError::Finished { .. } => "the receiving tasklet has finished",
+            CallError::NoReply { .. } => {
+                "the receiver dropped the message without replying (it may have finished or been killed)"
+            }
+            CallError::TimedOut { .. } => "no reply came before the timeout",
+            CallError::CalledSelf { .. } => "a tasklet cannot call itself: it could never reply",
+        };
+        write!(f, "call of {} failed: {why}", self.message_name())
+    }
+}
+
+impl<X> Error for CallError<X> {}

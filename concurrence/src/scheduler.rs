@@ -375,7 +375,9 @@ impl Scheduler {
             self.non_daemon.set(self.non_daemon.get() - 1);
         }
         // A tasklet that ran closed its mailbox itself; one that never ran has it closed here.
-        if let Some(inbox) = task.set_inbox(None) {
+        // The closed mailbox stays in the record: a handle typed later (`with_messages`) sends
+        // into it and gets `SendError::Finished` with its message back.
+        if let Some(inbox) = task.inbox().filter(|inbox| !inbox.is_closed()) {
             bury(inbox.close());
         }
         if self.reaper.get() == Some(task.id) {
@@ -863,7 +865,7 @@ fn run_entry(task: Rc<Task>, entry: Entry, suspender: Suspender, first: Wake) {
         }
     };
     *task.outcome.borrow_mut() = outcome;
-    if let Some(inbox) = task.set_inbox(None) {
+    if let Some(inbox) = task.inbox() {
         let unread = inbox.close();
         drop_caught(unread, "the unread messages of a finished tasklet");
     }

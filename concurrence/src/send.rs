@@ -144,7 +144,7 @@ impl<T, M> Tasklet<T, M> {
     pub fn call<X: Call>(
         &self,
         build: impl FnOnce(Reply<X::Reply>) -> X,
-    ) -> Result<X::Reply, CallError>
+    ) -> Result<X::Reply, CallError<X>>
     where
         M: Accepts<X>,
     {
@@ -162,7 +162,7 @@ impl<T, M> Tasklet<T, M> {
         &self,
         build: impl FnOnce(Reply<X::Reply>) -> X,
         timeout: Duration,
-    ) -> Result<X::Reply, CallError>
+    ) -> Result<X::Reply, CallError<X>>
     where
         M: Accepts<X>,
     {
@@ -174,7 +174,7 @@ impl<T, M> Tasklet<T, M> {
         &self,
         build: impl FnOnce(Reply<X::Reply>) -> X,
         deadline: Option<Instant>,
-    ) -> Result<X::Reply, CallError>
+    ) -> Result<X::Reply, CallError<X>>
     where
         M: Accepts<X>,
     {
@@ -188,10 +188,15 @@ impl<T, M> Tasklet<T, M> {
         match self.put(build(Reply::new(slot.clone())), Block::Until(deadline)) {
             Ok(()) => {}
             Err(SendError::TimedOut(_)) => return Err(CallError::TimedOut { message }),
-            Err(_) => return Err(CallError::Finished { message }),
+            Err(SendError::Finished(undelivered) | SendError::Full(undelivered)) => {
+                return Err(CallError::Finished {
+                    message,
+                    undelivered,
+                })
+            }
         }
         loop {
-            if let Some(value) = slot.take()? {
+            if let Some(value) = slot.take().map_err(without_message)? {
                 return Ok(value);
             }
             let wait = Wait::begin(WaitOn::Reply(&X::NAME));
@@ -201,7 +206,7 @@ impl<T, M> Tasklet<T, M> {
             std::mem::forget(abandon);
             if woken.is_err() {
                 // The answer may have come with the deadline.
-                if let Some(value) = slot.take()? {
+                if let Some(value) = slot.take().map_err(without_message)? {
                     return Ok(value);
                 }
                 slot.abandon();
@@ -217,5 +222,17 @@ struct Abandon<'a, R>(&'a ReplySlot<R>);
 impl<R> Drop for Abandon<'_, R> {
     fn drop(&mut self) {
         self.0.abandon();
+    }
+}
+
+/// A reply slot's error (no reply) as the error of a call of `X`.
+fn without_message<X>(err: CallError) -> CallError<X> {
+    match err {
+        CallError::NoReply { message } => CallError::NoReply { message },
+        CallError::TimedOut { message } => CallError::TimedOut { message },
+        CallError::CalledSelf { message } => CallError::CalledSelf { message },
+        CallError::Finished { .. } => {
+            unreachable!("a reply slot never reports an undelivered message")
+        }
     }
 }

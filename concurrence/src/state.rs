@@ -302,15 +302,14 @@ impl Task {
         self.parent.set(Weak::new());
     }
 
-    /// Its mailbox, if it receives messages and has not finished.
+    /// Its mailbox, if it receives messages (closed once it finished).
     pub(crate) fn inbox(&self) -> Option<Rc<dyn AnyInbox>> {
         let inbox = self.inbox.take();
         self.inbox.set(inbox.clone());
         inbox
     }
 
-    /// Gives it its mailbox (at spawn), or takes it away (`None`, when it finishes); returns the
-    /// one it had.
+    /// Gives it its mailbox (at spawn); returns the one it had.
     pub(crate) fn set_inbox(&self, inbox: Option<Rc<dyn AnyInbox>>) -> Option<Rc<dyn AnyInbox>> {
         self.inbox.replace(inbox)
     }

@@ -101,15 +101,27 @@ fn a_late_reply_sees_that_the_caller_gave_up() {
 }
 
 #[test]
-fn call_to_a_finished_tasklet_fails_at_once() {
+fn call_to_a_finished_tasklet_fails_at_once_and_gives_the_message_back() {
     run(|| {
         let calc = Calculator::new().spawn();
         calc.kill();
         let start = Instant::now();
         let err = MSG_SUM::call_timeout(&calc, Duration::from_secs(30))(1, 2).unwrap_err();
-        assert_eq!(err, CallError::Finished { message: "MSG_SUM" });
         assert!(start.elapsed() < Duration::from_secs(10));
         assert!(err.to_string().contains("MSG_SUM"), "{err}");
+        let CallError::Finished {
+            message,
+            undelivered,
+        } = err
+        else {
+            panic!("not Finished: {err:?}");
+        };
+        assert_eq!(message, "MSG_SUM");
+        assert_eq!(
+            (undelivered.0, undelivered.1),
+            (1, 2),
+            "the message came back"
+        );
     });
 }
 
@@ -185,7 +197,7 @@ fn call_fails_at_once_when_the_receiver_panics_while_handling_it() {
 #[test]
 fn a_tasklet_calling_itself_fails_at_once() {
     #[tasklet(receives(MSG_SUM))]
-    fn narcissist() -> Result<i64, CallError> {
+    fn narcissist() -> Result<i64, CallError<MSG_SUM>> {
         let me = current().with_messages::<NarcissistMsg>().unwrap();
         MSG_SUM::call(&me)(1, 2)
     }
@@ -269,7 +281,7 @@ fn a_call_that_times_out_waiting_for_room_fails_with_timed_out() {
 
 #[test]
 fn reply_tokens_and_call_errors_print_usefully() {
-    let text = CallError::NoReply { message: "MSG_X" }.to_string();
+    let text = CallError::<()>::NoReply { message: "MSG_X" }.to_string();
     assert!(
         text.contains("MSG_X") && text.contains("without replying"),
         "{text}"
@@ -301,4 +313,33 @@ fn callers_are_freed_with_their_unjoined_results() {
         calc.kill();
     });
     assert_eq!(drops.count(), 2, "a tasklet record leaked");
+}
+
+#[test]
+fn a_handle_typed_from_children_sends_and_a_finished_tasklet_gives_the_message_back() {
+    run(|| {
+        let calc = Calculator::new().spawn();
+        // An erased handle from the tree, typed once its set is known.
+        let child = concurrence::current()
+            .children()
+            .pop()
+            .expect("calc is a child");
+        let typed = child
+            .with_messages::<CalculatorMsg>()
+            .expect("calc receives CalculatorMsg");
+        assert_eq!(MSG_SUM::call(&typed)(2, 3), Ok(5));
+        // A tasklet with another set is not mistaken for this one.
+        assert!(concurrence::current()
+            .with_messages::<CalculatorMsg>()
+            .is_none());
+        calc.kill();
+        // After it finished, the same handle still types, and sends give the message back.
+        let err = MSG_SUM::call(&typed)(4, 5).unwrap_err();
+        assert!(matches!(err, CallError::Finished { .. }), "{err:?}");
+        assert_eq!(err.into_undelivered().map(|m| (m.0, m.1)), Some((4, 5)));
+        let late = child
+            .with_messages::<CalculatorMsg>()
+            .expect("typed after its end");
+        assert!(MSG_SUM::call_timeout(&late, Duration::from_millis(10))(1, 1).is_err());
+    });
 }
