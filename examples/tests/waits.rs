@@ -123,3 +123,32 @@ fn the_counter_refuses_a_count_that_is_not_a_number() {
         "{err}"
     );
 }
+
+#[test]
+fn many_sleepers_past_the_guarded_budget_ends_and_reports_the_tasklets_without_a_stack() {
+    // Without page-table guards the budget is a quarter of vm.max_map_count (16,382 by default).
+    let max_map_count: usize = std::fs::read_to_string("/proc/sys/vm/max_map_count")
+        .ok()
+        .and_then(|s| s.trim().parse().ok())
+        .unwrap_or(65_530);
+    let n = max_map_count / 4 + 1_000;
+    if n > 100_000 {
+        eprintln!("vm.max_map_count {max_map_count} is raised: the budget is out of reach here");
+        return;
+    }
+    let out = util::run_with_env(
+        env!("CARGO_BIN_EXE_many_sleepers"),
+        &[&n.to_string(), "16"],
+        &[("CONCURRENCE_STACK_GUARDS", "mprotect")],
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "stderr: {stderr}");
+    assert!(
+        stderr.contains("tasklets did not run") && stderr.contains("could not start"),
+        "stderr: {stderr}"
+    );
+    assert!(
+        stdout(&out).contains(&format!("{n} sleeping tasklets")),
+        "the report is printed"
+    );
+}

@@ -5,13 +5,15 @@
 //! `cargo run --release -p concurrence-examples --bin many_sleepers -- 1000000 [STACK_KIB] [canary]`
 //!
 //! `STACK_KIB` is the stack size in KiB (default: the crate's default); `canary` chooses the
-//! unguarded canary stacks, for comparison (every stack is guarded otherwise).
+//! unguarded canary stacks, for comparison (every stack is guarded otherwise). Tasklets that
+//! could not get a stack (past the guarded budget of a kernel without page-table guards) are
+//! counted, the first one's error is printed, and the status is 1.
 
 use std::cell::Cell;
 use std::time::{Duration, Instant};
 
 use concurrence::{
-    join_all, sleep, spawn, yield_, Dispatcher, ExitStatus, StackMode, DEFAULT_STACK_SIZE,
+    join_all, quit, sleep, spawn, wait_idle, Dispatcher, ExitStatus, StackMode, DEFAULT_STACK_SIZE,
 };
 
 /// A field of /proc/self/status in KiB (`VmRSS`, `VmPTE`, ...).
@@ -67,13 +69,18 @@ fn main() -> ExitStatus {
                 })
                 .collect();
             let spawned = start.elapsed();
-            // Let every tasklet run up to its sleep: each now holds a stack.
-            while ASLEEP.with(Cell::get) < n {
-                yield_();
-            }
+            // Let every tasklet run up to its sleep (each now holds a stack), or fail to start:
+            // a tasklet that could not get a stack ends with `JoinCause::NoStack`.
+            wait_idle();
             let started = start.elapsed();
             let (rss, pte, maps) = (status_kib("VmRSS"), status_kib("VmPTE"), mappings());
-            let failed = join_all(&tasks).iter().filter(|r| r.is_err()).count();
+            let asleep = ASLEEP.with(Cell::get);
+            let results = join_all(&tasks);
+            let failed = results.iter().filter(|r| r.is_err()).count();
+            if let Some(Err(first)) = results.iter().find(|r| r.is_err()) {
+                eprintln!("{failed} of {n} tasklets did not run ({asleep} did): {first}");
+                quit(1); // after the report below
+            }
             let per =
                 |kib: usize, kib0: usize| (kib.saturating_sub(kib0)) as f64 * 1024.0 / n as f64;
             println!(

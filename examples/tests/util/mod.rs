@@ -13,17 +13,28 @@ pub fn run(exe: &str) -> Output {
 /// Runs `exe`; after `interrupt_after` sends it SIGINT. Fails the test if it has not ended 60 s
 /// later.
 pub fn run_for(exe: &str, interrupt_after: Option<Duration>) -> Output {
-    run_full(exe, &[], interrupt_after)
+    run_full(exe, &[], &[], interrupt_after)
 }
 
 /// Runs `exe` with `args` to completion (at most 60 s).
 pub fn run_with_args(exe: &str, args: &[&str]) -> Output {
-    run_full(exe, args, None)
+    run_full(exe, args, &[], None)
 }
 
-fn run_full(exe: &str, args: &[&str], interrupt_after: Option<Duration>) -> Output {
+/// Runs `exe` with `args` and extra environment variables to completion (at most 60 s).
+pub fn run_with_env(exe: &str, args: &[&str], env: &[(&str, &str)]) -> Output {
+    run_full(exe, args, env, None)
+}
+
+fn run_full(
+    exe: &str,
+    args: &[&str],
+    env: &[(&str, &str)],
+    interrupt_after: Option<Duration>,
+) -> Output {
     let mut child = Command::new(exe)
         .args(args)
+        .envs(env.iter().copied())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
