@@ -6,6 +6,8 @@
 //! thread. Because only one tasklet runs at a time and switches happen only where a tasklet
 //! blocks, tasklets share `Rc`s and `RefCell`s freely; handles are not `Send`.
 //!
+//! Coming from tokio, may or Erlang? [`coming_from`] maps their idioms to this crate's.
+//!
 //! # A tour
 //!
 //! [`dispatch`] runs a dispatcher with a first tasklet; [`spawn`] (or a [`Builder`]) starts
@@ -166,6 +168,7 @@ extern crate self as concurrence;
 mod builder;
 mod call_wait;
 mod channel;
+pub mod coming_from;
 mod condition;
 mod coroutine;
 mod error;

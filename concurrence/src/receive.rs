@@ -130,6 +130,35 @@ pub fn receive<M: Messages>() -> Receive<M> {
 /// # Panics
 ///
 /// As [`receive`].
+///
+/// # Examples
+///
+/// A watchdog that gives up when the heartbeats stop:
+///
+/// ```
+/// use std::time::Duration;
+/// use concurrence::{dispatch, message, receive_timeout, tasklet};
+///
+/// message!(MSG_HEARTBEAT);
+///
+/// #[tasklet(receives(MSG_HEARTBEAT))]
+/// fn watchdog() -> u32 {
+///     let mut beats = 0;
+///     while receive_timeout::<WatchdogMsg>(Duration::from_millis(50)).is_ok() {
+///         beats += 1;
+///     }
+///     beats // silence for 50 ms: give up
+/// }
+///
+/// dispatch(|| {
+///     let dog = Watchdog::new().spawn();
+///     for _ in 0..3 {
+///         MSG_HEARTBEAT::send(&dog)().unwrap();
+///         concurrence::sleep(Duration::from_millis(5));
+///     }
+///     assert_eq!(dog.join().unwrap(), 3);
+/// });
+/// ```
 #[track_caller]
 pub fn receive_timeout<M: Messages>(timeout: Duration) -> Result<M, TimeoutError> {
     Ok(own_inbox::<M>().take_front(Block::timeout(timeout))?)
@@ -155,6 +184,38 @@ pub fn try_receive<M: Messages>() -> Option<M> {
 /// # Panics
 ///
 /// Panics when `max_size` is 0, and as [`receive`].
+///
+/// # Examples
+///
+/// A writer that saves messages in batches of up to 100, or whatever came within 10 ms of the
+/// first:
+///
+/// ```
+/// use std::time::Duration;
+/// use concurrence::{dispatch, message, receive_batch, tasklet};
+///
+/// message!(MSG_ROW(u32));
+///
+/// #[tasklet(receives(MSG_ROW))]
+/// fn writer(rows: u32) -> Vec<usize> {
+///     let mut batches = Vec::new();
+///     let mut written = 0;
+///     while written < rows {
+///         let batch = receive_batch::<WriterMsg>(100, Some(Duration::from_millis(10)));
+///         written += batch.len() as u32;
+///         batches.push(batch.len());
+///     }
+///     batches
+/// }
+///
+/// dispatch(|| {
+///     let w = Writer::new().spawn(250);
+///     for n in 0..250 {
+///         MSG_ROW::send(&w)(n).unwrap(); // all queued before the writer runs
+///     }
+///     assert_eq!(w.join().unwrap(), [100, 100, 50]);
+/// });
+/// ```
 #[track_caller]
 pub fn receive_batch<M: Messages>(max_size: usize, batch_timeout: Option<Duration>) -> Vec<M> {
     assert!(

@@ -78,6 +78,39 @@ impl<T, M> Tasklet<T, M> {
     /// # Panics
     ///
     /// Panics when the mailbox is full and the caller is not a tasklet.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use concurrence::{dispatch, match_message, message, receive, tasklet, SendError};
+    ///
+    /// message!(MSG_LOG(String), MSG_STOP);
+    ///
+    /// #[tasklet(receives(MSG_LOG, MSG_STOP))]
+    /// fn logger() -> Vec<String> {
+    ///     let mut lines = Vec::new();
+    ///     for msg in receive() {
+    ///         match_message!(msg: LoggerMsg {
+    ///             MSG_LOG(line) => lines.push(line),
+    ///             MSG_STOP => break,
+    ///         })
+    ///     }
+    ///     lines
+    /// }
+    ///
+    /// dispatch(|| {
+    ///     let logger = Logger::new().spawn();
+    ///     logger.send(MSG_LOG("started".into())).unwrap(); // queued; the logger runs later
+    ///     MSG_LOG::send(&logger)("working".into()).unwrap(); // the same, in the seed's shape
+    ///     logger.send(MSG_STOP).unwrap();
+    ///     assert_eq!(logger.join().unwrap(), ["started", "working"]);
+    ///     // It has finished: the message comes back.
+    ///     let Err(SendError::Finished(MSG_LOG(line))) = logger.send(MSG_LOG("late".into())) else {
+    ///         panic!("a finished tasklet took a message");
+    ///     };
+    ///     assert_eq!(line, "late");
+    /// });
+    /// ```
     #[track_caller]
     pub fn send<X: crate::Message>(&self, message: X) -> Result<(), SendError<X>>
     where
@@ -108,6 +141,32 @@ impl<T, M> Tasklet<T, M> {
     /// # Errors
     ///
     /// As `send`, and [`SendError::Full`] with the message when the mailbox is full.
+    ///
+    /// # Examples
+    ///
+    /// A producer that drops work rather than wait when its consumer falls behind:
+    ///
+    /// ```
+    /// use concurrence::{dispatch, message, receive, tasklet, SendError};
+    ///
+    /// message!(MSG_JOB(u32));
+    ///
+    /// #[tasklet(receives(MSG_JOB))]
+    /// fn consumer() {
+    ///     for _job in receive::<ConsumerMsg>() {}
+    /// }
+    ///
+    /// dispatch(|| {
+    ///     let c = Consumer::new().max_mailbox_len(2).daemon(true).spawn();
+    ///     let mut dropped = Vec::new();
+    ///     for n in 0..4 {
+    ///         if let Err(SendError::Full(MSG_JOB(n))) = MSG_JOB::try_send(&c)(n) {
+    ///             dropped.push(n); // the job comes back: nothing is lost silently
+    ///         }
+    ///     }
+    ///     assert_eq!(dropped, [2, 3]); // the consumer has not run yet: two fit
+    /// });
+    /// ```
     pub fn try_send<X: crate::Message>(&self, message: X) -> Result<(), SendError<X>>
     where
         M: Accepts<X>,
@@ -157,6 +216,32 @@ impl<T, M> Tasklet<T, M> {
     /// # Errors
     ///
     /// As `call`, and [`CallError::TimedOut`] when no reply came in time.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use concurrence::{dispatch, message, receive, sleep, tasklet, CallError};
+    ///
+    /// message!(MSG_LOOKUP(u64) -> String);
+    ///
+    /// /// Answers after `n` milliseconds.
+    /// #[tasklet(receives(MSG_LOOKUP))]
+    /// fn slow_service() {
+    ///     for SlowServiceMsg::MSG_LOOKUP(MSG_LOOKUP(ms, reply)) in receive() {
+    ///         sleep(Duration::from_millis(ms));
+    ///         reply.reply(format!("after {ms} ms"));
+    ///     }
+    /// }
+    ///
+    /// dispatch(|| {
+    ///     let service = SlowService::new().daemon(true).spawn();
+    ///     let quick = MSG_LOOKUP::call_timeout(&service, Duration::from_secs(5))(1);
+    ///     assert_eq!(quick.unwrap(), "after 1 ms");
+    ///     let late = MSG_LOOKUP::call_timeout(&service, Duration::from_millis(5))(1_000);
+    ///     assert_eq!(late, Err(CallError::TimedOut { message: "MSG_LOOKUP" }));
+    /// });
+    /// ```
     #[track_caller]
     pub fn call_timeout<X: Call>(
         &self,
