@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs=${1:-3}
-cargo build --release -q -p concurrence-examples --bin http --bin kv
+cargo build --release -q -p concurrence-examples --example http --example kv
 cargo build --release -q -p concurrence-benchmarks --features peers --bin http_tokio
 
 pids=()
@@ -35,7 +35,7 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 
 echo "| wrk connections | concurrence http | tokio-ct http | ratio |"
 echo "|---|---|---|---|"
-start target/release/http 127.0.0.1:0; conc=$port
+start target/release/examples/http 127.0.0.1:0; conc=$port
 start target/release/http_tokio 127.0.0.1:0; tok=$port
 for c in 1 64 512; do
     line=()
@@ -53,7 +53,7 @@ done
 echo
 echo "| redis-benchmark | concurrence kv | redis-server | ratio |"
 echo "|---|---|---|---|"
-start target/release/kv 127.0.0.1:0; kv=$port
+start target/release/examples/kv 127.0.0.1:0; kv=$port
 rport=$(free_port)
 redis-server --port "$rport" --bind 127.0.0.1 --save "" --appendonly no --daemonize no > /dev/null &
 pids+=($!)

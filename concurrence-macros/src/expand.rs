@@ -113,7 +113,7 @@ fn send_methods(
     construct: &TokenStream,
 ) -> TokenStream {
     let send_doc = format!(
-        "Sends `{name_str}` to `to`: `{name_str}::send(&to)(payload)`, the seed's \
+        "Sends `{name_str}` to `to`: `{name_str}::send(&to)(payload)`, the original's \
          `{name_str}.send(to)(args)`. See [`Tasklet::send`](::concurrence::Tasklet::send)."
     );
     let fn_type = quote!(impl ::core::ops::FnOnce(#(#types),*) -> ::core::result::Result<(), ::concurrence::SendError<#name>> + '__to);
@@ -159,7 +159,7 @@ fn call_methods(
 ) -> TokenStream {
     let call_doc = format!(
         "Calls `to` with `{name_str}` and waits for the reply: `{name_str}::call(&to)(payload)`, \
-         the seed's `{name_str}.call(to)(args)`. See [`Tasklet::call`](::concurrence::Tasklet::call)."
+         the original's `{name_str}.call(to)(args)`. See [`Tasklet::call`](::concurrence::Tasklet::call)."
     );
     let fn_type = quote!(impl ::core::ops::FnOnce(#(#types),*) -> ::core::result::Result<#reply, ::concurrence::CallError<#name>> + '__to);
     quote! {

@@ -136,7 +136,7 @@ impl<M: Messages> Builder<M> {
         self
     }
 
-    /// Starts a tasklet that calls `f` for each message it receives, for ever (seed 002's
+    /// Starts a tasklet that calls `f` for each message it receives, for ever (the original's
     /// `Tasklet.receiver(f)`). A panic in `f` is logged and the tasklet goes on with the next
     /// message; kill it to stop it.
     ///
@@ -275,7 +275,7 @@ impl<M: SpawnMessages> Builder<M> {
 /// Starts a tasklet that runs `f`, with the default options: `Builder::new().spawn(f)`.
 ///
 /// The caller keeps running until it blocks; then the new tasklet runs (after any spawned before
-/// it), ahead of the tasklets already waiting for their turn. Seed 001's
+/// it), ahead of the tasklets already waiting for their turn. The original's
 /// `Tasklet.new(greeting)("Hello")` is `spawn(|| greeting("Hello"))`.
 ///
 /// # Panics

@@ -5,7 +5,7 @@
 //! - a receiver takes the value of the oldest sender that still waits, wakes it (to the back
 //!   of the run queue) and goes on;
 //! - a sender finding a waiting receiver wakes it to run first, ahead of everything else
-//!   (seed 002: "execution will continue in the receiver"), queues its value and waits until
+//!   (the original: "execution will continue in the receiver"), queues its value and waits until
 //!   the receiver has taken it.
 //!
 //! A value stays in its sender's entry until a receiver takes it, so it is never lost: a
@@ -31,7 +31,7 @@ use crate::state::{Task, WaitOn};
 use crate::timer::deadline_after;
 use crate::wait::{is_live, Ended, Wait, WaitList};
 
-/// A rendezvous channel between tasklets (seed 002's `Channel`): `send` waits for a receiver,
+/// A rendezvous channel between tasklets (the original's `Channel`): `send` waits for a receiver,
 /// `receive` for a sender, each with a `_timeout` form.
 ///
 /// After a rendezvous the receiver runs first, ahead of anything else (even what the sender

@@ -204,7 +204,7 @@ pub use channel::Channel;
 ///
 /// Each declaration becomes a tuple struct named as declared, with the payload as public
 /// fields (a called message has a last field [`Reply<R>`](Reply) that the receiver answers
-/// through), and associated functions in the seed's shape:
+/// through), and associated functions in the original's shape:
 ///
 /// | declaration               | struct                                   | sending                                   |
 /// |---------------------------|------------------------------------------|-------------------------------------------|
@@ -217,7 +217,7 @@ pub use channel::Channel;
 /// shape. A called message has no `send` and a sent one no `call` or `Reply`, so replying to a
 /// message that was sent is a compile error.
 ///
-/// Names follow the seed's convention, UPPERCASE with the `MSG_` prefix: another name is a
+/// Names follow the original's convention, UPPERCASE with the `MSG_` prefix: another name is a
 /// compile error that suggests one. Attributes and a visibility go before the name
 /// (`message!(#[derive(Debug)] pub MSG_PING)`); messages cannot be generic.
 ///

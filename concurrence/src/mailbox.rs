@@ -24,7 +24,7 @@ use crate::state::{Task, WaitOn};
 use crate::timer::deadline_after;
 use crate::wait::{Ended, Wait, WaitList};
 
-/// A queue that tasklets block on: the Rust form of seed 002's `Mailbox(iterable, maxlen)`.
+/// A queue that tasklets block on: the Rust form of the original's `Mailbox(iterable, maxlen)`.
 ///
 /// **`popleft` takes the oldest item (FIFO, what a queue of jobs wants); `pop` takes the newest
 /// (LIFO)**, as Python's `deque` does, whose names the original kept. `append` adds at the end,
@@ -668,7 +668,7 @@ impl<T> Default for Mailbox<T> {
 }
 
 impl<T> FromIterator<T> for Mailbox<T> {
-    /// An unbounded mailbox holding the items in order (seed 002's `Mailbox(iterable)`).
+    /// An unbounded mailbox holding the items in order (the original's `Mailbox(iterable)`).
     fn from_iter<I: IntoIterator<Item = T>>(iter: I) -> Self {
         Mailbox::from_parts(iter.into_iter().collect(), None)
     }

@@ -80,7 +80,7 @@ pub(crate) fn own_inbox<M: Messages>() -> Rc<Inner<M>> {
     })
 }
 
-/// The current tasklet's messages, oldest first, blocking while there is none (seed 002's
+/// The current tasklet's messages, oldest first, blocking while there is none (the original's
 /// `Tasklet.receive()`).
 ///
 /// # Panics
@@ -89,7 +89,7 @@ pub(crate) fn own_inbox<M: Messages>() -> Rc<Inner<M>> {
 ///
 /// # Examples
 ///
-/// Seed 000's printer: it prints what it is sent, and the first tasklet sends it two messages.
+/// The original documentation's printer: it prints what it is sent, and the first tasklet sends it two messages.
 ///
 /// ```
 /// use concurrence::{dispatch, message, receive, tasklet};
@@ -175,7 +175,7 @@ pub fn try_receive<M: Messages>() -> Option<M> {
 }
 
 /// A batch of the current tasklet's messages, oldest first: at least one, at most `max_size`
-/// (seed 002's `receive_batch`).
+/// (the original's `receive_batch`).
 ///
 /// It waits as long as it takes for the first message, then takes what is queued; while the
 /// batch is short of `max_size` it waits for more until `batch_timeout` after the first message

@@ -255,7 +255,7 @@ impl Scheduler {
     }
 
     /// Like [`wake_next`](Scheduler::wake_next), but ahead of everything the running tasklet
-    /// spawned or woke: a channel receiver, which runs right after the hand-off (seed 002:
+    /// spawned or woke: a channel receiver, which runs right after the hand-off (the original:
     /// "execution will continue in the receiver").
     pub(crate) fn wake_first(&self, task: &Rc<Task>, epoch: u32) {
         if task.state.get() == State::Waiting && task.epoch.get() == epoch {

@@ -57,7 +57,7 @@ impl<T, M> Tasklet<T, M> {
             .expect("a handle typed with a message set comes from spawning its tasklet")
     }
 
-    /// The tasklet's mailbox: its messages not received yet, oldest first (seed 002's
+    /// The tasklet's mailbox: its messages not received yet, oldest first (the original's
     /// `Tasklet.mailbox`). Receiving through [`receive`](crate::receive) is the usual way; the
     /// [`Mailbox`] methods work on it directly too.
     pub fn mailbox(&self) -> Mailbox<M>
@@ -69,7 +69,7 @@ impl<T, M> Tasklet<T, M> {
 
     /// Sends `message` to the tasklet: it is queued in the tasklet's mailbox and the tasklet is
     /// woken if it waits for it. Does not block unless the mailbox is bounded and full; then it
-    /// waits for room. `MSG_X::send(&tasklet)(args)` is the same call in the seed's shape.
+    /// waits for room. `MSG_X::send(&tasklet)(args)` is the same call in the original's shape.
     ///
     /// # Errors
     ///
@@ -101,7 +101,7 @@ impl<T, M> Tasklet<T, M> {
     /// dispatch(|| {
     ///     let logger = Logger::new().spawn();
     ///     logger.send(MSG_LOG("started".into())).unwrap(); // queued; the logger runs later
-    ///     MSG_LOG::send(&logger)("working".into()).unwrap(); // the same, in the seed's shape
+    ///     MSG_LOG::send(&logger)("working".into()).unwrap(); // the same, in the original's shape
     ///     logger.send(MSG_STOP).unwrap();
     ///     assert_eq!(logger.join().unwrap(), ["started", "working"]);
     ///     // It has finished: the message comes back.
@@ -186,7 +186,7 @@ impl<T, M> Tasklet<T, M> {
 
     /// Calls the tasklet: sends the message `build` makes around a [`Reply`] token, then blocks
     /// until the receiver answers through it. `MSG_X::call(&tasklet)(args)` is the same call in
-    /// the seed's shape.
+    /// the original's shape.
     ///
     /// The call fails at once, without waiting, when the tasklet has finished, when the
     /// receiver drops the message unanswered (it finished or was killed first), and when a

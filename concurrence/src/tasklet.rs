@@ -86,7 +86,7 @@ impl Drop for TaskletExit {
 ///
 /// # Examples
 ///
-/// The seed's `join` example: two subtasks whose results the parent waits for.
+/// The original documentation's `join` example: two subtasks whose results the parent waits for.
 ///
 /// ```
 /// use concurrence::{dispatch, spawn};

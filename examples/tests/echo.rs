@@ -5,7 +5,7 @@ mod util;
 use std::io::Write;
 use std::process::{Command, Stdio};
 
-use util::ServerProcess;
+use util::{example, ServerProcess};
 
 /// Sends `input` through socat to the echo server and returns what came back.
 fn socat(port: u16, input: &[u8]) -> Vec<u8> {
@@ -28,7 +28,7 @@ fn socat(port: u16, input: &[u8]) -> Vec<u8> {
 
 #[test]
 fn the_echo_example_sends_back_what_socat_sends() {
-    let echo = ServerProcess::start(env!("CARGO_BIN_EXE_echo"));
+    let echo = ServerProcess::start(&example("echo"));
     assert_eq!(socat(echo.port, b"hello, echo\n"), b"hello, echo\n");
     let big: Vec<u8> = (0..200_000u32).map(|i| (i % 251) as u8).collect();
     assert_eq!(
@@ -41,7 +41,7 @@ fn the_echo_example_sends_back_what_socat_sends() {
 
 #[test]
 fn the_echo_example_serves_many_socat_clients_at_once() {
-    let echo = ServerProcess::start(env!("CARGO_BIN_EXE_echo"));
+    let echo = ServerProcess::start(&example("echo"));
     let port = echo.port;
     let clients: Vec<_> = (0..20)
         .map(|i| {

@@ -2,7 +2,7 @@
 
 mod util;
 
-use util::{client, ServerProcess};
+use util::{client, example, ServerProcess};
 
 fn url(port: u16, path: &str) -> String {
     format!("http://127.0.0.1:{port}{path}")
@@ -10,7 +10,7 @@ fn url(port: u16, path: &str) -> String {
 
 #[test]
 fn curl_gets_hello_and_posts_are_echoed() {
-    let server = ServerProcess::start(env!("CARGO_BIN_EXE_http"));
+    let server = ServerProcess::start(&example("http"));
     let out = client(
         "curl",
         &["-sS", "--max-time", "10", &url(server.port, "/")],
@@ -55,7 +55,7 @@ fn curl_gets_hello_and_posts_are_echoed() {
 
 #[test]
 fn curl_reuses_one_keep_alive_connection_for_several_requests() {
-    let server = ServerProcess::start(env!("CARGO_BIN_EXE_http"));
+    let server = ServerProcess::start(&example("http"));
     let u = url(server.port, "/");
     let out = client("curl", &["-sS", "-v", "--max-time", "10", &u, &u, &u], b"");
     assert!(out.status.success());
@@ -68,7 +68,7 @@ fn curl_reuses_one_keep_alive_connection_for_several_requests() {
 
 #[test]
 fn pipelined_requests_are_answered_in_order_on_one_connection() {
-    let server = ServerProcess::start(env!("CARGO_BIN_EXE_http"));
+    let server = ServerProcess::start(&example("http"));
     let requests = b"GET / HTTP/1.1\r\nHost: x\r\n\r\n\
 POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nfirst\
 GET /missing HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
@@ -95,7 +95,7 @@ GET /missing HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
 
 #[test]
 fn a_malformed_request_gets_400_and_the_server_goes_on() {
-    let server = ServerProcess::start(env!("CARGO_BIN_EXE_http"));
+    let server = ServerProcess::start(&example("http"));
     let target = format!("TCP:127.0.0.1:{}", server.port);
     let out = client(
         "socat",
@@ -114,7 +114,7 @@ fn a_malformed_request_gets_400_and_the_server_goes_on() {
 
 #[test]
 fn a_client_that_disconnects_mid_request_leaves_the_server_serving() {
-    let server = ServerProcess::start(env!("CARGO_BIN_EXE_http"));
+    let server = ServerProcess::start(&example("http"));
     let target = format!("TCP:127.0.0.1:{}", server.port);
     for _ in 0..5 {
         // Half a request, then the client goes away.
@@ -141,7 +141,7 @@ fn a_client_that_disconnects_mid_request_leaves_the_server_serving() {
 #[test]
 fn an_idle_client_is_disconnected_after_the_read_timeout() {
     use std::io::Read;
-    let server = ServerProcess::start_with(env!("CARGO_BIN_EXE_http"), &["200"]);
+    let server = ServerProcess::start_with(&example("http"), &["200"]);
     let mut slow = std::net::TcpStream::connect(("127.0.0.1", server.port)).unwrap();
     slow.set_read_timeout(Some(std::time::Duration::from_secs(10)))
         .unwrap();

@@ -5,7 +5,7 @@ mod util;
 
 use std::process::Command;
 
-use util::{client, ServerProcess};
+use util::{client, example, ServerProcess};
 
 #[test]
 fn curl_gets_a_greeting_over_tls_from_rustls_on_a_tasklet_socket() {
@@ -35,7 +35,7 @@ fn curl_gets_a_greeting_over_tls_from_rustls_on_a_tasklet_socket() {
         String::from_utf8_lossy(&made.stderr)
     );
     let server = ServerProcess::start_with(
-        env!("CARGO_BIN_EXE_https"),
+        &example("https"),
         &[cert.to_str().unwrap(), key.to_str().unwrap()],
     );
     let url = format!("https://127.0.0.1:{}/", server.port);

@@ -2,7 +2,7 @@
 
 mod util;
 
-use util::{client, ServerProcess};
+use util::{client, example, ServerProcess};
 
 /// Runs `redis-cli -p PORT ARGS...` and returns its output, trimmed.
 fn redis_cli(port: u16, args: &[&str]) -> String {
@@ -20,7 +20,7 @@ fn redis_cli(port: u16, args: &[&str]) -> String {
 
 #[test]
 fn redis_cli_sets_gets_increments_and_deletes() {
-    let server = ServerProcess::start(env!("CARGO_BIN_EXE_kv"));
+    let server = ServerProcess::start(&example("kv"));
     let port = server.port;
     assert_eq!(redis_cli(port, &["PING"]), "PONG");
     assert_eq!(redis_cli(port, &["SET", "greeting", "hello world"]), "OK");
@@ -41,7 +41,7 @@ fn redis_cli_sets_gets_increments_and_deletes() {
 
 #[test]
 fn redis_cli_pipes_many_commands_over_one_connection() {
-    let server = ServerProcess::start(env!("CARGO_BIN_EXE_kv"));
+    let server = ServerProcess::start(&example("kv"));
     let port = server.port.to_string();
     let mut script = String::new();
     for i in 0..500 {
@@ -57,7 +57,7 @@ fn redis_cli_pipes_many_commands_over_one_connection() {
 
 #[test]
 fn malformed_protocol_gets_an_error_and_the_server_goes_on() {
-    let server = ServerProcess::start(env!("CARGO_BIN_EXE_kv"));
+    let server = ServerProcess::start(&example("kv"));
     let target = format!("TCP:127.0.0.1:{}", server.port);
     let out = client(
         "socat",

@@ -1,20 +1,20 @@
-//! Runs the messaging example programs (seed 000's printer, the calculator, the channel) and
+//! Runs the messaging example programs (the original documentation's printer, the calculator, the channel) and
 //! checks what they print.
 
 mod util;
 
-use util::{run, stdout};
+use util::{example, run, stdout};
 
 #[test]
 fn printer_prints_hello_world_then_goodbye_world() {
-    let out = run(env!("CARGO_BIN_EXE_seed000_printer"));
+    let out = run(&example("hello_printer"));
     assert!(out.status.success(), "{out:?}");
     assert_eq!(stdout(&out), "Hello World\nGoodbye World\n");
 }
 
 #[test]
 fn calculator_answers_calls_and_reports_a_timeout_and_a_finished_receiver() {
-    let out = run(env!("CARGO_BIN_EXE_calculator"));
+    let out = run(&example("calculator"));
     assert!(out.status.success(), "{out:?}");
     assert_eq!(
         stdout(&out),
@@ -28,7 +28,7 @@ fn calculator_answers_calls_and_reports_a_timeout_and_a_finished_receiver() {
 
 #[test]
 fn channel_hands_each_value_to_the_consumer_which_runs_first() {
-    let out = run(env!("CARGO_BIN_EXE_channel"));
+    let out = run(&example("channel"));
     assert!(out.status.success(), "{out:?}");
     assert_eq!(
         stdout(&out),

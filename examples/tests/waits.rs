@@ -8,12 +8,12 @@ use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use util::{run, run_with_args as run_args, stdout};
+use util::{example, run, run_with_args as run_args, stdout};
 
 #[test]
 fn the_counter_prints_one_number_per_period_of_its_reused_timeout() {
     let start = Instant::now();
-    let out = run_args(env!("CARGO_BIN_EXE_counter"), &["5", "30"]);
+    let out = run_args(&example("counter"), &["5", "30"]);
     assert!(out.status.success());
     assert_eq!(stdout(&out), "0\n1\n2\n3\n4\n");
     // Five full periods: the timeout, reused, starts a new period each time it fired.
@@ -26,7 +26,7 @@ fn the_counter_prints_one_number_per_period_of_its_reused_timeout() {
 
 #[test]
 fn the_printer_prints_what_the_counter_sends_until_told_to_quit() {
-    let out = run_args(env!("CARGO_BIN_EXE_printer"), &["4", "5"]);
+    let out = run_args(&example("printer"), &["4", "5"]);
     assert!(out.status.success());
     assert_eq!(
         stdout(&out),
@@ -36,7 +36,7 @@ fn the_printer_prints_what_the_counter_sends_until_told_to_quit() {
 
 #[test]
 fn the_pinger_reports_each_pong_a_lost_ping_and_the_end_of_the_echoer() {
-    let out = run(env!("CARGO_BIN_EXE_pinger"));
+    let out = run(&example("pinger"));
     assert!(out.status.success());
     assert_eq!(
         stdout(&out),
@@ -50,7 +50,7 @@ fn the_pinger_reports_each_pong_a_lost_ping_and_the_end_of_the_echoer() {
 
 #[test]
 fn children_run_side_by_side_and_are_reported_as_they_end() {
-    let out = run(env!("CARGO_BIN_EXE_children"));
+    let out = run(&example("children"));
     assert!(out.status.success());
     let text = stdout(&out);
     let lines: Vec<&str> = text.lines().collect();
@@ -71,7 +71,7 @@ fn the_reload_example_rereads_its_configuration_on_each_sighup() {
     std::fs::create_dir_all(&dir).unwrap();
     let config = dir.join("config");
     std::fs::write(&config, "v1").unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_reload"))
+    let mut child = Command::new(example("reload"))
         .arg(&config)
         .stdout(Stdio::piped())
         .spawn()
@@ -115,7 +115,7 @@ fn the_reload_example_rereads_its_configuration_on_each_sighup() {
 
 #[test]
 fn the_counter_refuses_a_count_that_is_not_a_number() {
-    let out = run_args(env!("CARGO_BIN_EXE_counter"), &["ten"]);
+    let out = run_args(&example("counter"), &["ten"]);
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
@@ -137,7 +137,7 @@ fn many_sleepers_past_the_guarded_budget_ends_and_reports_the_tasklets_without_a
         return;
     }
     let out = util::run_with_env(
-        env!("CARGO_BIN_EXE_many_sleepers"),
+        &example("many_sleepers"),
         &[&n.to_string(), "16"],
         &[("CONCURRENCE_STACK_GUARDS", "mprotect")],
     );

@@ -2,8 +2,73 @@
 #![allow(dead_code)]
 
 use std::io::Read;
+use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
+use std::sync::Once;
 use std::time::{Duration, Instant};
+
+/// The path of the example program `name`, built (once per test binary, by cargo, which only
+/// rebuilds what changed) with the profile of the running tests. `cargo test` builds every
+/// example anyway; this makes `cargo test --test NAME` alone work too.
+pub fn example(name: &str) -> String {
+    static BUILT: Once = Once::new();
+    // The test binary is target/<profile>/deps/<test>-<hash>.
+    let exe = std::env::current_exe().expect("the test binary's path");
+    let profile_dir: PathBuf = exe
+        .parent()
+        .and_then(|deps| deps.parent())
+        .expect("target/<profile>/deps")
+        .to_path_buf();
+    BUILT.call_once(|| {
+        let mut build = Command::new(env!("CARGO"));
+        build.args([
+            "build",
+            "--quiet",
+            "-p",
+            "concurrence-examples",
+            "--examples",
+        ]);
+        // Only the environment the user gave cargo: the variables cargo sets for this test
+        // (CARGO_MANIFEST_DIR, CARGO_PKG_NAME, ...) are tracked by some build scripts and
+        // crates, so each build would undo the other's work.
+        build.env_clear();
+        for (key, value) in std::env::vars_os() {
+            let name = key.to_string_lossy();
+            let users = [
+                "PATH",
+                "HOME",
+                "TMPDIR",
+                "RUSTFLAGS",
+                "RUSTDOCFLAGS",
+                "RUSTC",
+            ];
+            let cargo = ["CARGO_HOME", "CARGO_TARGET_DIR", "CARGO_INCREMENTAL"];
+            let prefixes = [
+                "RUSTUP_",
+                "RUSTC_",
+                "CARGO_BUILD_",
+                "CARGO_PROFILE_",
+                "CARGO_REGISTRIES_",
+                "CARGO_NET_",
+                "CARGO_HTTP_",
+            ];
+            if users.contains(&&*name)
+                || cargo.contains(&&*name)
+                || prefixes.iter().any(|prefix| name.starts_with(prefix))
+            {
+                build.env(&key, value);
+            }
+        }
+        if profile_dir.file_name().is_some_and(|p| p == "release") {
+            build.arg("--release");
+        }
+        let status = build.status().expect("run cargo to build the examples");
+        assert!(status.success(), "building the examples failed: {status}");
+    });
+    let path = profile_dir.join("examples").join(name);
+    assert!(path.exists(), "no example program at {}", path.display());
+    path.to_str().expect("a UTF-8 path").to_owned()
+}
 
 /// Runs `exe` to completion (at most 60 s).
 pub fn run(exe: &str) -> Output {

@@ -1,4 +1,4 @@
-//! Seed 001, fourth example: `loop_`, `interval` and `later` run a function in a loop, at an
+//! The original documentation's fourth tasklet example: `loop_`, `interval` and `later` run a function in a loop, at an
 //! interval, and once later. Runs until Ctrl-C.
 
 use concurrence::{dispatch, interval, later, loop_, sleep, ExitStatus};

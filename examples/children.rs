@@ -1,7 +1,7 @@
 //! Several child processes at once, each waited for by a tasklet of its own (kiwi's
 //! WaitForProcess idiom): the dispatcher runs them side by side and reports each as it ends.
 //!
-//! `cargo run -p concurrence-examples --bin children`
+//! `cargo run --example children`
 
 use std::time::Instant;
 

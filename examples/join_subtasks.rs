@@ -1,4 +1,4 @@
-//! Seed 001, third example: `start` joins two subtasks and prints their results (30, then 70).
+//! The original documentation's third tasklet example: `start` joins two subtasks and prints their results (30, then 70).
 
 use concurrence::{dispatch, spawn, ExitStatus};
 

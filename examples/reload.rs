@@ -1,7 +1,7 @@
 //! A service that reloads its configuration on SIGHUP (kiwi's WaitForSignal idiom), while a
 //! worker tasklet keeps serving with the configuration it has.
 //!
-//! `cargo run -p concurrence-examples --bin reload -- CONFIG_FILE`, then `kill -HUP <pid>` after
+//! `cargo run --example reload -- CONFIG_FILE`, then `kill -HUP <pid>` after
 //! editing the file. Ctrl-C (or SIGTERM) stops it cleanly.
 
 use std::cell::RefCell;

@@ -1,7 +1,7 @@
 //! An HTTP/1.1 server: a tasklet per connection, keep-alive and pipelining, requests parsed by
 //! `httparse`.
 //!
-//! `cargo run -p concurrence-examples --bin http -- [ADDRESS] [IDLE_MS]` (default
+//! `cargo run --example http -- [ADDRESS] [IDLE_MS]` (default
 //! 127.0.0.1:8080, port 0 picks a free one; an idle connection is closed after IDLE_MS, 30 s by
 //! default), then `curl http://127.0.0.1:8080/`. Routes: `GET /` says hello, `POST
 //! /echo` sends the body back, anything else is 404. Ctrl-C stops it.

@@ -1,4 +1,4 @@
-//! Seed 001, sixth example: named tasklets, and the tree of tasks printed every second. The
+//! The original documentation's sixth tasklet example: named tasklets, and the tree of tasks printed every second. The
 //! three greeters say their message, sleep two seconds and finish; the tree shrinks. Runs until
 //! Ctrl-C.
 

@@ -1,7 +1,7 @@
 //! Many tasklets sharing one memcached client (a pool of connections): each sets, reads back
 //! and increments its own keys.
 //!
-//! `cargo run -p concurrence-examples --bin memcache -- [ADDRESS] [TASKLETS]` against a
+//! `cargo run --example memcache -- [ADDRESS] [TASKLETS]` against a
 //! running memcached (default 127.0.0.1:11211, 100 tasklets).
 
 use std::rc::Rc;

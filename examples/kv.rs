@@ -1,7 +1,7 @@
 //! A key-value server speaking the Redis protocol (RESP): each connection is a tasklet, and the
 //! store is a tasklet of its own that the connections `call`.
 //!
-//! `cargo run -p concurrence-examples --bin kv -- [ADDRESS]` (default 127.0.0.1:6380; port 0
+//! `cargo run --example kv -- [ADDRESS]` (default 127.0.0.1:6380; port 0
 //! picks a free one), then `redis-cli -p 6380 SET greeting hello`. Commands: PING, ECHO, GET,
 //! SET, DEL, EXISTS, INCR, DBSIZE (and an error for anything else). Ctrl-C stops it.
 

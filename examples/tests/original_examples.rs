@@ -1,22 +1,22 @@
-//! Runs every seed 001 example program and checks what it prints. The ones that run forever are
+//! Runs every tasklet example program of the original documentation and checks what it prints. The ones that run forever are
 //! stopped with SIGINT, which also pins the dispatcher's SIGINT handling (status 130).
 
 mod util;
 
 use std::time::Duration;
 
-use util::{assert_interrupted, run, run_for, stdout};
+use util::{assert_interrupted, example, run, run_for, stdout};
 
 #[test]
 fn start_prints_start_done_before_the_greetings() {
-    let out = run(env!("CARGO_BIN_EXE_seed001_start"));
+    let out = run(&example("spawn_greeters"));
     assert!(out.status.success());
     assert_eq!(stdout(&out), "start done.\nHello\nWorld\n");
 }
 
 #[test]
 fn join_prints_the_results_of_both_subtasks() {
-    let out = run(env!("CARGO_BIN_EXE_seed001_join"));
+    let out = run(&example("join_subtasks"));
     assert!(out.status.success());
     assert_eq!(stdout(&out), "30\n70\n");
 }
@@ -24,7 +24,7 @@ fn join_prints_the_results_of_both_subtasks() {
 #[test]
 fn greeters_alternate_hello_and_world_every_second_until_sigint() {
     let out = run_for(
-        env!("CARGO_BIN_EXE_seed001_greeters"),
+        &example("separate_greeters"),
         Some(Duration::from_millis(2500)),
     );
     assert_interrupted(&out);
@@ -43,7 +43,7 @@ fn greeters_alternate_hello_and_world_every_second_until_sigint() {
 #[test]
 fn helpers_loop_interval_and_later_print_on_their_schedules() {
     let out = run_for(
-        env!("CARGO_BIN_EXE_seed001_helpers"),
+        &example("periodic_helpers"),
         Some(Duration::from_millis(6500)),
     );
     assert_interrupted(&out);
@@ -65,7 +65,7 @@ fn helpers_loop_interval_and_later_print_on_their_schedules() {
 #[test]
 fn current_prints_each_interval_tasklet_with_its_message() {
     let out = run_for(
-        env!("CARGO_BIN_EXE_seed001_current"),
+        &example("current_tasklet"),
         Some(Duration::from_millis(2600)),
     );
     assert_interrupted(&out);
@@ -83,10 +83,7 @@ fn current_prints_each_interval_tasklet_with_its_message() {
 
 #[test]
 fn tree_shows_the_named_tasklets_until_they_finish() {
-    let out = run_for(
-        env!("CARGO_BIN_EXE_seed001_tree"),
-        Some(Duration::from_millis(3600)),
-    );
+    let out = run_for(&example("task_tree"), Some(Duration::from_millis(3600)));
     assert_interrupted(&out);
     let text = stdout(&out);
     let lines: Vec<&str> = text.lines().collect();

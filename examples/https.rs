@@ -2,7 +2,7 @@
 //! traits are all a synchronous TLS crate needs, and each connection's tasklet suspends in the
 //! socket calls rustls makes.
 //!
-//! `cargo run -p concurrence-examples --bin https -- ADDRESS CERT.pem KEY.pem`, then
+//! `cargo run --example https -- ADDRESS CERT.pem KEY.pem`, then
 //! `curl --cacert CERT.pem https://...`. It answers every request with a greeting and closes.
 
 use std::io::{Read, Write};

@@ -1,4 +1,4 @@
-//! Seed 001, fifth example: two interval tasklets print the current tasklet and their message
+//! The original documentation's fifth tasklet example: two interval tasklets print the current tasklet and their message
 //! every second. Runs until Ctrl-C.
 
 use concurrence::{current, dispatch, interval, ExitStatus};

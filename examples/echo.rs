@@ -1,6 +1,6 @@
 //! An echo server: every connection gets its own tasklet, which sends back what it reads.
 //!
-//! `cargo run -p concurrence-examples --bin echo -- [ADDRESS]` (default 127.0.0.1:7000; port 0
+//! `cargo run --example echo -- [ADDRESS]` (default 127.0.0.1:7000; port 0
 //! picks a free one), then for example `socat - TCP:127.0.0.1:7000`. Ctrl-C stops it.
 
 use std::io::{Read, Write};

@@ -1,4 +1,4 @@
-//! Seed 000's example: a printer tasklet prints the greetings it is sent. Prints `Hello World`,
+//! The original documentation's first example: a printer tasklet prints the greetings it is sent. Prints `Hello World`,
 //! then `Goodbye World`.
 
 use concurrence::{dispatch, message, receive, tasklet, ExitStatus};

@@ -1,4 +1,4 @@
-//! Seed 001, first example: `start` spawns two greeters and finishes first.
+//! The original documentation's first tasklet example: `start` spawns two greeters and finishes first.
 //!
 //! Prints `start done.`, then `Hello`, then `World`.
 

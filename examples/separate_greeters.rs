@@ -1,4 +1,4 @@
-//! Seed 001, second example: two greeters that really are separate execution units, each
+//! The original documentation's second tasklet example: two greeters that really are separate execution units, each
 //! printing its message and sleeping a second, forever (stop it with Ctrl-C).
 
 use concurrence::{dispatch, sleep, spawn, ExitStatus};

@@ -2,7 +2,7 @@
 //! run time per tasklet, resident memory (RSS) and page tables (VmPTE) per live tasklet, and
 //! the kernel mappings in use.
 //!
-//! `cargo run --release -p concurrence-examples --bin many_sleepers -- 1000000 [STACK_KIB] [canary]`
+//! `cargo run --release --example many_sleepers -- 1000000 [STACK_KIB] [canary]`
 //!
 //! `STACK_KIB` is the stack size in KiB (default: the crate's default); `canary` chooses the
 //! unguarded canary stacks, for comparison (every stack is guarded otherwise). Tasklets that
