@@ -391,14 +391,14 @@ impl Scheduler {
                 );
             }
         }
-        let monitors = self.monitors.borrow_mut().remove(&task.id);
+        let monitors = take_entry(&self.monitors, task.id);
         if let Some(monitors) = monitors {
             for deliver in monitors {
                 deliver(down_of(task));
             }
         }
-        self.trappers.borrow_mut().remove(&task.id);
-        let partners = self.links.borrow_mut().remove(&task.id);
+        drop(take_entry(&self.trappers, task.id));
+        let partners = take_entry(&self.links, task.id);
         if let Some(partners) = partners {
             let down = down_of(task);
             for partner in partners.iter().filter_map(Weak::upgrade) {
@@ -1004,6 +1004,17 @@ pub(crate) fn default_name<F>() -> DerivedName {
     DerivedName {
         type_name: std::any::type_name::<F>,
         at: std::panic::Location::caller(),
+    }
+}
+
+/// Removes and returns the entry of the tasklet `id` from one of the scheduler's maps; an empty
+/// map (no monitor, link or trapper anywhere: the common case) is not hashed into.
+fn take_entry<V>(map: &RefCell<HashMap<u64, V>>, id: u64) -> Option<V> {
+    let mut map = map.borrow_mut();
+    if map.is_empty() {
+        None
+    } else {
+        map.remove(&id)
     }
 }
 

@@ -303,6 +303,7 @@ impl Task {
     }
 
     /// Its mailbox, if it receives messages (closed once it finished).
+    #[inline]
     pub(crate) fn inbox(&self) -> Option<Rc<dyn AnyInbox>> {
         let inbox = self.inbox.take();
         self.inbox.set(inbox.clone());
