@@ -194,6 +194,7 @@ mod tasklet;
 mod timer;
 mod wait;
 pub mod wait_for;
+mod wheel;
 
 pub use builder::{interval, later, loop_, rate, receiver, spawn, Builder, SpawnMessages};
 pub use call_wait::{CallReply, CallWait, Called};

@@ -36,8 +36,8 @@ use crate::runtime::{BlockedTasklet, ExitReason};
 use crate::stack::{StackMode, StackPool, TRIM_PERIOD};
 use crate::state::{Body, DerivedName, Entry, Name, Outcome, State, Task};
 use crate::tasklet::TaskletExit;
-use crate::timer::Timers;
 use crate::wait::{is_live, WaitList};
+use crate::wheel::Timers;
 
 thread_local! {
     static SCHEDULER: RefCell<Option<Rc<Scheduler>>> = const { RefCell::new(None) };

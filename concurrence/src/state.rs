@@ -253,6 +253,24 @@ pub(crate) struct Task {
 }
 
 impl Task {
+    /// A record that is never run, for unit tests of the structures that hold tasklets.
+    #[cfg(test)]
+    pub(crate) fn unstarted_for_tests() -> Task {
+        Task::new(
+            0,
+            Name::Function("test"),
+            false,
+            0,
+            StackMode::GUARDED,
+            Weak::new(),
+            Entry {
+                run: Box::new(|| Box::new(()) as Box<dyn Any>),
+                value_needs_drop: false,
+                captures_need_drop: false,
+            },
+        )
+    }
+
     pub(crate) fn new(
         id: u64,
         name: Name,

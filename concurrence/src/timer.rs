@@ -1,60 +1,11 @@
-//! Deadlines: the dispatcher's timer queue and [`sleep`].
-//!
-//! Timers live in a `BTreeMap` keyed by `(deadline, sequence)`: inserting, cancelling and taking
-//! the earliest are `O(log n)`, so a million pending timers stay cheap, and the earliest deadline
-//! is the dispatcher's poll timeout when nothing else is ready. A timer holds a wake-up token
-//! (tasklet and epoch); one that fires for a wait that already ended does nothing.
+//! Deadlines: [`sleep`], [`sleep_until`], and `deadline_after`, through which every timeout of
+//! the crate goes. The dispatcher's timers themselves are a timing wheel (`wheel.rs`); the
+//! earliest deadline is its poll timeout when nothing else is ready.
 
-use std::collections::BTreeMap;
-use std::rc::Rc;
 use std::time::{Duration, Instant};
 
-use crate::state::{Task, WaitOn};
+use crate::state::WaitOn;
 use crate::wait::Wait;
-
-/// Identifies one pending timer, to cancel it.
-pub(crate) type TimerKey = (Instant, u64);
-
-/// Pending deadlines of one dispatcher.
-#[derive(Default)]
-pub(crate) struct Timers {
-    map: BTreeMap<TimerKey, (Rc<Task>, u32)>,
-    seq: u64,
-}
-
-impl Timers {
-    /// Registers a wake-up of `task` for its wait `epoch` at `deadline`.
-    pub(crate) fn insert(&mut self, deadline: Instant, task: Rc<Task>, epoch: u32) -> TimerKey {
-        self.seq += 1;
-        let key = (deadline, self.seq);
-        self.map.insert(key, (task, epoch));
-        key
-    }
-
-    /// Cancels a timer; nothing happens if it already fired.
-    pub(crate) fn remove(&mut self, key: TimerKey) {
-        self.map.remove(&key);
-    }
-
-    /// The earliest pending deadline.
-    pub(crate) fn next_deadline(&self) -> Option<Instant> {
-        self.map.first_key_value().map(|(key, _)| key.0)
-    }
-
-    /// Removes and returns the earliest timer if its deadline is not after `now`.
-    pub(crate) fn pop_expired(&mut self, now: Instant) -> Option<(Rc<Task>, u32)> {
-        let entry = self.map.first_entry()?;
-        if entry.key().0 <= now {
-            Some(entry.remove())
-        } else {
-            None
-        }
-    }
-
-    pub(crate) fn clear(&mut self) {
-        self.map.clear();
-    }
-}
 
 /// Blocks the current tasklet for `duration`; other tasklets run meanwhile.
 ///
