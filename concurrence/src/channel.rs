@@ -151,13 +151,8 @@ struct LeaveReceivers<'a, T> {
 
 impl<T> Drop for LeaveReceivers<'_, T> {
     fn drop(&mut self) {
-        let mut receivers = self.inner.receivers.borrow_mut();
-        receivers.remove(self.task);
-        if self.inner.has_live_sender() {
-            if let Some(sched) = scheduler::try_get() {
-                receivers.wake_one(&sched);
-            }
-        }
+        let pass_on = self.inner.has_live_sender();
+        self.inner.receivers.borrow_mut().leave(self.task, pass_on);
     }
 }
 
@@ -456,11 +451,11 @@ impl<T> Condition for ChannelReceiver<'_, T> {
 
     fn disarm(&mut self, waiter: &Waiter) {
         let inner = &self.channel.inner;
-        let mut waiting = inner.await_receiver.borrow_mut();
-        waiting.remove(Rc::as_ptr(&waiter.task));
-        if !self.fired && inner.receivers.borrow().has_live() {
-            waiting.wake_one(&waiter.sched);
-        }
+        let pass_on = !self.fired && inner.receivers.borrow().has_live();
+        inner
+            .await_receiver
+            .borrow_mut()
+            .leave(Rc::as_ptr(&waiter.task), pass_on);
     }
 
     fn label(&self) -> Label {

@@ -35,7 +35,7 @@
 //!
 //! | may | concurrence |
 //! |---|---|
-//! | `unsafe { go!(\|\| ..) }` | [`spawn`](crate::spawn): safe, because tasklets never move between threads (thread-locals stay right) |
+//! | `go!(\|\| ..)`, which may makes an unsafe call (coroutines migrate between threads) | [`spawn`](crate::spawn): safe, because tasklets never move between threads (thread-locals stay right) |
 //! | `may::config().set_workers(n)` | one dispatcher per thread: start `n` threads, each with its own [`dispatch`](crate::dispatch) |
 //! | `may::coroutine::sleep(d)` | [`sleep`](crate::sleep)`(d)` |
 //! | `may::sync::mpsc`, `may::sync::Mutex` | typed messages, [`Mailbox`](crate::Mailbox), [`Channel`](crate::Channel); no locks needed on one thread (a `RefCell` is enough, not held across a block) |

@@ -342,57 +342,39 @@ impl<C, F> std::fmt::Debug for Map<C, F> {
     }
 }
 
-impl<C: Condition + ?Sized> sealed::Sealed for &mut C {}
+/// A pointer to a condition is that condition: `&mut C` (reuse across waits) and `Box<C>` (a
+/// set of different kinds).
+macro_rules! forward_condition {
+    ($($pointer:ty),*) => {$(
+        impl<C: Condition + ?Sized> sealed::Sealed for $pointer {}
 
-impl<C: Condition + ?Sized> Condition for &mut C {
-    type Output = C::Output;
+        impl<C: Condition + ?Sized> Condition for $pointer {
+            type Output = C::Output;
 
-    fn poll(&mut self) -> Option<C::Output> {
-        (**self).poll()
-    }
+            fn poll(&mut self) -> Option<C::Output> {
+                (**self).poll()
+            }
 
-    fn arm(&mut self, waiter: &Waiter) {
-        (**self).arm(waiter);
-    }
+            fn arm(&mut self, waiter: &Waiter) {
+                (**self).arm(waiter);
+            }
 
-    fn disarm(&mut self, waiter: &Waiter) {
-        (**self).disarm(waiter);
-    }
+            fn disarm(&mut self, waiter: &Waiter) {
+                (**self).disarm(waiter);
+            }
 
-    fn fires_at(&self) -> Option<Instant> {
-        (**self).fires_at()
-    }
+            fn fires_at(&self) -> Option<Instant> {
+                (**self).fires_at()
+            }
 
-    fn label(&self) -> Label {
-        (**self).label()
-    }
+            fn label(&self) -> Label {
+                (**self).label()
+            }
+        }
+    )*};
 }
 
-impl<C: Condition + ?Sized> sealed::Sealed for Box<C> {}
-
-impl<C: Condition + ?Sized> Condition for Box<C> {
-    type Output = C::Output;
-
-    fn poll(&mut self) -> Option<C::Output> {
-        (**self).poll()
-    }
-
-    fn arm(&mut self, waiter: &Waiter) {
-        (**self).arm(waiter);
-    }
-
-    fn disarm(&mut self, waiter: &Waiter) {
-        (**self).disarm(waiter);
-    }
-
-    fn fires_at(&self) -> Option<Instant> {
-        (**self).fires_at()
-    }
-
-    fn label(&self) -> Label {
-        (**self).label()
-    }
-}
+forward_condition!(&mut C, Box<C>);
 
 /// A point in time to wait for (kiwi's `WaitForTimeout`): made by
 /// [`wait_for::timeout`](crate::wait_for::timeout) (relative) or

@@ -545,7 +545,8 @@ impl<F: Fn() -> bool> Leave<'_, F> {
 
 impl<F: Fn() -> bool> Drop for Leave<'_, F> {
     fn drop(&mut self) {
-        leave(self.list, self.task, (self.pass_on)());
+        let pass_on = (self.pass_on)();
+        self.list.borrow_mut().leave(self.task, pass_on);
     }
 }
 
@@ -582,7 +583,8 @@ impl<T: 'static> Condition for Item<T> {
 
     fn disarm(&mut self, waiter: &Waiter) {
         let pass_on = !self.inner.items.borrow().is_empty();
-        leave(&self.inner.takers, Rc::as_ptr(&waiter.task), pass_on);
+        let mut takers = self.inner.takers.borrow_mut();
+        takers.leave(Rc::as_ptr(&waiter.task), pass_on);
     }
 
     fn label(&self) -> Label {
@@ -627,7 +629,8 @@ impl<T: 'static, F: FnMut(&T) -> bool> Condition for Matching<T, F> {
 
     fn disarm(&mut self, waiter: &Waiter) {
         // Every picker is woken by each arrival: nothing to pass on.
-        leave(&self.inner.pickers, Rc::as_ptr(&waiter.task), false);
+        let mut pickers = self.inner.pickers.borrow_mut();
+        pickers.leave(Rc::as_ptr(&waiter.task), false);
     }
 
     fn label(&self) -> Label {
@@ -638,18 +641,6 @@ impl<T: 'static, F: FnMut(&T) -> bool> Condition for Matching<T, F> {
 impl<T, F> fmt::Debug for Matching<T, F> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Matching").finish_non_exhaustive()
-    }
-}
-
-/// Takes a waiter's entry out of `list` (it leaves without being served) and, when what the
-/// list waits for is there (`pass_on`: it may have been woken for it), wakes the next waiter.
-fn leave(list: &RefCell<WaitList>, task: *const Task, pass_on: bool) {
-    let mut list = list.borrow_mut();
-    list.remove(task);
-    if pass_on {
-        if let Some(sched) = scheduler::try_get() {
-            list.wake_one(&sched);
-        }
     }
 }
 

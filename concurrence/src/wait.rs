@@ -200,6 +200,18 @@ impl WaitList {
         self.waiters.retain(|(t, _)| !std::ptr::eq(&**t, task));
     }
 
+    /// A waiter leaves without being served (timed out, killed, or another condition won):
+    /// its entries go and, when what the list waits for is there (`pass_on`: it may have been
+    /// woken for it), the next waiter is woken instead, so no wake-up is lost.
+    pub(crate) fn leave(&mut self, task: *const Task, pass_on: bool) {
+        self.remove(task);
+        if pass_on {
+            if let Some(sched) = scheduler::try_get() {
+                self.wake_one(&sched);
+            }
+        }
+    }
+
     /// Whether the list has no entries at all (live or stale).
     pub(crate) fn is_empty(&self) -> bool {
         self.waiters.is_empty()

@@ -5,7 +5,7 @@ use std::io;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 use std::time::Duration;
 
-use super::source::{poll_thread, Dir, Registration};
+use super::source::{poll_now, poll_thread, Dir, Registration};
 use crate::condition::{sealed, wait_until, Condition, Label, Waiter};
 use crate::scheduler;
 use crate::state::WaitOn;
@@ -142,23 +142,9 @@ impl Condition for Ready<'_> {
         if let Some(err) = self.wake.failed.take() {
             return Some(Err(err));
         }
-        let mut pollfd = libc::pollfd {
-            fd: self.fd.as_raw_fd(),
-            events: match self.dir {
-                Dir::Read => libc::POLLIN,
-                Dir::Write => libc::POLLOUT,
-            },
-            revents: 0,
-        };
-        // SAFETY: one valid pollfd, for the duration of the call; a zero timeout never blocks.
-        match unsafe { libc::poll(&mut pollfd, 1, 0) } {
-            n if n > 0 => Some(Ok(Readiness::from_revents(pollfd.revents))),
-            0 => None,
-            _ => {
-                let err = io::Error::last_os_error();
-                (err.kind() != io::ErrorKind::Interrupted).then_some(Err(err))
-            }
-        }
+        poll_now(self.fd.as_raw_fd(), self.dir)
+            .map(|revents| revents.map(Readiness::from_revents))
+            .transpose()
     }
 
     fn arm(&mut self, waiter: &Waiter) {

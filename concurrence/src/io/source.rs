@@ -33,7 +33,7 @@ impl Dir {
         }
     }
 
-    fn poll_events(self) -> libc::c_short {
+    pub(crate) fn poll_events(self) -> libc::c_short {
         match self {
             Dir::Read => libc::POLLIN,
             Dir::Write => libc::POLLOUT,
@@ -158,6 +158,29 @@ impl Drop for Waiting<'_> {
     fn drop(&mut self) {
         self.sched.io_waiters.set(self.sched.io_waiters.get() - 1);
         self.direction.waiters.borrow_mut().remove(self.task);
+    }
+}
+
+/// What a zero-timeout poll(2) says of `fd` for `dir` now: its `revents` when it is ready (or
+/// hung up, or in error), `None` when not (or interrupted: as good as not ready yet).
+pub(crate) fn poll_now(fd: RawFd, dir: Dir) -> io::Result<Option<libc::c_short>> {
+    let mut pollfd = libc::pollfd {
+        fd,
+        events: dir.poll_events(),
+        revents: 0,
+    };
+    // SAFETY: one valid pollfd, for the duration of the call; a zero timeout never blocks.
+    match unsafe { libc::poll(&mut pollfd, 1, 0) } {
+        n if n > 0 => Ok(Some(pollfd.revents)),
+        0 => Ok(None),
+        _ => {
+            let err = io::Error::last_os_error();
+            if err.kind() == io::ErrorKind::Interrupted {
+                Ok(None)
+            } else {
+                Err(err)
+            }
+        }
     }
 }
 
@@ -440,14 +463,7 @@ impl<T: AsRawFd> Registered<T> {
     /// Waits for `dir` without an operation to try: checks with a zero-timeout poll(2) first.
     #[track_caller]
     fn ready(&self, dir: Dir, deadline: Option<Instant>) -> io::Result<()> {
-        let fd = self.inner.as_raw_fd();
-        let mut pollfd = libc::pollfd {
-            fd,
-            events: dir.poll_events(),
-            revents: 0,
-        };
-        // SAFETY: one valid pollfd, for the duration of the call; a zero timeout never blocks.
-        if unsafe { libc::poll(&mut pollfd, 1, 0) } > 0 {
+        if matches!(poll_now(self.inner.as_raw_fd(), dir), Ok(Some(_))) {
             return Ok(());
         }
         self.not_ready(dir, deadline)
