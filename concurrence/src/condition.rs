@@ -22,7 +22,7 @@
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
-use crate::scheduler::Scheduler;
+use crate::scheduler::Sched;
 use crate::state::{Task, WaitOn};
 use crate::timer::deadline_after;
 use crate::wait::{Ended, Wait};
@@ -115,7 +115,7 @@ pub(crate) mod sealed {
 /// carry. Hidden: it appears only in the hidden methods of [`Condition`].
 #[doc(hidden)]
 pub struct Waiter {
-    pub(crate) sched: Rc<Scheduler>,
+    pub(crate) sched: Sched,
     pub(crate) task: Rc<Task>,
     pub(crate) epoch: u32,
 }
@@ -123,7 +123,7 @@ pub struct Waiter {
 impl Waiter {
     fn new(wait: &Wait) -> Waiter {
         Waiter {
-            sched: wait.sched().clone(),
+            sched: wait.sched(),
             task: wait.task().clone(),
             epoch: wait.epoch(),
         }

@@ -183,6 +183,7 @@ pub mod process;
 mod reactor;
 mod readiness;
 mod receive;
+mod run_queue;
 mod runtime;
 mod scheduler;
 mod send;

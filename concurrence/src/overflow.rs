@@ -9,22 +9,10 @@
 //! as the kernel would), staying installed itself. A previous default action is put back and the
 //! fault repeats, so the process ends as it would have without us.
 
-use std::cell::Cell;
 use std::ptr;
 use std::sync::OnceLock;
 
-use crate::state::{trim_type_name, Name, Task};
-
-thread_local! {
-    /// The running tasklet; null while none runs.
-    static CURRENT: Cell<*const Task> = const { Cell::new(ptr::null()) };
-}
-
-/// Makes `task` the running tasklet the fault handler checks (it must stay alive and in place
-/// until replaced: the scheduler holds it); returns the one it replaces.
-pub(crate) fn enter(task: *const Task) -> *const Task {
-    CURRENT.with(|c| c.replace(task))
-}
+use crate::state::{trim_type_name, Name};
 
 /// The previous handlers of SIGSEGV and SIGBUS, to give faults that are not ours back to.
 struct Previous {
@@ -132,11 +120,12 @@ pub(crate) fn canary_damaged(name: &str, id: u64, size: u32) -> ! {
 extern "C" fn handler(sig: libc::c_int, info: *mut libc::siginfo_t, ctx: *mut libc::c_void) {
     // SAFETY: the kernel passes a valid siginfo for SA_SIGINFO handlers of SIGSEGV/SIGBUS.
     let addr = unsafe { (*info).si_addr() } as usize;
-    // A const-initialised thread-local Cell of plain data: reading it does not allocate or lock.
-    let task = CURRENT.with(|c| c.get());
+    // Two plain reads (the scheduler's thread-local pointer, its `current` field): no
+    // allocation, lock or reference count.
+    let task = crate::scheduler::running_task();
     if !task.is_null() {
-        // SAFETY: a non-null pointer is the running tasklet's record, which the scheduler holds
-        // (and does not move) for as long as it is entered. Only plain fields are read: the
+        // SAFETY: a non-null pointer is the running tasklet's record, which the scheduler's caller
+        // holds (and does not move) for as long as it is current. Only plain fields are read: the
         // stack's bounds, the id, and the name's parts (`str`s that trimming only slices, a
         // `type_name` function that returns a static string, a `Location`); then only
         // async-signal-safe calls (write, abort) follow.

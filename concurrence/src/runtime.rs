@@ -164,8 +164,7 @@ impl<M> Dispatcher<M> {
         let reactor = Reactor::new(self.handle_sigint, self.handle_sigterm)
             .unwrap_or_else(|err| panic!("concurrence: cannot create the poller: {err}"));
         let sched = Rc::new(Scheduler::new(reactor, self.stack_size, self.stack_mode));
-        scheduler::install(Some(sched.clone()));
-        let installed = Installed;
+        let installed = scheduler::Installed::new(&sched);
         let inbox = M::mailbox(None).map(|m| m.inner().clone() as Rc<dyn AnyInbox>);
         let first = SpawnOptions {
             name: None,
@@ -215,15 +214,6 @@ pub(crate) fn report(message: fmt::Arguments<'_>) {
         log::error!("{message}");
     } else {
         eprintln!("{message}");
-    }
-}
-
-/// Uninstalls the thread's scheduler when dropped, even on a panic.
-struct Installed;
-
-impl Drop for Installed {
-    fn drop(&mut self) {
-        scheduler::install(None);
     }
 }
 

@@ -10,17 +10,22 @@
 //! queue of their own, `front`, taken before the FIFO `queue`; so that they cannot starve the
 //! others, after `NEXT_STREAK` runs in a row from `front` the oldest of `queue` gets a turn.
 //! The loop runs them in passes (what was ready when the pass began, or at least `MIN_PASS`
-//! runs while tasklets keep becoming ready); after each run it checks whether to stop, and
-//! between passes it fires expired timers and polls IO without blocking. When nothing is ready
-//! the thread blocks in the reactor until the next deadline. No `RefCell` borrow of the scheduler is held while a tasklet runs; the only borrow
-//! held across a resume is that of the running tasklet's own coroutine.
+//! runs while tasklets keep becoming ready); after each run it checks whether a tasklet asked
+//! it to stop (`quit`, or the last non-daemon tasklet ended), and between passes whether SIGINT
+//! or SIGTERM arrived, then it fires expired timers and polls IO without blocking. When nothing
+//! is ready the thread blocks in the reactor until the next deadline. No `RefCell` borrow of the
+//! scheduler is held while a tasklet runs; the only borrow held across a resume is that of the
+//! running tasklet's own coroutine. The run queues are `RunQueue`s (no borrow flag at all), and
+//! the scheduler and the running tasklet are reached through plain pointers whose invariants
+//! are written at [`Sched`] and `Scheduler::current`.
 //!
 //! [`dispatch`]: crate::dispatch
 
 use std::any::Any;
 use std::borrow::Cow;
 use std::cell::{Cell, RefCell};
-use std::collections::{HashMap, VecDeque};
+use std::ptr::{self, NonNull};
+use std::collections::HashMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::rc::{Rc, Weak};
 use std::time::Instant;
@@ -29,8 +34,8 @@ use crate::coroutine::{Coro, Suspender, Wake};
 use crate::error::panic_message;
 use crate::mailbox::AnyInbox;
 use crate::monitor::{down_of, Down};
-use crate::overflow;
 use crate::reactor::Reactor;
+use crate::run_queue::{self, RunQueue};
 use crate::readiness::{self, IoTable};
 use crate::runtime::{BlockedTasklet, ExitReason};
 use crate::stack::{StackMode, StackPool, TRIM_PERIOD};
@@ -40,23 +45,97 @@ use crate::wait::{is_live, WaitList};
 use crate::wheel::Timers;
 
 thread_local! {
-    static SCHEDULER: RefCell<Option<Rc<Scheduler>>> = const { RefCell::new(None) };
+    /// The scheduler of the dispatcher running on this thread, or null: see [`Sched`].
+    static SCHEDULER: Cell<*const Scheduler> = const { Cell::new(ptr::null()) };
+}
+
+/// A handle on the scheduler of the dispatcher running on this thread, without reference
+/// counting: one is read from a thread-local at every blocking call and wake-up.
+///
+/// **Invariant.** The pointer is the scheduler that [`dispatch`] owns (in an `Rc`) while it
+/// runs: [`Installed`] sets it after creating the scheduler and clears it before `dispatch`
+/// drops it, even when unwinding. Code that holds a `Sched` runs inside that dispatcher (in a
+/// tasklet, or in the loop): a tasklet's code cannot outlive its dispatcher, which kills every
+/// tasklet before it ends (a tasklet that survives the kills is never resumed again). So a
+/// `Sched` must never be stored in a value that can outlive the dispatcher: values that can
+/// (sockets, signal sets, child processes) hold an `Rc<Scheduler>` from [`Sched::owned`]. In
+/// this crate `Sched` is kept only in locals and in a blocking call's [`Wait`] and
+/// [`Waiter`], which live on the waiting tasklet's stack. The type is neither `Send` nor
+/// `Sync`.
+///
+/// [`dispatch`]: crate::dispatch
+/// [`Wait`]: crate::wait::Wait
+/// [`Waiter`]: crate::condition::Waiter
+#[derive(Clone, Copy)]
+pub(crate) struct Sched(NonNull<Scheduler>);
+
+impl std::ops::Deref for Sched {
+    type Target = Scheduler;
+
+    #[inline]
+    fn deref(&self) -> &Scheduler {
+        // SAFETY: the pointer was read from `SCHEDULER` while it was set, and the scheduler it
+        // names lives until the dispatcher that owns it ends, which no holder of a `Sched`
+        // outlives (see the type's invariant).
+        unsafe { self.0.as_ref() }
+    }
+}
+
+impl Sched {
+    /// A counted reference, for values that may outlive the dispatcher.
+    pub(crate) fn owned(self) -> Rc<Scheduler> {
+        let ptr = self.0.as_ptr().cast_const();
+        // SAFETY: `Installed` sets the pointer from `Rc::as_ptr` of the `Rc` that `dispatch`
+        // holds, still alive (see the type's invariant): its count may be raised and one more
+        // `Rc` made from it.
+        unsafe {
+            Rc::increment_strong_count(ptr);
+            Rc::from_raw(ptr)
+        }
+    }
 }
 
 /// The scheduler running on this thread. Panics when there is none.
-pub(crate) fn get() -> Rc<Scheduler> {
+#[inline]
+pub(crate) fn get() -> Sched {
     try_get()
         .expect("concurrence: no dispatcher is running on this thread; call this inside dispatch()")
 }
 
 /// The scheduler running on this thread, if any.
-pub(crate) fn try_get() -> Option<Rc<Scheduler>> {
-    SCHEDULER.with(|s| s.borrow().clone())
+#[inline]
+pub(crate) fn try_get() -> Option<Sched> {
+    NonNull::new(SCHEDULER.with(Cell::get).cast_mut()).map(Sched)
 }
 
-/// Installs `sched` as this thread's scheduler; `None` removes it. Returns the previous one.
-pub(crate) fn install(sched: Option<Rc<Scheduler>>) -> Option<Rc<Scheduler>> {
-    SCHEDULER.with(|s| std::mem::replace(&mut *s.borrow_mut(), sched))
+/// Makes `sched` this thread's scheduler until the guard is dropped (see [`Sched`]).
+pub(crate) struct Installed(());
+
+impl Installed {
+    /// Installs `sched`, which must outlive the guard. Panics if one is installed already.
+    pub(crate) fn new(sched: &Rc<Scheduler>) -> Installed {
+        SCHEDULER.with(|s| {
+            assert!(s.get().is_null(), "a scheduler is installed already");
+            s.set(Rc::as_ptr(sched));
+        });
+        Installed(())
+    }
+}
+
+impl Drop for Installed {
+    fn drop(&mut self) {
+        SCHEDULER.with(|s| s.set(ptr::null()));
+    }
+}
+
+/// The running tasklet's record, or null: for the fault handler, which may not allocate, lock
+/// or count references. A non-null pointer stays valid while that tasklet runs (see
+/// [`Scheduler::current`]).
+pub(crate) fn running_task() -> *const Task {
+    match try_get() {
+        Some(sched) => sched.current.get(),
+        None => ptr::null(),
+    }
 }
 
 /// Tasklet runs in a pass of the loop at least, if they are ready; between passes come the
@@ -80,20 +159,21 @@ pub(crate) struct SpawnOptions {
 /// One dispatcher's state.
 pub(crate) struct Scheduler {
     /// Tasklets due to run, with the epoch they were queued for (stale entries are skipped).
-    queue: RefCell<VecDeque<(Rc<Task>, u32)>>,
+    queue: RunQueue,
     /// Tasklets to run next, before `queue` (see the module docs), same entries.
-    front: RefCell<VecDeque<(Rc<Task>, u32)>>,
+    front: RunQueue,
     /// What the running tasklet spawned, woke by finishing, or handed a channel value to, so
     /// far: these go to `front`, in this order, when it suspends. Empty while no tasklet runs
     /// (but during shutdown).
-    next: RefCell<Vec<(Rc<Task>, u32)>>,
+    next: RunQueue,
     /// Where the entries of the tasklet running now start in `next` (a tasklet resumed by a
     /// kill adds after its killer's).
     next_base: Cell<usize>,
     /// How many tasklets in a row ran from the front (see `NEXT_STREAK`).
     streak: Cell<u32>,
-    /// The running tasklet; empty while the scheduler itself runs.
-    current: RefCell<Option<Rc<Task>>>,
+    /// The running tasklet; null while the scheduler itself runs. Set by `resume` from the
+    /// `Rc` its caller holds until `resume` has reset it: non-null, it points to a live record.
+    current: Cell<*const Task>,
     pub(crate) timers: RefCell<Timers>,
     stacks: RefCell<StackPool>,
     /// When the free stacks were last trimmed, and passes of the loop since it was checked.
@@ -141,12 +221,12 @@ pub(crate) struct Scheduler {
 impl Scheduler {
     pub(crate) fn new(reactor: Reactor, stack_size: usize, stack_mode: StackMode) -> Scheduler {
         Scheduler {
-            queue: RefCell::new(VecDeque::new()),
-            front: RefCell::new(VecDeque::new()),
-            next: RefCell::new(Vec::new()),
+            queue: RunQueue::default(),
+            front: RunQueue::default(),
+            next: RunQueue::default(),
             next_base: Cell::new(0),
             streak: Cell::new(0),
-            current: RefCell::new(None),
+            current: Cell::new(ptr::null()),
             timers: RefCell::new(Timers::default()),
             stacks: RefCell::new(StackPool::new()),
             last_trim: Cell::new(Instant::now()),
@@ -174,23 +254,40 @@ impl Scheduler {
     }
 
     /// The running tasklet.
+    #[inline]
     pub(crate) fn current(&self) -> Option<Rc<Task>> {
-        self.current.borrow().clone()
+        let task = self.current.get();
+        if task.is_null() {
+            return None;
+        }
+        // SAFETY: a non-null `current` is a live record made by `Rc::new` (see the field), so
+        // its count may be raised and one more `Rc` made from it.
+        unsafe {
+            Rc::increment_strong_count(task);
+            Some(Rc::from_raw(task))
+        }
+    }
+
+    /// The running tasklet's record, borrowed: it is the caller's own tasklet (or none), which
+    /// lives at least as long as its code runs (the scheduler's list of unfinished tasklets
+    /// holds it).
+    #[inline]
+    pub(crate) fn current_task(&self) -> Option<&Task> {
+        // SAFETY: non-null, `current` points to a live record (see the field); the caller is
+        // code of that tasklet, which keeps it alive while it runs (see above).
+        unsafe { self.current.get().as_ref() }
     }
 
     /// Whether `task` is the running tasklet.
+    #[inline]
     pub(crate) fn is_current(&self, task: &Task) -> bool {
-        self.current
-            .borrow()
-            .as_ref()
-            .is_some_and(|c| std::ptr::eq(&**c, task))
+        std::ptr::eq(self.current.get(), task)
     }
 
     /// Whether any tasklet is queued to run.
+    #[inline]
     pub(crate) fn has_ready(&self) -> bool {
-        !self.queue.borrow().is_empty()
-            || !self.front.borrow().is_empty()
-            || !self.next.borrow().is_empty()
+        !self.queue.is_empty() || !self.front.is_empty() || !self.next.is_empty()
     }
 
     /// Asks the loop to stop with `code` after the running tasklet suspends.
@@ -227,21 +324,40 @@ impl Scheduler {
         if !task.daemon {
             self.non_daemon.set(self.non_daemon.get() + 1);
         }
-        if self.current.borrow().is_some() {
-            self.next.borrow_mut().push((task.clone(), 0));
+        if self.current.get().is_null() {
+            self.queue.push_back((task.clone(), 0));
         } else {
-            self.queue.borrow_mut().push_back((task.clone(), 0));
+            self.next.push_back((task.clone(), 0));
         }
         task
     }
 
     /// Uses a wake-up token: makes `task` ready if it still waits in `epoch`.
+    #[inline]
     pub(crate) fn wake(&self, task: &Rc<Task>, epoch: u32, why: Wake) {
+        if task.state.get() == State::Waiting && task.epoch.get() == epoch {
+            self.wake_owned(task.clone(), epoch, why);
+        }
+    }
+
+    /// [`wake`](Scheduler::wake) with a token taken out of a list (no count to raise).
+    #[inline]
+    pub(crate) fn wake_owned(&self, task: Rc<Task>, epoch: u32, why: Wake) {
         if task.state.get() == State::Waiting && task.epoch.get() == epoch {
             task.state.set(State::Ready);
             task.wake.set(why);
-            self.queue.borrow_mut().push_back((task.clone(), epoch));
+            self.queue.push_back((task, epoch));
         }
+    }
+
+    /// Queues the running tasklet `task` behind the ready ones, as if a wait of a new epoch
+    /// began and its token was used (a yield).
+    #[inline]
+    pub(crate) fn requeue(&self, task: Rc<Task>) {
+        let epoch = task.bump_epoch();
+        task.state.set(State::Ready);
+        task.wake.set(Wake::Ready);
+        self.queue.push_back((task, epoch));
     }
 
     /// Like [`wake`](Scheduler::wake), but `task` runs as soon as the running tasklet suspends
@@ -250,7 +366,7 @@ impl Scheduler {
         if task.state.get() == State::Waiting && task.epoch.get() == epoch {
             task.state.set(State::Ready);
             task.wake.set(Wake::Ready);
-            self.next.borrow_mut().push((task.clone(), epoch));
+            self.next.push_back((task.clone(), epoch));
         }
     }
 
@@ -261,9 +377,7 @@ impl Scheduler {
         if task.state.get() == State::Waiting && task.epoch.get() == epoch {
             task.state.set(State::Ready);
             task.wake.set(Wake::Ready);
-            let mut next = self.next.borrow_mut();
-            let at = self.next_base.get().min(next.len());
-            next.insert(at, (task.clone(), epoch));
+            self.next.insert(self.next_base.get(), (task.clone(), epoch));
         }
     }
 
@@ -272,16 +386,15 @@ impl Scheduler {
     pub(crate) fn run(&self, task: &Rc<Task>, why: Wake) {
         // A tasklet resumed by another (a kill) adds to the other's list: only what it added
         // goes to the front now. (The list keeps its capacity: no allocation per run.)
-        let base = self.next.borrow().len();
+        let base = self.next.len();
         let outer = self.next_base.replace(base);
         self.resume(task, why);
         self.next_base.set(outer);
-        let mut next = self.next.borrow_mut();
-        if next.len() > base {
-            let mut front = self.front.borrow_mut();
-            for entry in next.drain(base..).rev() {
-                front.push_front(entry);
-            }
+        while self.next.len() > base {
+            let Some(entry) = self.next.pop_back() else {
+                break;
+            };
+            self.front.push_front(entry);
         }
     }
 
@@ -292,19 +405,18 @@ impl Scheduler {
             return;
         }
         task.state.set(State::Running);
-        let previous = self.current.replace(Some(task.clone()));
-        let previous_guard = overflow::enter(Rc::as_ptr(task));
+        // `task` (the caller's `Rc`) outlives this call: `current` may point to it until reset.
+        let previous = self.current.replace(Rc::as_ptr(task));
         // The coroutine stays borrowed while it runs, not while it is suspended: only its own
         // code runs meanwhile, and nothing touches the coroutine of a running tasklet.
         let finished = match &mut *task.body.borrow_mut() {
             Body::Started(coro) => coro.resume(why),
             _ => unreachable!("a started tasklet has a coroutine"),
         };
-        overflow::enter(previous_guard);
-        *self.current.borrow_mut() = previous;
+        self.current.set(previous);
         let stack = task.stack.get();
         if !stack.canary_intact() {
-            overflow::canary_damaged(task.name(), task.id, stack.size);
+            crate::overflow::canary_damaged(task.name(), task.id, stack.size);
         }
         if finished {
             let body = std::mem::replace(&mut *task.body.borrow_mut(), Body::Done);
@@ -494,7 +606,7 @@ impl Scheduler {
         loop {
             // A pass runs what was ready when it began, but at least a few dozen tasklets when
             // that many keep becoming ready: the checks between passes are not paid per switch.
-            let mut pass = (self.queue.borrow().len() + self.front.borrow().len()).max(MIN_PASS);
+            let mut pass = (self.queue.len() + self.front.len()).max(MIN_PASS);
             while pass > 0 {
                 pass -= 1;
                 let Some((task, epoch)) = self.pop_next() else {
@@ -505,8 +617,8 @@ impl Scheduler {
                     State::Ready if task.epoch.get() == epoch => self.run(&task, task.wake.get()),
                     _ => {} // stale: the wait it was queued for has ended
                 }
-                if let Some(reason) = self.should_stop() {
-                    return reason;
+                if self.quit.get().is_some() || self.non_daemon.get() == 0 {
+                    break; // the reason is read below
                 }
             }
             if let Some(reason) = self.should_stop() {
@@ -580,16 +692,15 @@ impl Scheduler {
 
     /// The next tasklet to run: from `front`, but from `queue` after `NEXT_STREAK` runs in a row
     /// from `front` (or when `front` is empty).
-    fn pop_next(&self) -> Option<(Rc<Task>, u32)> {
+    fn pop_next(&self) -> Option<run_queue::Entry> {
         if self.streak.get() < NEXT_STREAK {
-            if let Some(entry) = self.front.borrow_mut().pop_front() {
+            if let Some(entry) = self.front.pop_front() {
                 self.streak.set(self.streak.get() + 1);
                 return Some(entry);
             }
         }
         self.streak.set(0);
-        let entry = self.queue.borrow_mut().pop_front();
-        entry.or_else(|| self.front.borrow_mut().pop_front())
+        self.queue.pop_front().or_else(|| self.front.pop_front())
     }
 
     /// Why the loop must stop now, if it must.
@@ -789,9 +900,9 @@ impl Scheduler {
             std::mem::forget(std::mem::replace(&mut *task.body.borrow_mut(), Body::Done));
             task.state.set(State::Finished);
         }
-        self.queue.borrow_mut().clear();
-        self.front.borrow_mut().clear();
-        self.next.borrow_mut().clear();
+        self.queue.clear();
+        self.front.clear();
+        self.next.clear();
         self.timers.borrow_mut().clear();
         self.remote_waits.borrow_mut().clear();
         let monitors = std::mem::take(&mut *self.monitors.borrow_mut());
@@ -936,11 +1047,7 @@ fn drop_buried() {
 /// panic there is that tasklet's panic, reported as such. Without a dispatcher it is dropped at
 /// once, a panic caught and reported.
 pub(crate) fn bury(value: Box<dyn Any>) {
-    let sched = SCHEDULER
-        .try_with(|s| s.try_borrow().ok().and_then(|s| s.clone()))
-        .ok()
-        .flatten();
-    match sched {
+    match try_get() {
         Some(sched) => sched.graveyard.borrow_mut().push(value),
         None => drop_caught(value, "a value nobody took"),
     }
@@ -955,16 +1062,9 @@ pub(crate) fn raise_exit(task: &Task) -> ! {
 /// Runs `f` on the running tasklet of this thread's scheduler, if there is one, without
 /// panicking (it is called from a panic hook and from destructors).
 fn with_current(f: impl FnOnce(&Task)) {
-    let _ = SCHEDULER.try_with(|s| {
-        let Ok(sched) = s.try_borrow() else { return };
-        let Some(sched) = sched.as_ref() else { return };
-        let Ok(current) = sched.current.try_borrow() else {
-            return;
-        };
-        if let Some(task) = current.as_ref() {
-            f(task);
-        }
-    });
+    if let Some(task) = try_get().as_deref().and_then(Scheduler::current_task) {
+        f(task);
+    }
 }
 
 /// The running tasklet caught a panic of its own (a runtime helper that catches and goes on).

@@ -9,7 +9,6 @@ use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 use crate::condition::{sealed, wait_until, Condition, Label, Waiter};
-use crate::coroutine::Wake;
 use crate::error::{JoinCause, JoinError, TimeoutError};
 use crate::mailbox;
 use crate::message::NoMessages;
@@ -529,10 +528,7 @@ pub fn yield_() {
     if !sched.has_work() {
         return;
     }
-    let wait = Wait::begin_for(sched.clone(), me, WaitOn::Yield);
-    sched.wake(wait.task(), wait.epoch(), Wake::Ready);
-    // A yield is woken by its own token: it cannot time out.
-    let _ = wait.suspend(None);
+    crate::wait::yield_now(sched, me);
 }
 
 /// Waits until the dispatcher has nothing else to run (kiwi's `WaitForIdle`): no other

@@ -24,7 +24,7 @@ use std::time::Instant;
 
 use crate::coroutine::Wake;
 use crate::error::TimeoutError;
-use crate::scheduler::{self, Scheduler};
+use crate::scheduler::{self, Sched, Scheduler};
 use crate::state::{State, Task, WaitOn};
 
 /// Why a wait ended without what it waited for.
@@ -45,7 +45,7 @@ impl From<Ended> for TimeoutError {
 
 /// A wait in progress for the current tasklet.
 pub(crate) struct Wait {
-    sched: Rc<Scheduler>,
+    sched: Sched,
     task: Rc<Task>,
     epoch: u32,
 }
@@ -59,6 +59,7 @@ impl Wait {
     }
 
     /// [`begin`](Wait::begin), reported at `at`.
+    #[inline]
     pub(crate) fn begin_at(on: WaitOn, at: &'static Location<'static>) -> Wait {
         let sched = scheduler::get();
         let task = sched.current().unwrap_or_else(|| {
@@ -67,14 +68,9 @@ impl Wait {
         Wait::begin_for_at(sched, task, on, at)
     }
 
-    /// Starts waiting for `on`, for `task`, the running tasklet of `sched`.
-    #[track_caller]
-    pub(crate) fn begin_for(sched: Rc<Scheduler>, task: Rc<Task>, on: WaitOn) -> Wait {
-        Wait::begin_for_at(sched, task, on, Location::caller())
-    }
-
+    #[inline]
     fn begin_for_at(
-        sched: Rc<Scheduler>,
+        sched: Sched,
         task: Rc<Task>,
         on: WaitOn,
         at: &'static Location<'static>,
@@ -86,8 +82,8 @@ impl Wait {
     }
 
     /// The dispatcher it waits in.
-    pub(crate) fn sched(&self) -> &Rc<Scheduler> {
-        &self.sched
+    pub(crate) fn sched(&self) -> Sched {
+        self.sched
     }
 
     /// The waiting tasklet.
@@ -117,23 +113,39 @@ impl Wait {
                 self.sched.timers.borrow_mut().remove(key);
             }
         }
-        if self.task.unwinding.get() > 0 && !std::thread::panicking() {
-            // Nothing unwinds on this thread: whatever was counted was caught meanwhile.
-            self.task.unwinding.set(0);
-        }
-        match why {
-            Wake::Ready => Ok(()),
-            Wake::TimedOut => Err(Ended::TimedOut),
-            // Killed while already unwinding (a destructor that blocks during a kill or a
-            // panic): unwinding a second time would abort the process, so the wait just ends
-            // early and the first unwind goes on.
-            Wake::Killed if self.sched.is_unwinding(&self.task) => Err(Ended::Killed),
-            Wake::Killed => {
-                let Wait { sched, task, .. } = self;
-                drop(sched);
-                scheduler::raise_exit(&task)
-            }
-        }
+        resumed(self.sched, &self.task, why)
+    }
+}
+
+/// Gives the other ready tasklets a turn: `task`, the running tasklet of `sched`, is queued
+/// behind them and suspends (a wait whose own token is used at once, without a `Wait`).
+/// A kill while it is queued unwinds it from here, unless it unwinds already.
+#[inline]
+pub(crate) fn yield_now(sched: Sched, task: Rc<Task>) {
+    let suspender = task.suspender.get();
+    sched.requeue(task.clone());
+    let mut why = suspender.suspend();
+    if task.kill_pending.replace(false) {
+        why = Wake::Killed;
+    }
+    let _ = resumed(sched, &task, why);
+}
+
+/// The end of every suspension of `task`: why it was resumed, as a wait's result.
+#[inline]
+fn resumed(sched: Sched, task: &Task, why: Wake) -> Result<(), Ended> {
+    if task.unwinding.get() > 0 && !std::thread::panicking() {
+        // Nothing unwinds on this thread: whatever was counted was caught meanwhile.
+        task.unwinding.set(0);
+    }
+    match why {
+        Wake::Ready => Ok(()),
+        Wake::TimedOut => Err(Ended::TimedOut),
+        // Killed while already unwinding (a destructor that blocks during a kill or a
+        // panic): unwinding a second time would abort the process, so the wait just ends
+        // early and the first unwind goes on.
+        Wake::Killed if sched.is_unwinding(task) => Err(Ended::Killed),
+        Wake::Killed => scheduler::raise_exit(task),
     }
 }
 
@@ -145,26 +157,48 @@ impl Wait {
 /// ([`WaitList::remove`]) so that repeated timeouts do not grow the list.
 #[derive(Default)]
 pub(crate) struct WaitList {
-    waiters: VecDeque<(Rc<Task>, u32)>,
+    /// The oldest entry, kept inline: most lists hold one waiter at most. `None` only when
+    /// the list is empty.
+    first: Option<(Rc<Task>, u32)>,
+    /// The entries after `first`, oldest first.
+    rest: VecDeque<(Rc<Task>, u32)>,
 }
 
 impl WaitList {
     /// Registers the wait `wait` (step 2 of a blocking operation).
+    #[inline]
     pub(crate) fn push(&mut self, wait: &Wait) {
         self.push_token(&wait.task, wait.epoch);
     }
 
     /// Registers the wait `epoch` of `task` (a condition's arm).
+    #[inline]
     pub(crate) fn push_token(&mut self, task: &Rc<Task>, epoch: u32) {
-        self.waiters.push_back((task.clone(), epoch));
+        let entry = (task.clone(), epoch);
+        if self.first.is_none() {
+            self.first = Some(entry);
+        } else {
+            self.rest.push_back(entry);
+        }
+    }
+
+    /// Takes the oldest entry.
+    #[inline]
+    fn pop_front(&mut self) -> Option<(Rc<Task>, u32)> {
+        let first = self.first.take();
+        if first.is_some() && !self.rest.is_empty() {
+            self.first = self.rest.pop_front();
+        }
+        first
     }
 
     /// Wakes the oldest waiter that still waits, dropping stale entries on the way. Returns
     /// whether one was woken.
+    #[inline]
     pub(crate) fn wake_one(&mut self, sched: &Scheduler) -> bool {
-        while let Some((task, epoch)) = self.waiters.pop_front() {
+        while let Some((task, epoch)) = self.pop_front() {
             if is_live(&task, epoch) {
-                sched.wake(&task, epoch, Wake::Ready);
+                sched.wake_owned(task, epoch, Wake::Ready);
                 return true;
             }
         }
@@ -174,7 +208,7 @@ impl WaitList {
     /// As [`wake_one`](WaitList::wake_one), but the waiter runs first, ahead of everything
     /// the running tasklet spawned or woke (a channel hand-off).
     pub(crate) fn wake_first(&mut self, sched: &Scheduler) -> bool {
-        while let Some((task, epoch)) = self.waiters.pop_front() {
+        while let Some((task, epoch)) = self.pop_front() {
             if is_live(&task, epoch) {
                 sched.wake_first(&task, epoch);
                 return true;
@@ -183,21 +217,32 @@ impl WaitList {
         false
     }
 
+    /// Every entry, oldest first.
+    fn iter(&self) -> impl Iterator<Item = &(Rc<Task>, u32)> {
+        self.first.iter().chain(&self.rest)
+    }
+
     /// Whether a waiter still waits.
     pub(crate) fn has_live(&self) -> bool {
-        self.waiters.iter().any(|(t, e)| is_live(t, *e))
+        self.iter().any(|(t, e)| is_live(t, *e))
     }
 
     /// Wakes every waiter that still waits and empties the list.
     pub(crate) fn wake_all(&mut self, sched: &Scheduler) {
-        for (task, epoch) in self.waiters.drain(..) {
-            sched.wake(&task, epoch, Wake::Ready);
+        let first = self.first.take();
+        let rest = std::mem::take(&mut self.rest);
+        for (task, epoch) in first.into_iter().chain(rest) {
+            sched.wake_owned(task, epoch, Wake::Ready);
         }
     }
 
     /// Removes the entries of `task` (a waiter that leaves without being served).
     pub(crate) fn remove(&mut self, task: *const Task) {
-        self.waiters.retain(|(t, _)| !std::ptr::eq(&**t, task));
+        let ours = |(t, _): &(Rc<Task>, u32)| std::ptr::eq(&**t, task);
+        self.rest.retain(|entry| !ours(entry));
+        if self.first.as_ref().is_some_and(ours) {
+            self.first = self.rest.pop_front();
+        }
     }
 
     /// A waiter leaves without being served (timed out, killed, or another condition won):
@@ -213,12 +258,14 @@ impl WaitList {
     }
 
     /// Whether the list has no entries at all (live or stale).
+    #[inline]
     pub(crate) fn is_empty(&self) -> bool {
-        self.waiters.is_empty()
+        self.first.is_none()
     }
 }
 
 /// Whether `task` still waits in the wait of `epoch`.
+#[inline]
 pub(crate) fn is_live(task: &Task, epoch: u32) -> bool {
     task.state.get() == State::Waiting && task.epoch.get() == epoch
 }

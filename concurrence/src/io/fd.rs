@@ -192,7 +192,7 @@ impl FdWake {
     pub(crate) fn arm(&mut self, fd: BorrowedFd<'_>, dir: Dir, waiter: &Waiter) {
         if self.registration.is_none() {
             let registered = fd.try_clone_to_owned().and_then(|dup| {
-                let registration = Registration::new(waiter.sched.clone(), dup.as_raw_fd(), false)?;
+                let registration = Registration::new(waiter.sched.owned(), dup.as_raw_fd(), false)?;
                 Ok((registration, dup))
             });
             match registered {

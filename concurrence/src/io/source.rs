@@ -69,8 +69,8 @@ impl Registration {
     }
 
     /// Whether this registration belongs to the dispatcher running on this thread.
-    fn is_current(&self, sched: &Rc<Scheduler>) -> bool {
-        Rc::ptr_eq(&self.sched, sched)
+    fn is_current(&self, sched: &Scheduler) -> bool {
+        std::ptr::eq(Rc::as_ptr(&self.sched), sched)
     }
 
     /// Waits until `dir` is ready (per the reactor) or `deadline` passes.
@@ -482,7 +482,7 @@ impl<T: AsRawFd> Registered<T> {
         // First wait, or the first in this dispatcher (a value kept from an earlier one).
         let old = self.registration.borrow_mut().take();
         drop(old);
-        let registration = Rc::new(Registration::new(sched, self.inner.as_raw_fd(), true)?);
+        let registration = Rc::new(Registration::new(sched.owned(), self.inner.as_raw_fd(), true)?);
         *self.registration.borrow_mut() = Some(registration.clone());
         Ok(Some(registration))
     }
