@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use crate::mailbox::{AnyInbox, Mailbox};
 use crate::message::{Messages, NoMessages};
 use crate::periodic;
-use crate::scheduler::{self, default_name, entry, SpawnOptions};
+use crate::scheduler::{self, default_name, SpawnOptions};
 use crate::stack::StackMode;
 use crate::state::{DerivedName, Name};
 use crate::tasklet::Tasklet;
@@ -178,7 +178,7 @@ impl<M: SpawnMessages> Builder<M> {
         let name = self
             .default_name
             .map_or(Name::Derived(name), Name::Function);
-        let task = scheduler::get().spawn(self.options(erased), entry(f), name);
+        let task = scheduler::get().spawn(self.options(erased), f, name);
         Tasklet::from_parts(task, inbox)
     }
 

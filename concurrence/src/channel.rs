@@ -97,7 +97,9 @@ impl<T> Inner<T> {
     /// Removes `task`'s entry, giving back its value.
     fn leave(&self, task: &Task) -> Option<Payload<T>> {
         let mut senders = self.senders.borrow_mut();
-        let at = senders.iter().position(|s| std::ptr::eq(&*s.task, task))?;
+        let at = senders
+            .iter()
+            .position(|s| std::ptr::addr_eq(Rc::as_ptr(&s.task), task))?;
         senders.remove(at).map(|s| s.payload)
     }
 
@@ -105,7 +107,10 @@ impl<T> Inner<T> {
     /// was taken).
     fn renew(&self, task: &Task, epoch: u32) -> bool {
         let mut senders = self.senders.borrow_mut();
-        match senders.iter_mut().find(|s| std::ptr::eq(&*s.task, task)) {
+        match senders
+            .iter_mut()
+            .find(|s| std::ptr::addr_eq(Rc::as_ptr(&s.task), task))
+        {
             Some(sender) => {
                 sender.epoch = epoch;
                 true

@@ -196,6 +196,7 @@ mod timer;
 mod wait;
 pub mod wait_for;
 mod wheel;
+mod work;
 
 pub use builder::{interval, later, loop_, rate, receiver, spawn, Builder, SpawnMessages};
 pub use call_wait::{CallReply, CallWait, Called};

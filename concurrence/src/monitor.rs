@@ -135,7 +135,7 @@ pub(crate) fn monitor_into<U, N>(watched: &Tasklet<U, N>, downs: &crate::Mailbox
 /// How a finished tasklet ended, as a monitor reports it.
 pub(crate) fn down_of(task: &Task) -> Down {
     let cause = match &*task.outcome.borrow() {
-        Outcome::Value(_) | Outcome::Taken | Outcome::Pending => None,
+        Outcome::Value(_) | Outcome::Taken | Outcome::Pending(_) => None,
         Outcome::Panicked(message) => Some(JoinCause::Panicked(message.to_string())),
         Outcome::Killed => Some(JoinCause::Killed),
         Outcome::NoStack(why) => Some(JoinCause::NoStack(why.to_string())),

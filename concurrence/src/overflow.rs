@@ -122,15 +122,14 @@ extern "C" fn handler(sig: libc::c_int, info: *mut libc::siginfo_t, ctx: *mut li
     let addr = unsafe { (*info).si_addr() } as usize;
     // Two plain reads (the scheduler's thread-local pointer, its `current` field): no
     // allocation, lock or reference count.
-    let task = crate::scheduler::running_task();
-    if !task.is_null() {
+    if let Some(task) = crate::scheduler::running_task() {
         // SAFETY: a non-null pointer is the running tasklet's record, which the scheduler's caller
         // holds (and does not move) for as long as it is current. Only plain fields are read: the
         // stack's bounds, the id, and the name's parts (`str`s that trimming only slices, a
         // `type_name` function that returns a static string, a `Location`); then only
         // async-signal-safe calls (write, abort) follow.
         unsafe {
-            let task = &*task;
+            let task = task.as_ref();
             let stack = task.stack.get();
             if stack.in_guard(addr) {
                 write_stderr(b"concurrence: tasklet '");

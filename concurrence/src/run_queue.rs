@@ -83,8 +83,8 @@ mod tests {
     #[test]
     fn entries_keep_their_order_and_clear_drops_them() {
         let queue = RunQueue::default();
-        let a = Rc::new(Task::unstarted_for_tests());
-        let b = Rc::new(Task::unstarted_for_tests());
+        let a = Task::unstarted_for_tests();
+        let b = Task::unstarted_for_tests();
         queue.push_back((a.clone(), 1));
         queue.push_back((b.clone(), 2));
         queue.push_front((b.clone(), 3));

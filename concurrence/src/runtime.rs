@@ -10,7 +10,7 @@ use crate::mailbox::AnyInbox;
 use crate::message::{Messages, NoMessages};
 use crate::overflow;
 use crate::reactor::Reactor;
-use crate::scheduler::{self, entry, Scheduler, SpawnOptions};
+use crate::scheduler::{self, Scheduler, SpawnOptions};
 use crate::stack::{StackMode, DEFAULT_STACK_SIZE};
 use crate::state::Outcome;
 use crate::state::{trim_type_name, Name};
@@ -175,7 +175,7 @@ impl<M> Dispatcher<M> {
         };
         // The first tasklet is named after its function (`main`), without a spawn site.
         let name = Name::Function(trim_type_name(std::any::type_name::<F>()));
-        let first = sched.spawn(first, entry(f), name);
+        let first = sched.spawn(first, f, name);
         let mut reason = sched.run_loop();
         if reason == ExitReason::Finished {
             if let Outcome::Panicked(msg) = &*first.outcome.borrow() {
@@ -189,11 +189,7 @@ impl<M> Dispatcher<M> {
         // The first tasklet's value, when it returned one (it may have, and the dispatcher
         // still ended otherwise: a quit from another tasklet after it returned).
         let returned = matches!(*first.outcome.borrow(), Outcome::Value(_));
-        let value = returned
-            .then(|| first.take_result().ok())
-            .flatten()
-            .and_then(|value| value.downcast::<T>().ok())
-            .map(|value| *value);
+        let value = returned.then(|| first.take_result::<T>().ok()).flatten();
         sched.shutdown();
         drop(installed);
         ExitStatus { reason, value }

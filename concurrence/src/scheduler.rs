@@ -24,9 +24,9 @@
 use std::any::Any;
 use std::borrow::Cow;
 use std::cell::{Cell, RefCell};
-use std::ptr::{self, NonNull};
 use std::collections::HashMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::ptr::{self, NonNull};
 use std::rc::{Rc, Weak};
 use std::time::Instant;
 
@@ -35,11 +35,11 @@ use crate::error::panic_message;
 use crate::mailbox::AnyInbox;
 use crate::monitor::{down_of, Down};
 use crate::reactor::Reactor;
-use crate::run_queue::{self, RunQueue};
 use crate::readiness::{self, IoTable};
+use crate::run_queue::{self, RunQueue};
 use crate::runtime::{BlockedTasklet, ExitReason};
 use crate::stack::{StackMode, StackPool, TRIM_PERIOD};
-use crate::state::{Body, DerivedName, Entry, Name, Outcome, State, Task};
+use crate::state::{Body, DerivedName, Name, Outcome, State, Task};
 use crate::tasklet::TaskletExit;
 use crate::wait::{is_live, WaitList};
 use crate::wheel::Timers;
@@ -128,14 +128,10 @@ impl Drop for Installed {
     }
 }
 
-/// The running tasklet's record, or null: for the fault handler, which may not allocate, lock
-/// or count references. A non-null pointer stays valid while that tasklet runs (see
-/// [`Scheduler::current`]).
-pub(crate) fn running_task() -> *const Task {
-    match try_get() {
-        Some(sched) => sched.current.get(),
-        None => ptr::null(),
-    }
+/// The running tasklet's record: for the fault handler, which may not allocate, lock or count
+/// references. The pointer stays valid while that tasklet runs (see [`Scheduler::current`]).
+pub(crate) fn running_task() -> Option<NonNull<Task>> {
+    try_get().and_then(|sched| sched.current.get())
 }
 
 /// Tasklet runs in a pass of the loop at least, if they are ready; between passes come the
@@ -173,7 +169,7 @@ pub(crate) struct Scheduler {
     streak: Cell<u32>,
     /// The running tasklet; null while the scheduler itself runs. Set by `resume` from the
     /// `Rc` its caller holds until `resume` has reset it: non-null, it points to a live record.
-    current: Cell<*const Task>,
+    current: Cell<Option<NonNull<Task>>>,
     pub(crate) timers: RefCell<Timers>,
     stacks: RefCell<StackPool>,
     /// When the free stacks were last trimmed, and passes of the loop since it was checked.
@@ -226,7 +222,7 @@ impl Scheduler {
             next: RunQueue::default(),
             next_base: Cell::new(0),
             streak: Cell::new(0),
-            current: Cell::new(ptr::null()),
+            current: Cell::new(None),
             timers: RefCell::new(Timers::default()),
             stacks: RefCell::new(StackPool::new()),
             last_trim: Cell::new(Instant::now()),
@@ -256,12 +252,9 @@ impl Scheduler {
     /// The running tasklet.
     #[inline]
     pub(crate) fn current(&self) -> Option<Rc<Task>> {
-        let task = self.current.get();
-        if task.is_null() {
-            return None;
-        }
-        // SAFETY: a non-null `current` is a live record made by `Rc::new` (see the field), so
-        // its count may be raised and one more `Rc` made from it.
+        let task = self.current.get()?.as_ptr().cast_const();
+        // SAFETY: a set `current` is a live record made by `Rc::new` (see the field), so its
+        // count may be raised and one more `Rc` made from it.
         unsafe {
             Rc::increment_strong_count(task);
             Some(Rc::from_raw(task))
@@ -273,15 +266,17 @@ impl Scheduler {
     /// holds it).
     #[inline]
     pub(crate) fn current_task(&self) -> Option<&Task> {
-        // SAFETY: non-null, `current` points to a live record (see the field); the caller is
-        // code of that tasklet, which keeps it alive while it runs (see above).
-        unsafe { self.current.get().as_ref() }
+        // SAFETY: set, `current` points to a live record (see the field); the caller is code
+        // of that tasklet, which keeps it alive while it runs (see above).
+        self.current.get().map(|task| unsafe { task.as_ref() })
     }
 
     /// Whether `task` is the running tasklet.
     #[inline]
     pub(crate) fn is_current(&self, task: &Task) -> bool {
-        std::ptr::eq(self.current.get(), task)
+        self.current
+            .get()
+            .is_some_and(|current| std::ptr::addr_eq(current.as_ptr(), task))
     }
 
     /// Whether any tasklet is queued to run.
@@ -297,7 +292,12 @@ impl Scheduler {
 
     /// Creates a tasklet and queues it: to run next if a tasklet spawns it (see the module
     /// docs), else at the back of the run queue.
-    pub(crate) fn spawn(&self, opts: SpawnOptions, entry: Entry, default_name: Name) -> Rc<Task> {
+    /// Its record, closure and value slot are one allocation.
+    pub(crate) fn spawn<F, T>(&self, opts: SpawnOptions, f: F, default_name: Name) -> Rc<Task>
+    where
+        F: FnOnce() -> T + 'static,
+        T: 'static,
+    {
         let id = self.next_id.get();
         self.next_id.set(id + 1);
         let parent = if opts.daemon { None } else { self.current() };
@@ -307,10 +307,16 @@ impl Scheduler {
             opts.daemon,
             u32::try_from(opts.stack_size.unwrap_or(self.stack_size)).unwrap_or(u32::MAX),
             opts.stack_mode.unwrap_or(self.stack_mode),
-            parent.as_ref().map_or_else(Weak::new, Rc::downgrade),
-            entry,
+            parent.as_ref().map(Rc::downgrade),
+            f,
         ));
-        task.set_inbox(opts.inbox);
+        self.register(&task, parent, opts.inbox);
+        task
+    }
+
+    /// The bookkeeping of a new tasklet: its parent's children, the live list, the run queue.
+    fn register(&self, task: &Rc<Task>, parent: Option<Rc<Task>>, inbox: Option<Rc<dyn AnyInbox>>) {
+        task.set_inbox(inbox);
         if let Some(parent) = parent {
             let mut children = parent.children.borrow_mut();
             task.child_index.set(children.len() as u32);
@@ -324,12 +330,11 @@ impl Scheduler {
         if !task.daemon {
             self.non_daemon.set(self.non_daemon.get() + 1);
         }
-        if self.current.get().is_null() {
+        if self.current.get().is_none() {
             self.queue.push_back((task.clone(), 0));
         } else {
             self.next.push_back((task.clone(), 0));
         }
-        task
     }
 
     /// Uses a wake-up token: makes `task` ready if it still waits in `epoch`.
@@ -377,7 +382,8 @@ impl Scheduler {
         if task.state.get() == State::Waiting && task.epoch.get() == epoch {
             task.state.set(State::Ready);
             task.wake.set(Wake::Ready);
-            self.next.insert(self.next_base.get(), (task.clone(), epoch));
+            self.next
+                .insert(self.next_base.get(), (task.clone(), epoch));
         }
     }
 
@@ -406,7 +412,7 @@ impl Scheduler {
         }
         task.state.set(State::Running);
         // `task` (the caller's `Rc`) outlives this call: `current` may point to it until reset.
-        let previous = self.current.replace(Rc::as_ptr(task));
+        let previous = self.current.replace(Some(NonNull::from(&**task)));
         // The coroutine stays borrowed while it runs, not while it is suspended: only its own
         // code runs meanwhile, and nothing touches the coroutine of a running tasklet.
         let finished = match &mut *task.body.borrow_mut() {
@@ -435,12 +441,11 @@ impl Scheduler {
             .borrow_mut()
             .get(task.stack_size as usize, task.stack_mode);
         let body = std::mem::replace(&mut *task.body.borrow_mut(), Body::Done);
-        let Body::New(entry) = body else {
-            unreachable!("only a new tasklet starts")
-        };
+        assert!(matches!(body, Body::New), "only a new tasklet starts");
         let stack = match stack {
             Ok(stack) => stack,
             Err(err) => {
+                let work = std::mem::replace(&mut *task.outcome.borrow_mut(), Outcome::Taken);
                 *task.outcome.borrow_mut() = if why == Wake::Killed {
                     Outcome::Killed
                 } else {
@@ -451,10 +456,10 @@ impl Scheduler {
                     );
                     Outcome::NoStack(err.to_string().into())
                 };
-                if entry.captures_need_drop {
-                    bury(Box::new(entry.run));
-                } else {
-                    drop(entry.run); // nothing to drop: no user code runs
+                if let Outcome::Pending(Some(work)) = work {
+                    if work.needs_drop() {
+                        bury(work);
+                    } // else nothing to drop: no user code runs
                 }
                 self.finish(task);
                 return false;
@@ -463,7 +468,7 @@ impl Scheduler {
         task.stack.set(stack.info());
         let me = task.clone();
         *task.body.borrow_mut() = Body::Started(Coro::new(stack, move |suspender, first| {
-            run_entry(me, entry, suspender, first)
+            run_entry(me, suspender, first)
         }));
         true
     }
@@ -598,7 +603,7 @@ impl Scheduler {
             .live
             .borrow()
             .iter()
-            .any(|t| !std::ptr::eq(&**t, task) && t.unwinding.get() > 0)
+            .any(|t| !std::ptr::addr_eq(Rc::as_ptr(t), task) && t.unwinding.get() > 0)
     }
 
     /// Runs tasklets until `quit`, SIGINT, no non-daemon tasklet left, or a deadlock.
@@ -685,7 +690,7 @@ impl Scheduler {
         };
         // It takes the values when it runs, not when it is spawned: a reaper that cannot start
         // (no stack) or is killed first holds nothing.
-        let reaper = self.spawn(opts, entry(drop_buried), Name::Function("drop"));
+        let reaper = self.spawn(opts, drop_buried, Name::Function("drop"));
         self.reaper.set(Some(reaper.id));
         Some(reaper)
     }
@@ -795,7 +800,10 @@ impl Scheduler {
         let mut links = self.links.borrow_mut();
         for (from, to) in [(a, b), (b, a)] {
             let list = links.entry(from.id).or_default();
-            if !list.iter().any(|w| w.as_ptr() == Rc::as_ptr(to)) {
+            if !list
+                .iter()
+                .any(|w| std::ptr::addr_eq(w.as_ptr(), Rc::as_ptr(to)))
+            {
                 list.push(Rc::downgrade(to));
             }
         }
@@ -951,19 +959,25 @@ fn remove_indexed(
 /// turned into the tasklet's outcome; then its unread messages are dropped, still on its own
 /// stack. A tasklet killed before it started (`first` is [`Wake::Killed`]) only drops its
 /// closure, as a tasklet that unwinds.
-fn run_entry(task: Rc<Task>, entry: Entry, suspender: Suspender, first: Wake) {
+fn run_entry(task: Rc<Task>, suspender: Suspender, first: Wake) {
     task.suspender.set(suspender);
+    // The closure, moved out of the record while it runs: the record is not borrowed then.
+    let work = match &mut *task.outcome.borrow_mut() {
+        Outcome::Pending(work) => work.take(),
+        _ => None,
+    }
+    .expect("a tasklet starts with its closure");
     let outcome = if first == Wake::Killed {
         task.unwinding.set(task.unwinding.get().saturating_add(1));
-        let dropped = catch_unwind(AssertUnwindSafe(move || drop(entry.run)));
+        let dropped = catch_unwind(AssertUnwindSafe(|| work.drop_closure()));
         caught_one(&task);
         if let Err(payload) = dropped {
             drop_payload(&task, payload);
         }
         Outcome::Killed
     } else {
-        match catch_unwind(AssertUnwindSafe(entry.run)) {
-            Ok(value) => Outcome::Value(value),
+        match catch_unwind(AssertUnwindSafe(|| work.run())) {
+            Ok(()) => Outcome::Value(work),
             Err(payload) => {
                 let outcome = if payload.is::<TaskletExit>() {
                     Outcome::Killed
@@ -1115,18 +1129,5 @@ fn take_entry<V>(map: &RefCell<HashMap<u64, V>>, id: u64) -> Option<V> {
         None
     } else {
         map.remove(&id)
-    }
-}
-
-/// Boxes a closure's result for the type-erased entry.
-pub(crate) fn entry<F, T>(f: F) -> Entry
-where
-    F: FnOnce() -> T + 'static,
-    T: 'static,
-{
-    Entry {
-        run: Box::new(move || Box::new(f()) as Box<dyn Any>),
-        value_needs_drop: std::mem::needs_drop::<T>(),
-        captures_need_drop: std::mem::needs_drop::<F>(),
     }
 }

@@ -20,7 +20,6 @@
 //!
 //! [`Scheduler::wake`]: crate::scheduler::Scheduler::wake
 
-use std::any::Any;
 use std::borrow::Cow;
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
@@ -33,6 +32,7 @@ use crate::coroutine::{Coro, Suspender, Wake};
 use crate::error::{JoinCause, JoinError};
 use crate::mailbox::AnyInbox;
 use crate::stack::{StackInfo, StackMode};
+use crate::work::{Payload, Work};
 
 /// Where a tasklet is in its life; see the module docs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -172,10 +172,10 @@ pub(crate) fn trim_type_name(mut name: &str) -> &str {
 
 /// The result slot of a tasklet.
 pub(crate) enum Outcome {
-    /// Not finished yet.
-    Pending,
-    /// Returned this value, not taken yet.
-    Value(Box<dyn Any>),
+    /// Not finished yet: the closure, until it starts (then it is on the tasklet's stack).
+    Pending(Option<Box<dyn Payload>>),
+    /// Returned this value (in the closure's allocation), not taken yet.
+    Value(Box<dyn Payload>),
     /// Returned a value that a join has taken.
     Taken,
     /// Panicked with this message.
@@ -186,19 +186,10 @@ pub(crate) enum Outcome {
     NoStack(Box<str>),
 }
 
-/// The closure a `New` tasklet will run, its value boxed.
-pub(crate) struct Entry {
-    pub(crate) run: Box<dyn FnOnce() -> Box<dyn Any>>,
-    /// Whether the value has a destructor (see `Task::value_needs_drop`).
-    pub(crate) value_needs_drop: bool,
-    /// Whether the closure's captures have one (a closure that never ran is buried only then).
-    pub(crate) captures_need_drop: bool,
-}
-
 /// What a tasklet runs, through its life.
 pub(crate) enum Body {
-    /// Not started: the closure.
-    New(Entry),
+    /// Not started: the closure waits in the record's `work`.
+    New,
     /// Started: the coroutine running the closure.
     Started(Coro),
     /// Finished, killed before it started, or leaked at shutdown.
@@ -214,9 +205,9 @@ pub(crate) struct Task {
     /// Usable stack bytes asked for (`u32`: stacks above 4 GiB are clamped).
     pub(crate) stack_size: u32,
     pub(crate) stack_mode: StackMode,
-    /// The creator while it runs; dangling for daemons, the first tasklet, and once the
-    /// creator has finished (a finished tasklet has no children).
-    parent: Cell<Weak<Task>>,
+    /// The creator while it runs; `None` for daemons and the first tasklet, and dangling or
+    /// `None` once the creator has finished (a finished tasklet has no children).
+    parent: Cell<Option<Weak<Task>>>,
     /// Unfinished tasklets this one spawned, in no particular order (a finished child removes
     /// itself by swapping the last one into its place).
     pub(crate) children: RefCell<Vec<Rc<Task>>>,
@@ -232,9 +223,6 @@ pub(crate) struct Task {
     pub(crate) waiting_on: Cell<(WaitOn, &'static Location<'static>)>,
     /// A kill arrived while this tasklet was resuming another: honoured when control returns.
     pub(crate) kill_pending: Cell<bool>,
-    /// Whether its value's type has a destructor (one that might block or panic: dropped in a
-    /// tasklet if nobody takes it; see `Scheduler::bury`).
-    pub(crate) value_needs_drop: bool,
     /// Panics in flight on its stack, as far as the runtime knows: see
     /// `scheduler::is_unwinding`.
     pub(crate) unwinding: Cell<u8>,
@@ -255,31 +243,34 @@ pub(crate) struct Task {
 impl Task {
     /// A record that is never run, for unit tests of the structures that hold tasklets.
     #[cfg(test)]
-    pub(crate) fn unstarted_for_tests() -> Task {
-        Task::new(
+    pub(crate) fn unstarted_for_tests() -> Rc<Task> {
+        Rc::new(Task::new(
             0,
             Name::Function("test"),
             false,
             0,
             StackMode::GUARDED,
-            Weak::new(),
-            Entry {
-                run: Box::new(|| Box::new(()) as Box<dyn Any>),
-                value_needs_drop: false,
-                captures_need_drop: false,
-            },
-        )
+            None,
+            || (),
+        ))
     }
 
-    pub(crate) fn new(
+    /// A new tasklet's record, running `f` once started. (Inlined so that the record is built
+    /// in place in its `Rc`, not copied there.)
+    #[inline(always)]
+    pub(crate) fn new<F, T>(
         id: u64,
         name: Name,
         daemon: bool,
         stack_size: u32,
         stack_mode: StackMode,
-        parent: Weak<Task>,
-        entry: Entry,
-    ) -> Task {
+        parent: Option<Weak<Task>>,
+        f: F,
+    ) -> Task
+    where
+        F: FnOnce() -> T + 'static,
+        T: 'static,
+    {
         Task {
             id,
             name,
@@ -295,12 +286,11 @@ impl Task {
             wake: Cell::new(Wake::Ready),
             waiting_on: Cell::new((WaitOn::Yield, Location::caller())),
             kill_pending: Cell::new(false),
-            value_needs_drop: entry.value_needs_drop,
             unwinding: Cell::new(0),
-            body: RefCell::new(Body::New(entry)),
+            body: RefCell::new(Body::New),
             suspender: Cell::new(Suspender::NONE),
             stack: Cell::new(StackInfo::NONE),
-            outcome: RefCell::new(Outcome::Pending),
+            outcome: RefCell::new(Outcome::Pending(Some(Box::new(Work::new(f))))),
             panic_seen: Cell::new(false),
             joiners: RefCell::new(Joiners::None),
             inbox: Cell::new(None),
@@ -310,14 +300,14 @@ impl Task {
     /// The tasklet that spawned it, while that one has not finished.
     pub(crate) fn parent(&self) -> Option<Rc<Task>> {
         let parent = self.parent.take();
-        let strong = parent.upgrade();
+        let strong = parent.as_ref().and_then(Weak::upgrade);
         self.parent.set(parent);
         strong
     }
 
     /// Forgets its parent (which has finished).
     pub(crate) fn clear_parent(&self) {
-        self.parent.set(Weak::new());
+        self.parent.set(None);
     }
 
     /// Its mailbox, if it receives messages (closed once it finished).
@@ -358,17 +348,20 @@ impl Task {
         }
     }
 
-    /// Takes the result of a finished tasklet, as a join sees it.
-    pub(crate) fn take_result(&self) -> Result<Box<dyn Any>, JoinError> {
+    /// Takes the result of a finished tasklet, as a join sees it: its value as a `T` (the type
+    /// it returns, or `Box<dyn Any>` for a handle that does not know it).
+    pub(crate) fn take_result<T: 'static>(&self) -> Result<T, JoinError> {
         let mut outcome = self.outcome.borrow_mut();
         let cause = match &*outcome {
-            Outcome::Value(_) => {
-                let Outcome::Value(v) = std::mem::replace(&mut *outcome, Outcome::Taken) else {
-                    unreachable!("matched a value just above")
-                };
-                return Ok(v);
+            Outcome::Value(work) => {
+                let mut value: Option<T> = None;
+                work.take_value(&mut value);
+                *outcome = Outcome::Taken;
+                return Ok(
+                    value.expect("a typed tasklet handle always matches its tasklet's result type")
+                );
             }
-            Outcome::Pending => unreachable!("take_result on an unfinished tasklet"),
+            Outcome::Pending(_) => unreachable!("take_result on an unfinished tasklet"),
             Outcome::Taken => JoinCause::AlreadyJoined,
             Outcome::Panicked(msg) => {
                 self.panic_seen.set(true);
@@ -404,8 +397,10 @@ impl Task {
     pub(crate) fn remove_joiner(&self, task: *const Task) {
         let mut joiners = self.joiners.borrow_mut();
         match &mut *joiners {
-            Joiners::One((t, _)) if std::ptr::eq(&**t, task) => *joiners = Joiners::None,
-            Joiners::Many(all) => all.retain(|(t, _)| !std::ptr::eq(&**t, task)),
+            Joiners::One((t, _)) if std::ptr::addr_eq(Rc::as_ptr(t), task) => {
+                *joiners = Joiners::None
+            }
+            Joiners::Many(all) => all.retain(|(t, _)| !std::ptr::addr_eq(Rc::as_ptr(t), task)),
             _ => {}
         }
     }
@@ -432,15 +427,18 @@ impl Drop for Task {
     fn drop(&mut self) {
         // A value nobody joined: its destructor is user code, which may block or panic, and the
         // last handle may go anywhere (in the scheduler's own loop, say): it is dropped in a
-        // tasklet of its own.
-        if self.value_needs_drop {
-            if let Outcome::Value(value) = std::mem::replace(self.outcome.get_mut(), Outcome::Taken)
-            {
-                crate::scheduler::bury(value);
-            }
+        // tasklet of its own. The same for a closure that never ran and was not dropped by a
+        // kill (a record that outlived its dispatcher's loop).
+        let work = match std::mem::replace(self.outcome.get_mut(), Outcome::Taken) {
+            Outcome::Value(work) | Outcome::Pending(Some(work)) => work,
+            _ => return,
+        };
+        if work.needs_drop() {
+            crate::scheduler::bury(work);
         }
     }
 }
+
 #[cfg(test)]
 mod tests {
     /// With the `Rc` counts and malloc's header, a 328-byte record takes a 352-byte chunk; one

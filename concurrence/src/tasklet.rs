@@ -311,7 +311,7 @@ impl<T: 'static, M> Tasklet<T, M> {
             self.task.add_joiner(wait.task().clone(), wait.epoch());
             wait.suspend(deadline)?;
         }
-        Ok(self.task.take_result().map(downcast::<T>))
+        Ok(self.task.take_result::<T>())
     }
 }
 
@@ -338,8 +338,7 @@ impl<T: 'static, M> Condition for Join<'_, T, M> {
         if scheduler::try_get().is_some_and(|s| s.is_current(task)) {
             return Some(Err(task.join_error(JoinCause::JoinedSelf)));
         }
-        task.is_finished()
-            .then(|| task.take_result().map(downcast::<T>))
+        task.is_finished().then(|| task.take_result::<T>())
     }
 
     fn arm(&mut self, waiter: &Waiter) {
@@ -362,20 +361,6 @@ impl<T, M> fmt::Debug for Join<'_, T, M> {
         f.debug_struct("Join")
             .field("tasklet", &self.tasklet.task.id)
             .finish()
-    }
-}
-
-/// Unboxes a tasklet result as `T`; `T = Box<dyn Any>` (an erased handle) gets the box itself.
-fn downcast<T: 'static>(value: Box<dyn Any>) -> T {
-    match value.downcast::<T>() {
-        Ok(value) => *value,
-        Err(value) => {
-            let mut slot = Some(value);
-            (&mut slot as &mut dyn Any)
-                .downcast_mut::<Option<T>>()
-                .and_then(Option::take)
-                .expect("a typed tasklet handle always matches its tasklet's result type")
-        }
     }
 }
 

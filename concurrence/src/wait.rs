@@ -238,7 +238,7 @@ impl WaitList {
 
     /// Removes the entries of `task` (a waiter that leaves without being served).
     pub(crate) fn remove(&mut self, task: *const Task) {
-        let ours = |(t, _): &(Rc<Task>, u32)| std::ptr::eq(&**t, task);
+        let ours = |(t, _): &(Rc<Task>, u32)| std::ptr::addr_eq(Rc::as_ptr(t), task);
         self.rest.retain(|entry| !ours(entry));
         if self.first.as_ref().is_some_and(ours) {
             self.first = self.rest.pop_front();

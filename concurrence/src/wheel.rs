@@ -337,7 +337,7 @@ mod tests {
 
     /// A throwaway tasklet record to hold in tokens (never run).
     fn task() -> Rc<Task> {
-        Rc::new(Task::unstarted_for_tests())
+        Task::unstarted_for_tests()
     }
 
     /// A tiny deterministic generator.

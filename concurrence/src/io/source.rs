@@ -482,7 +482,11 @@ impl<T: AsRawFd> Registered<T> {
         // First wait, or the first in this dispatcher (a value kept from an earlier one).
         let old = self.registration.borrow_mut().take();
         drop(old);
-        let registration = Rc::new(Registration::new(sched.owned(), self.inner.as_raw_fd(), true)?);
+        let registration = Rc::new(Registration::new(
+            sched.owned(),
+            self.inner.as_raw_fd(),
+            true,
+        )?);
         *self.registration.borrow_mut() = Some(registration.clone());
         Ok(Some(registration))
     }
