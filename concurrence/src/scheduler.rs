@@ -346,13 +346,16 @@ impl Scheduler {
     }
 
     /// [`wake`](Scheduler::wake) with a token taken out of a list (no count to raise).
+    /// Returns whether the token was live (the tasklet is now ready).
     #[inline]
-    pub(crate) fn wake_owned(&self, task: Rc<Task>, epoch: u32, why: Wake) {
-        if task.state.get() == State::Waiting && task.epoch.get() == epoch {
+    pub(crate) fn wake_owned(&self, task: Rc<Task>, epoch: u32, why: Wake) -> bool {
+        let live = task.state.get() == State::Waiting && task.epoch.get() == epoch;
+        if live {
             task.state.set(State::Ready);
             task.wake.set(why);
             self.queue.push_back((task, epoch));
         }
+        live
     }
 
     /// Queues the running tasklet `task` behind the ready ones, as if a wait of a new epoch
@@ -725,10 +728,15 @@ impl Scheduler {
 
     /// Whether the loop has something to do besides running the caller: a tasklet ready, or a
     /// reason to stop. Fires due timers and polls IO without blocking first.
+    #[inline]
     pub(crate) fn has_work(&self) -> bool {
-        if !self.has_ready() {
-            self.refresh();
-        }
+        self.has_ready() || self.has_work_after_refresh()
+    }
+
+    /// [`has_work`](Scheduler::has_work) when nothing was ready.
+    #[inline(never)]
+    fn has_work_after_refresh(&self) -> bool {
+        self.refresh();
         self.has_ready() || self.should_stop().is_some()
     }
 

@@ -197,8 +197,7 @@ impl WaitList {
     #[inline]
     pub(crate) fn wake_one(&mut self, sched: &Scheduler) -> bool {
         while let Some((task, epoch)) = self.pop_front() {
-            if is_live(&task, epoch) {
-                sched.wake_owned(task, epoch, Wake::Ready);
+            if sched.wake_owned(task, epoch, Wake::Ready) {
                 return true;
             }
         }
@@ -232,7 +231,7 @@ impl WaitList {
         let first = self.first.take();
         let rest = std::mem::take(&mut self.rest);
         for (task, epoch) in first.into_iter().chain(rest) {
-            sched.wake_owned(task, epoch, Wake::Ready);
+            let _ = sched.wake_owned(task, epoch, Wake::Ready);
         }
     }
 
