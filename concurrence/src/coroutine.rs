@@ -1,8 +1,12 @@
 //! The only module that names corosensei: a tasklet's coroutine, how it is resumed, and how it
 //! suspends itself.
 
+use std::cell::Cell;
+
+use corosensei::stack::{DefaultStack, Stack as _};
 use corosensei::{Coroutine, CoroutineResult, Yielder};
 
+use crate::compact::{self, Saved};
 use crate::stack::Stack;
 
 /// Why a suspended tasklet was resumed: the answer every blocking call gets back.
@@ -16,6 +20,17 @@ pub(crate) enum Wake {
     Killed,
 }
 
+thread_local! {
+    /// The stack pointer of the tasklet that suspended last, read in [`Suspender::suspend`]
+    /// just before it switched away (see `compact.rs`).
+    static SUSPENDED_AT: Cell<usize> = const { Cell::new(0) };
+}
+
+/// The stack pointer the tasklet that suspended last had in [`Suspender::suspend`].
+pub(crate) fn suspended_at() -> usize {
+    SUSPENDED_AT.with(Cell::get)
+}
+
 /// A tasklet's handle on its own coroutine, used to suspend it from anywhere on its stack.
 #[derive(Clone, Copy)]
 pub(crate) struct Suspender(*const Yielder<Wake, ()>);
@@ -27,12 +42,16 @@ impl Suspender {
     /// Suspends the running tasklet back to whoever resumed it; returns why it was resumed.
     ///
     /// Only the scheduler calls this, and only with the suspender of the tasklet that is
-    /// running, from that tasklet's own stack.
+    /// running, from that tasklet's own stack. Every suspension of a tasklet goes through this
+    /// one function, never inlined: the stack below the pointer it records is used by the same
+    /// frames every time, which `compact.rs` relies on (it measures them once).
+    #[inline(never)]
     pub(crate) fn suspend(self) -> Wake {
         assert!(
             !self.0.is_null(),
             "suspend called before the tasklet started"
         );
+        SUSPENDED_AT.with(|at| at.set(compact::stack_pointer()));
         // SAFETY: the pointer was taken from the `&Yielder` corosensei passed to this tasklet's
         // body, and that yielder lives on the coroutine's stack until the body returns. The
         // scheduler calls `suspend` only for the running tasklet (its body has not returned)
@@ -43,29 +62,100 @@ impl Suspender {
 
 /// A tasklet's coroutine: its stack and the suspended state of its body.
 pub(crate) struct Coro {
-    co: Coroutine<Wake, (), (), Stack>,
+    /// `None` once its stack was taken back ([`Coro::into_stack`]).
+    co: Option<Coroutine<Wake, (), (), Stack>>,
+    /// For a tasklet with a compact stack: which shared stack, and its bytes while another
+    /// tasklet uses that stack.
+    pub(crate) compact: Option<Box<Saved>>,
 }
 
 impl Coro {
     /// A coroutine that runs `body` on `stack` when first resumed. `body` gets the suspender
-    /// of the coroutine and the first resume's [`Wake`].
-    pub(crate) fn new(stack: Stack, body: impl FnOnce(Suspender, Wake) + 'static) -> Coro {
+    /// of the coroutine and the first resume's [`Wake`]. For a compact tasklet, `stack` is a
+    /// share of the shared stack `compact` names, whose bytes must be this tasklet's already
+    /// (creating the coroutine writes its first frame at the top).
+    pub(crate) fn new(
+        stack: Stack,
+        compact: Option<Box<Saved>>,
+        body: impl FnOnce(Suspender, Wake) + 'static,
+    ) -> Coro {
         let co = Coroutine::with_stack(stack, move |yielder: &Yielder<Wake, ()>, wake| {
             body(Suspender(yielder as *const _), wake)
         });
-        Coro { co }
+        Coro {
+            co: Some(co),
+            compact,
+        }
     }
 
     /// Runs the coroutine until it suspends (`false`) or its body returns (`true`).
+    #[inline]
     pub(crate) fn resume(&mut self, wake: Wake) -> bool {
-        match self.co.resume(wake) {
+        let co = self
+            .co
+            .as_mut()
+            .expect("a coroutine is resumed only while it has its stack");
+        match co.resume(wake) {
             CoroutineResult::Yield(()) => false,
             CoroutineResult::Return(()) => true,
         }
     }
 
     /// The stack of a coroutine whose body has returned.
-    pub(crate) fn into_stack(self) -> Stack {
-        self.co.into_stack()
+    pub(crate) fn into_stack(mut self) -> Stack {
+        self.co
+            .take()
+            .expect("a coroutine's stack is taken once")
+            .into_stack()
     }
+}
+
+impl Drop for Coro {
+    fn drop(&mut self) {
+        // Dropping a suspended coroutine unwinds it on its stack. A compact tasklet's bytes may
+        // not be in its stack then (another tasklet's are): it is leaked instead. (Only a
+        // dispatcher that itself panicked drops a suspended coroutine; shutdown kills them.)
+        if self.compact.is_some() {
+            if let Some(co) = self.co.take() {
+                if co.started() && !co.done() {
+                    std::mem::forget(co);
+                }
+            }
+        }
+    }
+}
+
+/// How many bytes below the stack pointer recorded in [`Suspender::suspend`] a suspended
+/// tasklet's state reaches: the frames of corosensei's `Yielder::suspend` and the registers its
+/// switch pushes. Measured by suspending a probe coroutine whose stack was filled with a
+/// pattern, and finding the lowest byte it changed. `None` when no probe stack can be mapped.
+pub(crate) fn measure_switch_depth() -> Option<usize> {
+    const PATTERN: u8 = 0xA5;
+    const PROBED: usize = 32 * 1024;
+    let stack = DefaultStack::new(64 * 1024).ok()?;
+    // The top 32 KiB (corosensei's `limit` counts its guard page in).
+    let top = stack.base().get();
+    let limit = top - PROBED;
+    assert!(
+        limit >= stack.limit().get() + PROBED / 2,
+        "the probe stack is large enough"
+    );
+    // SAFETY: `limit .. top` is the top of the probe stack's memory, mapped read-write by
+    // corosensei (above its guard page) for as long as the stack lives; no coroutine runs on
+    // it yet.
+    unsafe { std::ptr::write_bytes(limit as *mut u8, PATTERN, top - limit) };
+    let mut probe = Coroutine::with_stack(stack, |yielder: &Yielder<Wake, ()>, _: Wake| {
+        Suspender(yielder as *const _).suspend();
+    });
+    let suspended = matches!(probe.resume(Wake::Ready), CoroutineResult::Yield(()));
+    let at = suspended_at();
+    let lowest = (limit..top).find(|&addr| {
+        // SAFETY: as above; the probe is suspended, so nothing writes the stack meanwhile, and
+        // every byte was written by the fill or by the probe.
+        unsafe { std::ptr::read_volatile(addr as *const u8) != PATTERN }
+    });
+    let finished = matches!(probe.resume(Wake::Ready), CoroutineResult::Return(()));
+    assert!(suspended && finished, "the probe coroutine suspends once");
+    let lowest = lowest?;
+    (lowest <= at && at < top).then(|| at - lowest)
 }

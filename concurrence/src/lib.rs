@@ -169,6 +169,7 @@ mod builder;
 mod call_wait;
 mod channel;
 pub mod coming_from;
+mod compact;
 mod condition;
 mod coroutine;
 mod error;

@@ -30,6 +30,7 @@ use std::ptr::{self, NonNull};
 use std::rc::{Rc, Weak};
 use std::time::Instant;
 
+use crate::compact::{self, Saved, SharedStacks};
 use crate::coroutine::{Coro, Suspender, Wake};
 use crate::error::panic_message;
 use crate::mailbox::AnyInbox;
@@ -39,9 +40,9 @@ use crate::readiness::{self, IoTable};
 use crate::run_queue::{self, RunQueue};
 use crate::runtime::{BlockedTasklet, ExitReason};
 use crate::stack::{StackMode, StackPool, TRIM_PERIOD};
-use crate::state::{Body, DerivedName, Name, Outcome, State, Task};
+use crate::state::{Body, DerivedName, Name, Outcome, State, Task, WaitOn};
 use crate::tasklet::TaskletExit;
-use crate::wait::{is_live, WaitList};
+use crate::wait::{is_live, Wait, WaitList};
 use crate::wheel::Timers;
 
 thread_local! {
@@ -172,6 +173,8 @@ pub(crate) struct Scheduler {
     current: Cell<Option<NonNull<Task>>>,
     pub(crate) timers: RefCell<Timers>,
     stacks: RefCell<StackPool>,
+    /// The shared stacks of compact tasklets (see `compact.rs`).
+    compact: RefCell<SharedStacks>,
     /// When the free stacks were last trimmed, and passes of the loop since it was checked.
     last_trim: Cell<Instant>,
     passes: Cell<u32>,
@@ -225,6 +228,7 @@ impl Scheduler {
             current: Cell::new(None),
             timers: RefCell::new(Timers::default()),
             stacks: RefCell::new(StackPool::new()),
+            compact: RefCell::new(SharedStacks::default()),
             last_trim: Cell::new(Instant::now()),
             passes: Cell::new(0),
             graveyard: RefCell::new(Vec::new()),
@@ -419,7 +423,17 @@ impl Scheduler {
         // The coroutine stays borrowed while it runs, not while it is suspended: only its own
         // code runs meanwhile, and nothing touches the coroutine of a running tasklet.
         let finished = match &mut *task.body.borrow_mut() {
-            Body::Started(coro) => coro.resume(why),
+            Body::Started(coro) => {
+                if let Some(saved) = coro.compact.as_deref_mut() {
+                    self.enter_shared_stack(task, saved);
+                }
+                let finished = coro.resume(why);
+                if let Some(saved) = coro.compact.as_deref() {
+                    // It suspended last on this thread (or finished: then this is not read).
+                    saved.suspended_at.set(crate::coroutine::suspended_at());
+                }
+                finished
+            }
             _ => unreachable!("a started tasklet has a coroutine"),
         };
         self.current.set(previous);
@@ -430,23 +444,73 @@ impl Scheduler {
         if finished {
             let body = std::mem::replace(&mut *task.body.borrow_mut(), Body::Done);
             if let Body::Started(coro) = body {
+                if let Some(saved) = coro.compact.as_deref() {
+                    self.compact.borrow_mut().leave(task, saved);
+                }
                 self.stacks.borrow_mut().put(coro.into_stack());
             }
             self.finish(task);
         }
     }
 
+    /// Puts a compact tasklet's bytes in its shared stack before it runs (see `compact.rs`).
+    #[inline(never)]
+    fn enter_shared_stack(&self, task: &Rc<Task>, saved: &mut Saved) {
+        let below = compact::save_below().expect("a compact tasklet started, so it is measured");
+        self.compact.borrow_mut().enter(task, saved, below);
+    }
+
+    /// Whether `task` uses a shared stack that a running tasklet (its killer, or one the killer
+    /// is resuming) is on, so that it cannot be resumed here.
+    fn shared_stack_busy(&self, task: &Task) -> bool {
+        match &*task.body.borrow() {
+            Body::Started(coro) => coro
+                .compact
+                .as_deref()
+                .is_some_and(|saved| self.compact.borrow().blocked(task, saved)),
+            _ => false,
+        }
+    }
+
+    /// Kills `task` when it cannot be resumed here (see [`shared_stack_busy`]): it is queued to
+    /// unwind as soon as the running tasklet suspends, and the running tasklet waits for its
+    /// end, so that it has unwound when `kill` returns, as a kill resumed here would have
+    /// (unless the killer is itself killed while it waits).
+    ///
+    /// [`shared_stack_busy`]: Scheduler::shared_stack_busy
+    fn kill_through_loop(&self, task: &Rc<Task>) {
+        let epoch = task.bump_epoch();
+        task.state.set(State::Ready);
+        task.wake.set(Wake::Killed);
+        self.next
+            .insert(self.next_base.get(), (task.clone(), epoch));
+        while !task.is_finished() {
+            let wait = Wait::begin(WaitOn::Join(task.id));
+            task.add_joiner(wait.task().clone(), wait.epoch());
+            if wait.suspend(None).is_err() {
+                return; // killed while unwinding: the victim still unwinds, queued
+            }
+        }
+    }
+
     /// Gives a new tasklet its stack and coroutine. On failure it finishes with `NoStack` (or
     /// `Killed`, when it was started to be killed), its closure buried, and this returns `false`.
     fn start(&self, task: &Rc<Task>, why: Wake) -> bool {
-        let stack = self
-            .stacks
-            .borrow_mut()
-            .get(task.stack_size as usize, task.stack_mode);
+        let size = task.stack_size as usize;
+        let stack = if task.stack_mode.is_compact() && compact::save_below().is_some() {
+            let mut pool = self.stacks.borrow_mut();
+            self.compact
+                .borrow_mut()
+                .start(task, size, &mut pool)
+                .map(|(stack, saved)| (stack, Some(saved)))
+        } else {
+            let stack = self.stacks.borrow_mut().get(size, task.stack_mode);
+            stack.map(|stack| (stack, None))
+        };
         let body = std::mem::replace(&mut *task.body.borrow_mut(), Body::Done);
         assert!(matches!(body, Body::New), "only a new tasklet starts");
-        let stack = match stack {
-            Ok(stack) => stack,
+        let (stack, saved) = match stack {
+            Ok(got) => got,
             Err(err) => {
                 let work = std::mem::replace(&mut *task.outcome.borrow_mut(), Outcome::Taken);
                 *task.outcome.borrow_mut() = if why == Wake::Killed {
@@ -470,9 +534,10 @@ impl Scheduler {
         };
         task.stack.set(stack.info());
         let me = task.clone();
-        *task.body.borrow_mut() = Body::Started(Coro::new(stack, move |suspender, first| {
-            run_entry(me, suspender, first)
-        }));
+        *task.body.borrow_mut() =
+            Body::Started(Coro::new(stack, saved, move |suspender, first| {
+                run_entry(me, suspender, first)
+            }));
         true
     }
 
@@ -567,6 +632,9 @@ impl Scheduler {
                 }
                 // It is resuming the tasklet that kills it: it unwinds when control returns.
                 task.kill_pending.set(true);
+            }
+            State::Waiting | State::Ready if self.shared_stack_busy(task) => {
+                self.kill_through_loop(task);
             }
             State::Waiting | State::Ready => {
                 task.bump_epoch();
@@ -920,6 +988,9 @@ impl Scheduler {
         self.front.clear();
         self.next.clear();
         self.timers.borrow_mut().clear();
+        self.compact
+            .borrow_mut()
+            .release(&mut self.stacks.borrow_mut());
         self.remote_waits.borrow_mut().clear();
         let monitors = std::mem::take(&mut *self.monitors.borrow_mut());
         drop(monitors);
