@@ -12,6 +12,7 @@ import math
 import sys
 
 COLORS = {
+    "conc-compact": "#9467bd",
     "tokio-ct": "#1f77b4",
     "tokio-mt2": "#aec7e8",
     "may-1": "#d62728",

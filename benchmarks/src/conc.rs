@@ -7,19 +7,36 @@ use std::time::{Duration, Instant};
 
 use concurrence::{
     current, join_all, message, receive, sleep, spawn, tasklet, yield_, Channel, Dispatcher,
-    Tasklet,
+    StackMode, Tasklet,
 };
 
 use crate::{sys, LiveSample, SkynetSample, TimersSample};
 
 message!(MSG_PING(u64), MSG_PONG(u64), MSG_ADD(u64) -> u64);
 
+thread_local! {
+    /// Whether the workloads run with compact stacks (`set_compact`).
+    static COMPACT: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Makes the workloads run this thread's dispatchers with compact stacks (`true`) or with the
+/// default, guarded ones.
+pub fn set_compact(compact: bool) {
+    COMPACT.with(|c| c.set(compact));
+}
+
 /// Runs `f` as the first tasklet of a fresh dispatcher and returns its result.
 fn run<T: 'static>(f: impl FnOnce() -> T + 'static) -> T {
     let out = Rc::new(Cell::new(None));
     let slot = out.clone();
+    let mode = if COMPACT.with(Cell::get) {
+        StackMode::COMPACT
+    } else {
+        StackMode::GUARDED
+    };
     let status = Dispatcher::new()
         .handle_sigint(false)
+        .stack_mode(mode)
         .run(move || slot.set(Some(f())));
     assert!(status.success(), "{status}");
     out.take().expect("the first tasklet returned")

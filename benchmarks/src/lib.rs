@@ -57,6 +57,8 @@ pub struct TimersSample {
 pub enum Runtime {
     /// concurrence: one dispatcher.
     Concurrence,
+    /// concurrence with compact stacks (`StackMode::COMPACT`).
+    ConcurrenceCompact,
     /// tokio, current-thread runtime with a `LocalSet`.
     TokioCurrentThread,
     /// tokio, multi-thread runtime with 2 workers.
@@ -71,8 +73,9 @@ pub enum Runtime {
 
 impl Runtime {
     /// Every runtime, in table order.
-    pub const ALL: [Runtime; 6] = [
+    pub const ALL: [Runtime; 7] = [
         Runtime::Concurrence,
+        Runtime::ConcurrenceCompact,
         Runtime::TokioCurrentThread,
         Runtime::TokioMultiThread2,
         Runtime::May1,
@@ -84,6 +87,7 @@ impl Runtime {
     pub fn name(self) -> &'static str {
         match self {
             Runtime::Concurrence => "concurrence",
+            Runtime::ConcurrenceCompact => "conc-compact",
             Runtime::TokioCurrentThread => "tokio-ct",
             Runtime::TokioMultiThread2 => "tokio-mt2",
             Runtime::May1 => "may-1",
@@ -239,17 +243,10 @@ fn timers_sample(s: TimersSample) -> Sample {
 pub fn measure(runtime: Runtime, workload: Workload, n: u64) -> Option<Sample> {
     use Workload::*;
     let sample = match runtime {
-        Runtime::Concurrence => match workload {
-            Switch => per_op(conc::switch(n), n),
-            PingPong => per_op(conc::ping_pong(n), n),
-            CallReply => per_op(conc::call_reply(n), n),
-            Channel => per_op(conc::channel(n), n),
-            SpawnJoinSeq => per_op(conc::spawn_join_seq(n), n),
-            SpawnJoinBatch => per_op(conc::spawn_join_batch(n), n),
-            Skynet => skynet_sample(conc::skynet(n), n),
-            ManyLive => live_sample(conc::many_live(n), n),
-            Timers => timers_sample(conc::timers(sys::timer_sleeps(n as usize))),
-        },
+        Runtime::Concurrence | Runtime::ConcurrenceCompact => {
+            conc::set_compact(runtime == Runtime::ConcurrenceCompact);
+            measure_concurrence(workload, n)
+        }
         Runtime::Threads => match workload {
             PingPong => per_op(threads::ping_pong(n), n),
             CallReply => per_op(threads::call_reply(n), n),
@@ -292,4 +289,20 @@ pub fn measure(runtime: Runtime, workload: Workload, n: u64) -> Option<Sample> {
         _ => return None,
     };
     Some(sample)
+}
+
+/// One concurrence measurement, in the stack mode `conc::set_compact` chose.
+fn measure_concurrence(workload: Workload, n: u64) -> Sample {
+    use Workload::*;
+    match workload {
+        Switch => per_op(conc::switch(n), n),
+        PingPong => per_op(conc::ping_pong(n), n),
+        CallReply => per_op(conc::call_reply(n), n),
+        Channel => per_op(conc::channel(n), n),
+        SpawnJoinSeq => per_op(conc::spawn_join_seq(n), n),
+        SpawnJoinBatch => per_op(conc::spawn_join_batch(n), n),
+        Skynet => skynet_sample(conc::skynet(n), n),
+        ManyLive => live_sample(conc::many_live(n), n),
+        Timers => timers_sample(conc::timers(sys::timer_sleeps(n as usize))),
+    }
 }

@@ -102,7 +102,9 @@ pub(crate) fn save_below() -> Option<usize> {
         if depth.is_none() {
             log::warn!("concurrence: compact stacks unavailable (the switch could not be measured); compact tasklets get stacks of their own");
         }
-        depth.map(|d| d.next_multiple_of(16) + SLACK)
+        let below = depth.map(|d| d.next_multiple_of(16) + SLACK);
+        log::debug!("concurrence: a suspension uses {depth:?} bytes below its recorded stack pointer; compact tasklets save {below:?} below it");
+        below
     })
 }
 
@@ -150,15 +152,15 @@ impl SharedStacks {
         pool: &mut StackPool,
     ) -> io::Result<(Stack, Box<Saved>)> {
         let below = save_below().ok_or_else(|| io::Error::other("compact stacks unavailable"))?;
-        let same: Vec<usize> = (0..self.stacks.len())
-            .filter(|&i| self.stacks[i].size == size)
-            .collect();
+        let same = self.stacks.iter().filter(|s| s.size == size).count();
         self.turn = self.turn.wrapping_add(1);
-        let free = (0..same.len())
-            .map(|k| same[(self.turn + k) % same.len()])
-            .find(|&i| !self.runs_on(i));
+        // The shared stacks of this size, from the round-robin position on: the first that no
+        // running tasklet uses.
+        let free = (0..self.stacks.len())
+            .map(|k| (self.turn + k) % self.stacks.len())
+            .find(|&i| self.stacks[i].size == size && !self.runs_on(i));
         let slot = match free {
-            Some(i) if same.len() >= PER_SIZE => i,
+            Some(i) if same >= PER_SIZE => i,
             _ => {
                 // Fewer than `PER_SIZE` yet, or every one is used by a running tasklet (a chain
                 // of kills): one more.

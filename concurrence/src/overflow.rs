@@ -149,7 +149,7 @@ extern "C" fn handler(sig: libc::c_int, info: *mut libc::siginfo_t, ctx: *mut li
                 }
                 write_stderr(b"' (#");
                 write_stderr(format_u64(task.id, &mut digits));
-                if stack.own_guard {
+                if stack.own_guard() {
                     write_stderr(
                         b") overflowed its stack (guard page hit); give it a larger stack_size\n",
                     );

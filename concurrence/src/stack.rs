@@ -249,9 +249,8 @@ pub(crate) struct Stack {
     kind: Kind,
     /// Used since the pool last trimmed it.
     dirty: bool,
-    /// Tells valgrind this memory is a stack (nothing when not running under valgrind); none
-    /// for a shared handle (the stack it shares is registered).
-    _valgrind: Option<ValgrindStackRegistration>,
+    /// Tells valgrind this memory is a stack (nothing when not running under valgrind).
+    _valgrind: ValgrindStackRegistration,
 }
 
 enum Kind {
@@ -263,32 +262,37 @@ enum Kind {
     /// slot), `guard` the chunk's guard page, at the bottom of the chunk.
     Canary { canary: Option<usize>, guard: usize },
     /// Another handle on a shared stack (`StackMode::COMPACT`), which the shared stack's table
-    /// keeps: never pooled, unmapped or registered with valgrind through this handle.
-    Shared(StackInfo),
+    /// keeps: never pooled or unmapped through this handle. `guard` is the shared stack's own
+    /// guard page (shared stacks are guarded slots or mappings).
+    Shared { guard: usize },
 }
 
-/// Where a stack's guard page and canary are, to report and detect overflows. Zero means
-/// "none" for each address.
+/// Where a stack's guard page and canary are, to report and detect overflows (16 bytes: it is
+/// part of every tasklet's record).
 #[derive(Clone, Copy, Default)]
 pub(crate) struct StackInfo {
-    /// The guard page the stack runs into on overflow (one page from here).
+    /// The guard page the stack runs into on overflow (one page from here); 0 for none.
     pub(crate) guard: usize,
-    /// The canary below the stack, for canary slots other than a chunk's first.
-    canary: usize,
+    /// The canary below the stack, as its distance above `guard` (a canary chunk is at most
+    /// 16 MiB); 0 for none: the stacks that have a guard page of their own.
+    canary_offset: u32,
     /// Usable bytes (a stack over 4 GiB reports 4 GiB).
     pub(crate) size: u32,
-    /// Whether the guard page is the stack's own (not a canary chunk's, below other stacks).
-    pub(crate) own_guard: bool,
 }
 
 impl StackInfo {
     /// No stack (yet).
     pub(crate) const NONE: StackInfo = StackInfo {
         guard: 0,
-        canary: 0,
+        canary_offset: 0,
         size: 0,
-        own_guard: true,
     };
+
+    /// Whether the guard page is the stack's own (not a canary chunk's, below other stacks):
+    /// exactly the stacks without a canary.
+    pub(crate) fn own_guard(&self) -> bool {
+        self.canary_offset == 0
+    }
 
     /// Whether `addr` lies in the guard page.
     pub(crate) fn in_guard(&self, addr: usize) -> bool {
@@ -298,8 +302,8 @@ impl StackInfo {
     /// Whether the canary below the stack is intact (always true for stacks that have a guard
     /// page instead).
     pub(crate) fn canary_intact(&self) -> bool {
-        let addr = self.canary;
-        addr == 0
+        let addr = self.guard + self.canary_offset as usize;
+        self.canary_offset == 0
             || (0..CANARY_LEN / 8).all(|i| {
                 // SAFETY: `addr .. addr + CANARY_LEN` lies in the reserved top of the slot below,
                 // inside a chunk's read-write mapping, which the pool keeps mapped while any of
@@ -317,27 +321,25 @@ impl Stack {
             class,
             kind,
             dirty: true,
-            _valgrind: Some(ValgrindStackRegistration::new(
-                limit as *mut u8,
-                top - limit,
-            )),
+            _valgrind: ValgrindStackRegistration::new(limit as *mut u8, top - limit),
         }
     }
 
     /// Where this stack's guard page and canary are.
     pub(crate) fn info(&self) -> StackInfo {
         let page = page_size();
-        let (guard, canary, own_guard) = match self.kind {
-            Kind::Slot => (self.limit - page, None, true),
-            Kind::Mapped { map_base, .. } => (map_base, None, true),
-            Kind::Canary { canary, guard } => (guard, canary, canary.is_none()),
-            Kind::Shared(info) => return info,
+        let (guard, canary) = match self.kind {
+            Kind::Slot => (self.limit - page, None),
+            Kind::Mapped { map_base, .. } => (map_base, None),
+            Kind::Canary { canary, guard } => (guard, canary),
+            Kind::Shared { guard } => (guard, None),
         };
         StackInfo {
             guard,
-            canary: canary.unwrap_or(0),
+            canary_offset: canary.map_or(0, |canary| {
+                u32::try_from(canary - guard).expect("a canary chunk spans less than 4 GiB")
+            }),
             size: u32::try_from(self.top - self.limit).unwrap_or(u32::MAX),
-            own_guard,
         }
     }
 
@@ -348,9 +350,11 @@ impl Stack {
             top: self.top,
             limit: self.limit,
             class: self.class,
-            kind: Kind::Shared(self.info()),
+            kind: Kind::Shared {
+                guard: self.info().guard,
+            },
             dirty: true,
-            _valgrind: None,
+            _valgrind: ValgrindStackRegistration::new(self.limit as *mut u8, self.top - self.limit),
         }
     }
 
@@ -692,7 +696,7 @@ impl StackPool {
     pub(crate) fn put(&mut self, stack: Stack) {
         let mode = match stack.kind {
             Kind::Canary { .. } => Mode::Canary,
-            Kind::Shared(_) => return, // a handle: the shared stack stays with its table
+            Kind::Shared { .. } => return, // a handle: the shared stack stays with its table
             _ => Mode::Guarded,
         };
         let Some(class) = self

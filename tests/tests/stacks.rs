@@ -73,7 +73,7 @@ fn assert_aborted_with(out: &std::process::Output, expected: &str) {
 
 #[test]
 fn every_stack_mode_runs_tasklets() {
-    for mode in [StackMode::GUARDED, canary()] {
+    for mode in [StackMode::GUARDED, StackMode::COMPACT, canary()] {
         let status = run_status_with(
             Dispatcher::new().stack_mode(mode).handle_sigint(false),
             move || {
