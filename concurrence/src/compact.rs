@@ -21,10 +21,10 @@
 //!    its own stack and is used only by that tasklet while it runs (with its bytes in place).
 //!    Values handed between tasklets (messages, channel values, replies, results) are moved
 //!    into heap structures, never borrowed across.
-//! 2. *The saved range covers the whole state.* Every suspension goes through
-//!    `Suspender::suspend`, one function that is never inlined; it records its stack pointer
-//!    just before calling corosensei's `Yielder::suspend`, which pushes the registers and
-//!    switches. What lies below the recorded pointer is written by the same code every time:
+//! 2. *The saved range covers the whole state.* Every suspension of a compact tasklet goes
+//!    through `Suspender::suspend_compact`, one function that is never inlined; it records its
+//!    stack pointer just before calling corosensei's `Yielder::suspend`, which pushes the
+//!    registers and switches. What lies below the recorded pointer is written by the same code every time:
 //!    the depth is fixed when the crate is compiled. It is measured once per process
 //!    ([`coroutine::measure_switch_depth`](crate::coroutine::measure_switch_depth): a probe
 //!    coroutine on a stack filled with a pattern suspends through the same function, and the

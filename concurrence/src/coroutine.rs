@@ -21,12 +21,13 @@ pub(crate) enum Wake {
 }
 
 thread_local! {
-    /// The stack pointer of the tasklet that suspended last, read in [`Suspender::suspend`]
-    /// just before it switched away (see `compact.rs`).
+    /// The stack pointer of the compact tasklet that suspended last, read in
+    /// [`Suspender::suspend_compact`] just before it switched away (see `compact.rs`).
     static SUSPENDED_AT: Cell<usize> = const { Cell::new(0) };
 }
 
-/// The stack pointer the tasklet that suspended last had in [`Suspender::suspend`].
+/// The stack pointer the compact tasklet that suspended last had in
+/// [`Suspender::suspend_compact`].
 pub(crate) fn suspended_at() -> usize {
     SUSPENDED_AT.with(Cell::get)
 }
@@ -40,23 +41,31 @@ impl Suspender {
     pub(crate) const NONE: Suspender = Suspender(std::ptr::null());
 
     /// Suspends the running tasklet back to whoever resumed it; returns why it was resumed.
+    /// A compact tasklet suspends through [`suspend_compact`](Suspender::suspend_compact).
     ///
     /// Only the scheduler calls this, and only with the suspender of the tasklet that is
-    /// running, from that tasklet's own stack. Every suspension of a tasklet goes through this
-    /// one function, never inlined: the stack below the pointer it records is used by the same
-    /// frames every time, which `compact.rs` relies on (it measures them once).
-    #[inline(never)]
+    /// running, from that tasklet's own stack.
+    #[inline]
     pub(crate) fn suspend(self) -> Wake {
         assert!(
             !self.0.is_null(),
             "suspend called before the tasklet started"
         );
-        SUSPENDED_AT.with(|at| at.set(compact::stack_pointer()));
         // SAFETY: the pointer was taken from the `&Yielder` corosensei passed to this tasklet's
         // body, and that yielder lives on the coroutine's stack until the body returns. The
         // scheduler calls `suspend` only for the running tasklet (its body has not returned)
         // and from code running on that tasklet's stack, as `Yielder::suspend` requires.
         unsafe { (*self.0).suspend(()) }
+    }
+
+    /// [`suspend`](Suspender::suspend) for a compact tasklet: records the stack pointer just
+    /// before switching ([`suspended_at`]). Every suspension of a compact tasklet goes through
+    /// this one function, never inlined: the stack below the pointer it records is used by the
+    /// same frames every time, which `compact.rs` relies on (it measures them once).
+    #[inline(never)]
+    pub(crate) fn suspend_compact(self) -> Wake {
+        SUSPENDED_AT.with(|at| at.set(compact::stack_pointer()));
+        self.suspend()
     }
 }
 
@@ -145,7 +154,7 @@ pub(crate) fn measure_switch_depth() -> Option<usize> {
     // it yet.
     unsafe { std::ptr::write_bytes(limit as *mut u8, PATTERN, top - limit) };
     let mut probe = Coroutine::with_stack(stack, |yielder: &Yielder<Wake, ()>, _: Wake| {
-        Suspender(yielder as *const _).suspend();
+        Suspender(yielder as *const _).suspend_compact();
     });
     let suspended = matches!(probe.resume(Wake::Ready), CoroutineResult::Yield(()));
     let at = suspended_at();

@@ -104,7 +104,7 @@ impl Wait {
                 .borrow_mut()
                 .insert(d, self.task.clone(), self.epoch)
         });
-        let mut why = self.task.suspender.get().suspend();
+        let mut why = suspend(&self.task);
         if self.task.kill_pending.replace(false) {
             why = Wake::Killed;
         }
@@ -122,13 +122,23 @@ impl Wait {
 /// A kill while it is queued unwinds it from here, unless it unwinds already.
 #[inline]
 pub(crate) fn yield_now(sched: Sched, task: Rc<Task>) {
-    let suspender = task.suspender.get();
     sched.requeue(task.clone());
-    let mut why = suspender.suspend();
+    let mut why = suspend(&task);
     if task.kill_pending.replace(false) {
         why = Wake::Killed;
     }
     let _ = resumed(sched, &task, why);
+}
+
+/// Suspends the running tasklet `task`; returns why it was resumed.
+#[inline]
+fn suspend(task: &Task) -> Wake {
+    let suspender = task.suspender.get();
+    if task.stack_mode.is_compact() {
+        suspender.suspend_compact()
+    } else {
+        suspender.suspend()
+    }
 }
 
 /// The end of every suspension of `task`: why it was resumed, as a wait's result.
