@@ -188,7 +188,7 @@ pub(crate) enum Outcome {
 
 /// What a tasklet runs, through its life.
 pub(crate) enum Body {
-    /// Not started: the closure waits in the record's `work`.
+    /// Not started: the closure waits in the record's `outcome` (`Outcome::Pending`).
     New,
     /// Started: the coroutine running the closure.
     Started(Coro),
@@ -255,8 +255,8 @@ impl Task {
         ))
     }
 
-    /// A new tasklet's record, running `f` once started. (Inlined so that the record is built
-    /// in place in its `Rc`, not copied there.)
+    /// A new tasklet's record, running `f` once started. (Inlined into `Scheduler::spawn`, its
+    /// caller: that saves one copy of the record on the way into its `Rc`.)
     #[inline(always)]
     pub(crate) fn new<F, T>(
         id: u64,

@@ -40,26 +40,30 @@ impl<F, T> Work<F, T> {
         }
     }
 
-    fn closure(&self) -> Option<F> {
+    /// Takes what `pick` accepts out of the slot, leaving it empty; or leaves it as it was.
+    fn take<X>(&self, pick: impl FnOnce(Slot<F, T>) -> Result<X, Slot<F, T>>) -> Option<X> {
         let mut state = self.state.borrow_mut();
-        match std::mem::replace(&mut *state, Slot::Empty) {
-            Slot::Closure(f) => Some(f),
-            other => {
+        match pick(std::mem::replace(&mut *state, Slot::Empty)) {
+            Ok(taken) => Some(taken),
+            Err(other) => {
                 *state = other;
                 None
             }
         }
     }
 
+    fn closure(&self) -> Option<F> {
+        self.take(|slot| match slot {
+            Slot::Closure(f) => Ok(f),
+            other => Err(other),
+        })
+    }
+
     fn value(&self) -> Option<T> {
-        let mut state = self.state.borrow_mut();
-        match std::mem::replace(&mut *state, Slot::Empty) {
-            Slot::Value(value) => Some(value),
-            other => {
-                *state = other;
-                None
-            }
-        }
+        self.take(|slot| match slot {
+            Slot::Value(value) => Ok(value),
+            other => Err(other),
+        })
     }
 }
 
