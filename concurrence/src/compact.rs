@@ -60,7 +60,10 @@ pub(crate) const AVAILABLE: bool = cfg!(any(target_arch = "x86_64", target_arch 
 /// Shared stacks per stack size, at most (a few more when a chain of kills holds them all).
 pub(crate) const PER_SIZE: usize = 8;
 
-/// Bytes saved below the measured depth of a suspension, for safety.
+/// Bytes saved below the measured depth of a suspension, for safety: the size of the x86_64
+/// red zone (the most a function may use below its stack pointer without moving it), and more
+/// than the up to 7 bytes the measurement can miss when a pushed register's lowest bytes happen
+/// to equal the fill pattern.
 pub(crate) const SLACK: usize = 128;
 
 /// The current stack pointer (0 where it cannot be read).
