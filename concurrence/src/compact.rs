@@ -279,8 +279,8 @@ fn restore(saved: &mut Saved, top: usize) {
     let len = saved.bytes.len();
     assert_eq!(saved.low + len, top, "saved bytes end at the stack's top");
     // SAFETY: `low .. top` lies in the shared stack's usable memory (it was copied from there);
-    // its owner was just copied out and no tasklet runs on the stack, so this overwrites no
-    // live frame.
+    // the previous owner's bytes were copied out just before (or it had finished, or there was
+    // none) and no tasklet runs on the stack, so this overwrites no live frame.
     unsafe {
         std::ptr::copy_nonoverlapping(saved.bytes.as_ptr(), saved.low as *mut MaybeUninit<u8>, len);
     }
