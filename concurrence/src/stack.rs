@@ -132,6 +132,29 @@ impl StackMode {
     ///
     /// Available on x86_64 and aarch64; elsewhere it gives guarded stacks. The `compact` module
     /// of the source says why it is sound.
+    ///
+    /// # Examples
+    ///
+    /// A thousand tasklets asleep at once, each holding about its used stack, not a page:
+    ///
+    /// ```
+    /// use concurrence::{sleep, spawn, Dispatcher, StackMode};
+    /// use std::time::Duration;
+    ///
+    /// let status = Dispatcher::new().stack_mode(StackMode::COMPACT).run(|| {
+    ///     let sleepers: Vec<_> = (0..1000u64)
+    ///         .map(|i| {
+    ///             spawn(move || {
+    ///                 sleep(Duration::from_millis(1));
+    ///                 i
+    ///             })
+    ///         })
+    ///         .collect();
+    ///     let sum: u64 = sleepers.iter().map(|t| t.join().unwrap()).sum();
+    ///     assert_eq!(sum, 999 * 1000 / 2);
+    /// });
+    /// assert!(status.success());
+    /// ```
     pub const COMPACT: StackMode = StackMode(Mode::Compact);
 
     /// Whether stacks of this mode have a guard page.
