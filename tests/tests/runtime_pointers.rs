@@ -109,18 +109,20 @@ fn a_blocking_call_after_the_dispatcher_ended_is_a_clear_panic() {
 fn a_tasklet_nobody_holds_runs_to_its_end_and_knows_itself() {
     let (tx, rx) = mpsc::channel();
     run(move || {
-        let seen = Rc::new(RefCell::new(Vec::new()));
-        let log = seen.clone();
+        let done = Mailbox::new();
+        let report = done.clone();
         // The handle is dropped at once: only the runtime keeps the record alive.
         drop(concurrence::Builder::new().name("orphan").spawn(move || {
+            let mut seen = Vec::new();
             for _ in 0..3 {
-                log.borrow_mut().push(current().name().to_owned());
+                seen.push(current().name().to_owned());
                 yield_();
                 sleep(Duration::from_millis(1));
             }
+            report.append(seen).unwrap();
         }));
-        sleep(Duration::from_millis(50));
-        tx.send(seen.borrow().clone()).unwrap();
+        let seen: Vec<String> = done.popleft();
+        tx.send(seen).unwrap();
     });
     assert_eq!(rx.recv().unwrap(), ["orphan", "orphan", "orphan"]);
 }
