@@ -344,8 +344,8 @@ impl Scheduler {
     /// Uses a wake-up token: makes `task` ready if it still waits in `epoch`.
     #[inline]
     pub(crate) fn wake(&self, task: &Rc<Task>, epoch: u32, why: Wake) {
-        if task.state.get() == State::Waiting && task.epoch.get() == epoch {
-            self.wake_owned(task.clone(), epoch, why);
+        if is_live(task, epoch) {
+            self.push_ready(task.clone(), epoch, why);
         }
     }
 
@@ -353,13 +353,19 @@ impl Scheduler {
     /// Returns whether the token was live (the tasklet is now ready).
     #[inline]
     pub(crate) fn wake_owned(&self, task: Rc<Task>, epoch: u32, why: Wake) -> bool {
-        let live = task.state.get() == State::Waiting && task.epoch.get() == epoch;
+        let live = is_live(&task, epoch);
         if live {
-            task.state.set(State::Ready);
-            task.wake.set(why);
-            self.queue.push_back((task, epoch));
+            self.push_ready(task, epoch, why);
         }
         live
+    }
+
+    /// Makes the waiting `task` ready, woken for `why`, at the back of the run queue.
+    #[inline]
+    fn push_ready(&self, task: Rc<Task>, epoch: u32, why: Wake) {
+        task.state.set(State::Ready);
+        task.wake.set(why);
+        self.queue.push_back((task, epoch));
     }
 
     /// Queues the running tasklet `task` behind the ready ones, as if a wait of a new epoch
@@ -375,7 +381,7 @@ impl Scheduler {
     /// Like [`wake`](Scheduler::wake), but `task` runs as soon as the running tasklet suspends
     /// (after what it spawned before): a joiner of a finished tasklet.
     pub(crate) fn wake_next(&self, task: &Rc<Task>, epoch: u32) {
-        if task.state.get() == State::Waiting && task.epoch.get() == epoch {
+        if is_live(task, epoch) {
             task.state.set(State::Ready);
             task.wake.set(Wake::Ready);
             self.next.push_back((task.clone(), epoch));
@@ -384,14 +390,16 @@ impl Scheduler {
 
     /// Like [`wake_next`](Scheduler::wake_next), but ahead of everything the running tasklet
     /// spawned or woke: a channel receiver, which runs right after the hand-off (the original:
-    /// "execution will continue in the receiver").
-    pub(crate) fn wake_first(&self, task: &Rc<Task>, epoch: u32) {
-        if task.state.get() == State::Waiting && task.epoch.get() == epoch {
+    /// "execution will continue in the receiver"). Returns whether the token was live.
+    pub(crate) fn wake_first(&self, task: &Rc<Task>, epoch: u32) -> bool {
+        let live = is_live(task, epoch);
+        if live {
             task.state.set(State::Ready);
             task.wake.set(Wake::Ready);
             self.next
                 .insert(self.next_base.get(), (task.clone(), epoch));
         }
+        live
     }
 
     /// Runs `task` (new or suspended) until it suspends or finishes; then what it spawned or

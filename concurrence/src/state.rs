@@ -375,8 +375,7 @@ impl Task {
 
     /// Adds a joiner, dropping tokens that went stale (joiners that timed out and left).
     pub(crate) fn add_joiner(&self, task: Rc<Task>, epoch: u32) {
-        let live =
-            |(t, e): &(Rc<Task>, u32)| t.state.get() == State::Waiting && t.epoch.get() == *e;
+        let live = |(t, e): &(Rc<Task>, u32)| crate::wait::is_live(t, *e);
         let mut joiners = self.joiners.borrow_mut();
         match &mut *joiners {
             Joiners::One(first) if live(first) => {

@@ -218,8 +218,7 @@ impl WaitList {
     /// the running tasklet spawned or woke (a channel hand-off).
     pub(crate) fn wake_first(&mut self, sched: &Scheduler) -> bool {
         while let Some((task, epoch)) = self.pop_front() {
-            if is_live(&task, epoch) {
-                sched.wake_first(&task, epoch);
+            if sched.wake_first(&task, epoch) {
                 return true;
             }
         }
