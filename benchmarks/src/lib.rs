@@ -57,7 +57,7 @@ pub struct TimersSample {
 pub enum Runtime {
     /// concurrence: one dispatcher.
     Concurrence,
-    /// concurrence with compact stacks (`StackMode::COMPACT`).
+    /// concurrence with compact stacks (`StackMode::compact`).
     ConcurrenceCompact,
     /// tokio, current-thread runtime with a `LocalSet`.
     TokioCurrentThread,

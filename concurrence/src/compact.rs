@@ -1,7 +1,7 @@
-//! Compact stacks ([`StackMode::COMPACT`](crate::StackMode::COMPACT)): tasklets share a few
-//! guarded stacks, and a tasklet that is not running keeps only the bytes of stack it uses,
-//! copied to the heap while another tasklet uses its stack (greenlet's and Stackless Python's
-//! scheme; libco calls them shared stacks).
+//! Compact stacks ([`StackMode::compact`](crate::StackMode::compact), an `unsafe` opt-in):
+//! tasklets share a few guarded stacks, and a tasklet that is not running keeps only the bytes
+//! of stack it uses, copied to the heap while another tasklet uses its stack (greenlet's and
+//! Stackless Python's scheme; libco calls them shared stacks).
 //!
 //! Each compact tasklet is bound for life to one shared stack of its size (up to
 //! [`PER_SIZE`] per size, taken round-robin). The table remembers which tasklet's bytes are in
@@ -10,17 +10,25 @@
 //! tasklet's back in, at the same addresses; then the tasklet is the owner. A tasklet that
 //! starts becomes the owner before its coroutine is made (making it writes the first frame).
 //!
-//! **Why this is sound.** A suspended tasklet's state is the memory from the stack pointer
-//! it suspended at up to the top of its stack; copied back to the same addresses, it resumes
-//! as if it had stayed. Three things make that hold:
+//! **What soundness rests on.** A suspended tasklet's state is the memory from the stack
+//! pointer it suspended at up to the top of its stack; copied back to the same addresses, it
+//! resumes as if it had stayed. Three things make that hold:
 //!
-//! 1. *Nothing outside a suspended tasklet points into its stack.* A tasklet's closure is
-//!    `'static`, so no other tasklet can borrow from its stack; the runtime keeps no pointer
-//!    into a tasklet's stack that another tasklet uses: wait lists, timers and the run queue
-//!    hold the tasklet's record (on the heap); the yielder a tasklet suspends through lives on
-//!    its own stack and is used only by that tasklet while it runs (with its bytes in place).
-//!    Values handed between tasklets (messages, channel values, replies, results) are moved
-//!    into heap structures, never borrowed across.
+//! 1. *Nothing outside a suspended tasklet points into its stack.* Between its suspension and
+//!    its next run, the memory of its frames holds another tasklet's: a pointer into it read
+//!    or written meanwhile sees the other tasklet's data. Copying the bytes back before it
+//!    runs again does not help; the harm happens in between. The runtime keeps its side: it
+//!    keeps no pointer into a tasklet's stack that anyone uses while the tasklet is suspended
+//!    (wait lists, timers and the run queue hold the tasklet's record, on the heap; the
+//!    yielder a tasklet suspends through lives on its own stack and is used only by that
+//!    tasklet while it runs; values handed between tasklets are moved into heap structures,
+//!    never borrowed across). The type system cannot keep the program's side: a `'static`
+//!    closure still reaches borrows of its own stack to other threads through
+//!    `std::thread::scope` (the scoped threads read while the tasklet is suspended inside the
+//!    scope), and a value pinned on its stack (`Pin` promises the memory is not repurposed
+//!    until the value is dropped) may have its address in a shared list (intrusive futures:
+//!    tokio's `Notify` and `Sleep` waiters, `event-listener`). That is why choosing the mode is
+//!    `unsafe`: its `# Safety` section is the program's side of this point.
 //! 2. *The saved range covers the whole state.* Every suspension of a compact tasklet goes
 //!    through `Suspender::suspend_compact`, one function that is never inlined; it records its
 //!    stack pointer just before calling corosensei's `Yielder::suspend`, which pushes the
@@ -103,10 +111,10 @@ pub(crate) fn save_below() -> Option<usize> {
         }
         let depth = coroutine::measure_switch_depth();
         if depth.is_none() {
-            log::warn!("concurrence: compact stacks unavailable (the switch could not be measured); compact tasklets get stacks of their own");
+            crate::logging::log_at!(Warn, "concurrence: compact stacks unavailable (the switch could not be measured); compact tasklets get stacks of their own");
         }
         let below = depth.map(|d| d.next_multiple_of(16) + SLACK);
-        log::debug!("concurrence: a suspension uses {depth:?} bytes below its recorded stack pointer; compact tasklets save {below:?} below it");
+        crate::logging::log_at!(Debug, "concurrence: a suspension uses {depth:?} bytes below its recorded stack pointer; compact tasklets save {below:?} below it");
         below
     })
 }
@@ -243,10 +251,19 @@ impl SharedStacks {
         }
     }
 
-    /// Gives the shared stacks back to the pool (at shutdown, when no tasklet runs any more).
+    /// Gives the shared stacks back to the pool (at shutdown, when every tasklet has finished).
     pub(crate) fn release(&mut self, pool: &mut StackPool) {
         for shared in self.stacks.drain(..) {
             pool.put(shared.stack);
+        }
+    }
+
+    /// Leaks the shared stacks (at shutdown, when a tasklet refused to die: it may own one, and
+    /// its frames may be borrowed still). A mapped shared stack is never unmapped; a slot stays
+    /// in its region, which the pool keeps mapped.
+    pub(crate) fn leak(&mut self) {
+        for shared in self.stacks.drain(..) {
+            std::mem::forget(shared.stack);
         }
     }
 }

@@ -152,8 +152,8 @@
 //! dispatcher blocks in the OS poller (`mio`) until the next timer. Every blocking call is the
 //! same three steps: register wake-ups, suspend, learn why it was woken (ready, timed out, or
 //! killed). Stacks are pooled, allocated when a tasklet first runs, and overflow is caught by a
-//! guard page; [`StackMode::COMPACT`] lets many mostly idle tasklets share a few stacks, each
-//! keeping only its used bytes while another runs; see [`StackMode`].
+//! guard page; [`StackMode::compact`], an `unsafe` opt-in, lets many mostly idle tasklets share
+//! a few stacks, each keeping only its used bytes while another runs; see [`StackMode`].
 #![doc(test(attr(deny(warnings), allow(unused_must_use))))]
 #![warn(unsafe_op_in_unsafe_fn, clippy::undocumented_unsafe_blocks)]
 
@@ -175,6 +175,7 @@ mod condition;
 mod coroutine;
 mod error;
 pub mod io;
+mod logging;
 mod mailbox;
 mod message;
 mod monitor;

@@ -18,7 +18,8 @@ fn call_logged(f: impl FnOnce()) -> bool {
         Err(payload) => {
             scheduler::panic_caught();
             let me = current();
-            log::error!(
+            crate::logging::log_at!(
+                Error,
                 "tasklet '{}' (#{}): panic in its function, going on: {}",
                 me.name(),
                 me.id(),

@@ -165,6 +165,9 @@ impl<M> Dispatcher<M> {
             .unwrap_or_else(|err| panic!("concurrence: cannot create the poller: {err}"));
         let sched = Rc::new(Scheduler::new(reactor, self.stack_size, self.stack_mode));
         let installed = scheduler::Installed::new(&sched);
+        // Whatever happens below, the tasklets are shut down before the scheduler is
+        // uninstalled: a `dispatch` left by unwinding leaves no record to resume later.
+        let shutdown = scheduler::ShutdownGuard(&sched);
         let inbox = M::mailbox(None).map(|m| m.inner().clone() as Rc<dyn AnyInbox>);
         let first = SpawnOptions {
             name: None,
@@ -184,32 +187,16 @@ impl<M> Dispatcher<M> {
             }
         }
         if matches!(reason, ExitReason::Deadlock(_) | ExitReason::Panicked(_)) {
-            report(format_args!("concurrence: {}", describe(&reason)));
+            crate::logging::report(format_args!("concurrence: {}", describe(&reason)));
         }
         // The first tasklet's value, when it returned one (it may have, and the dispatcher
         // still ended otherwise: a quit from another tasklet after it returned).
         let returned = matches!(*first.outcome.borrow(), Outcome::Value(_));
         let value = returned.then(|| first.take_result::<T>().ok()).flatten();
         sched.shutdown();
+        drop(shutdown);
         drop(installed);
         ExitStatus { reason, value }
-    }
-}
-
-/// Reports an error the user must see: through `log` when a logger would show it, on stderr
-/// otherwise (as Go prints its deadlock report whatever the program set up).
-pub(crate) fn report(message: fmt::Arguments<'_>) {
-    let shown = log::Level::Error <= log::max_level()
-        && log::logger().enabled(
-            &log::Metadata::builder()
-                .level(log::Level::Error)
-                .target(module_path!())
-                .build(),
-        );
-    if shown {
-        log::error!("{message}");
-    } else {
-        eprintln!("{message}");
     }
 }
 

@@ -184,9 +184,12 @@ pub(crate) struct Scheduler {
     graveyard: RefCell<Vec<Box<dyn Any>>>,
     /// The tasklet that will drop them, while one is pending.
     reaper: Cell<Option<u64>>,
-    /// Whether the thread was already unwinding when the dispatcher started (then
-    /// `std::thread::panicking` says nothing about the tasklets).
-    base_panicking: bool,
+    /// Whether the thread was already unwinding when the dispatcher started, or is while it
+    /// shuts down on the way out of an unwinding `dispatch` (then `std::thread::panicking`
+    /// says nothing about the tasklets).
+    base_panicking: Cell<bool>,
+    /// Set once `shutdown` has begun.
+    shut_down: Cell<bool>,
     /// Every unfinished tasklet (`Task::live_index` is its place).
     live: RefCell<Vec<Rc<Task>>>,
     /// How many unfinished tasklets are not daemons.
@@ -233,7 +236,8 @@ impl Scheduler {
             passes: Cell::new(0),
             graveyard: RefCell::new(Vec::new()),
             reaper: Cell::new(None),
-            base_panicking: std::thread::panicking(),
+            base_panicking: Cell::new(std::thread::panicking()),
+            shut_down: Cell::new(false),
             live: RefCell::new(Vec::new()),
             non_daemon: Cell::new(0),
             next_id: Cell::new(1),
@@ -524,7 +528,8 @@ impl Scheduler {
                 *task.outcome.borrow_mut() = if why == Wake::Killed {
                     Outcome::Killed
                 } else {
-                    log::error!(
+                    crate::logging::log_at!(
+                        Error,
                         "tasklet '{}' (#{}) could not start: {err}",
                         task.name(),
                         task.id
@@ -611,7 +616,8 @@ impl Scheduler {
         if !joined && task.id != FIRST_ID {
             if let Outcome::Panicked(message) = &*task.outcome.borrow() {
                 task.panic_seen.set(true);
-                log::error!(
+                crate::logging::log_at!(
+                    Error,
                     "tasklet '{}' (#{}) panicked and nobody is joining it: {message}",
                     task.name(),
                     task.id
@@ -624,6 +630,11 @@ impl Scheduler {
     /// Kills `task`: it unwinds from its suspension point before this returns. See
     /// [`Tasklet::kill`](crate::Tasklet::kill) for the cases.
     pub(crate) fn kill(&self, task: &Rc<Task>) {
+        if task.state.get() != State::Finished {
+            // Whether the victim unwinds is read from the counts the panic hook keeps: a hook
+            // the program installed meanwhile is wrapped first.
+            count_panics();
+        }
         match task.state.get() {
             State::Finished => {}
             // Started only to drop its closure, on its own stack: a destructor there may block.
@@ -668,14 +679,16 @@ impl Scheduler {
     /// The runtime counts the unwinds it starts (kills) and, through its panic hook, the panics
     /// of tasklets; a count goes down when the runtime catches the panic or the `TaskletExit`
     /// payload is dropped, and is cleared whenever the thread is seen not unwinding at all.
-    /// When the count says nothing but the thread unwinds (a panic hook installed after ours
-    /// replaced it), the tasklet is taken to be the one unwinding unless another tasklet known
-    /// to unwind explains it.
+    /// The hook is the runtime's wrapper around the program's own, put back whenever a
+    /// dispatcher starts and before each kill ([`count_panics`]). When the count says nothing
+    /// but the thread unwinds (a hook installed while the thread was unwinding, when it could
+    /// not be wrapped), the tasklet is taken to be the one unwinding unless another tasklet
+    /// known to unwind explains it.
     pub(crate) fn is_unwinding(&self, task: &Task) -> bool {
         if task.unwinding.get() > 0 {
             return true;
         }
-        if !std::thread::panicking() || self.base_panicking {
+        if !std::thread::panicking() || self.base_panicking.get() {
             return false;
         }
         !self
@@ -836,16 +849,19 @@ impl Scheduler {
     /// Blocks in the reactor for at most `timeout`, then wakes what it reported: tasklets
     /// waiting for IO readiness, and waits ended from other threads.
     fn poll(&self, timeout: Option<std::time::Duration>) {
-        let (ready, woken) = {
+        let (polled, ready, woken) = {
             let mut reactor = self.reactor.borrow_mut();
-            if let Err(err) = reactor.poll(timeout) {
-                log::error!("concurrence: polling the reactor failed: {err}");
-            }
+            let polled = reactor.poll(timeout);
             (
+                polled,
                 std::mem::take(&mut reactor.ready),
                 reactor.remote().take_woken(),
             )
         };
+        // Logged once the reactor is no longer borrowed: the logger may call the runtime.
+        if let Err(err) = polled {
+            crate::logging::log_at!(Error, "concurrence: polling the reactor failed: {err}");
+        }
         for (token, readiness) in ready {
             let state = self.io.borrow().get(token);
             if let Some(state) = state {
@@ -965,9 +981,52 @@ impl Scheduler {
     }
 
     /// Kills every unfinished tasklet, youngest first, so that their destructors run, and drops
-    /// the values nobody took. A tasklet that survives three rounds of kills is leaked (its
-    /// stack with it), and logged.
+    /// the values nobody took. A tasklet that survives three rounds of kills is leaked with its
+    /// stack, and logged; every record is finished afterwards (see [`leak_survivors`]). Runs
+    /// once: a second call does nothing.
+    ///
+    /// [`leak_survivors`]: Scheduler::leak_survivors
     pub(crate) fn shutdown(&self) {
+        if self.shut_down.replace(true) {
+            return;
+        }
+        // The kills run user code (destructors, in the tasklets); a panic that escapes them is
+        // a bug of the runtime, but the records must end inert all the same.
+        if let Err(payload) = catch_unwind(AssertUnwindSafe(|| self.kill_all())) {
+            crate::logging::report(format_args!(
+                "concurrence: the dispatcher's shutdown failed: {}",
+                panic_message(&*payload)
+            ));
+            drop_caught_quietly(payload);
+        }
+        self.leak_survivors();
+        self.queue.clear();
+        self.front.clear();
+        self.next.clear();
+        self.timers.borrow_mut().clear();
+        self.remote_waits.borrow_mut().clear();
+        let monitors = std::mem::take(&mut *self.monitors.borrow_mut());
+        drop_caught(monitors, "the monitors left at the dispatcher's end");
+        self.links.borrow_mut().clear();
+        let trappers = std::mem::take(&mut *self.trappers.borrow_mut());
+        drop_caught(trappers, "the exit trappers left at the dispatcher's end");
+        // What was buried in the last round has no tasklet left to drop it in.
+        let dead = std::mem::take(&mut *self.graveyard.borrow_mut());
+        drop_caught(dead, "a value nobody took");
+    }
+
+    /// [`shutdown`](Scheduler::shutdown) on the way out of a `dispatch` that is unwinding (a
+    /// bug of the runtime: user code runs only where its panics are caught). The thread's
+    /// panic says nothing about the tasklets then (see [`is_unwinding`](Scheduler::is_unwinding)).
+    pub(crate) fn shutdown_unwinding(&self) {
+        if std::thread::panicking() {
+            self.base_panicking.set(true);
+        }
+        self.shutdown();
+    }
+
+    /// The kills of [`shutdown`](Scheduler::shutdown): three rounds at most.
+    fn kill_all(&self) {
         for _round in 0..3 {
             if let Some(reaper) = self.reap() {
                 self.run(&reaper, Wake::Ready); // a destructor that blocks is killed below
@@ -980,35 +1039,61 @@ impl Scheduler {
                 self.kill(&victim);
             }
         }
+    }
+
+    /// Makes every tasklet still unfinished inert, for good: it is logged, its coroutine and
+    /// stack are leaked (never resumed, never unmapped: a scoped thread it lent its stack to
+    /// may still read it), its mailbox is closed (a send gets its message back) and it counts
+    /// as killed, so that a handle kept past the dispatcher (in a thread-local, used by a later
+    /// dispatcher) finds a finished tasklet and never resumes it. Runs no user code but the
+    /// destructors of unread messages, caught.
+    fn leak_survivors(&self) {
         let survivors = std::mem::take(&mut *self.live.borrow_mut());
+        let mut stacks_leaked = false;
         for task in &survivors {
-            log::error!(
-                "tasklet '{}' (#{}) refused to die at dispatcher shutdown; leaking it",
+            crate::logging::log_at!(
+                Error,
+                "tasklet '{}' (#{}) refused to die at dispatcher shutdown; leaking it and its stack",
                 task.name(),
                 task.id
             );
             // Dropping a suspended coroutine would unwind it once more; it has shown that it
             // catches that, so its stack and closure are leaked instead.
-            std::mem::forget(std::mem::replace(&mut *task.body.borrow_mut(), Body::Done));
+            let body = std::mem::replace(&mut *task.body.borrow_mut(), Body::Done);
+            stacks_leaked |= matches!(body, Body::Started(_));
+            std::mem::forget(body);
+            let outcome = std::mem::replace(&mut *task.outcome.borrow_mut(), Outcome::Killed);
+            std::mem::forget(outcome); // a closure still pending would be user code to drop
             task.state.set(State::Finished);
+            task.bump_epoch();
+            let joiners = task.take_joiners();
+            drop(joiners);
+            if let Some(inbox) = task.inbox().filter(|inbox| !inbox.is_closed()) {
+                drop_caught(inbox.close(), "the unread messages of a leaked tasklet");
+            }
         }
-        self.queue.clear();
-        self.front.clear();
-        self.next.clear();
-        self.timers.borrow_mut().clear();
-        self.compact
-            .borrow_mut()
-            .release(&mut self.stacks.borrow_mut());
-        self.remote_waits.borrow_mut().clear();
-        let monitors = std::mem::take(&mut *self.monitors.borrow_mut());
-        drop(monitors);
-        self.links.borrow_mut().clear();
-        let trappers = std::mem::take(&mut *self.trappers.borrow_mut());
-        drop(trappers);
+        if stacks_leaked {
+            // A leaked coroutine's stack lies in a region of the pool or is a shared stack: the
+            // pool must not unmap them when the scheduler is dropped.
+            self.stacks.borrow_mut().keep_mapped();
+            self.compact.borrow_mut().leak();
+        } else {
+            self.compact
+                .borrow_mut()
+                .release(&mut self.stacks.borrow_mut());
+        }
+        self.non_daemon.set(0);
         drop(survivors);
-        // What was buried in the last round has no tasklet left to drop it in.
-        let dead = std::mem::take(&mut *self.graveyard.borrow_mut());
-        drop_caught(dead, "a value nobody took");
+    }
+}
+
+/// Runs the dispatcher's shutdown when `dispatch` is left by unwinding (see
+/// [`Scheduler::shutdown_unwinding`]); on the normal way out `dispatch` has run it already.
+pub(crate) struct ShutdownGuard<'a>(pub(crate) &'a Scheduler);
+
+impl Drop for ShutdownGuard<'_> {
+    fn drop(&mut self) {
+        self.0.shutdown_unwinding();
     }
 }
 
@@ -1093,7 +1178,7 @@ fn drop_payload(task: &Task, payload: Box<dyn Any + Send>) {
     }
     if let Err(second) = catch_unwind(AssertUnwindSafe(move || drop(payload))) {
         caught_one(task);
-        crate::runtime::report(format_args!(
+        crate::logging::report(format_args!(
             "concurrence: dropping the panic payload of tasklet '{}' (#{}) panicked; leaking it",
             task.name(),
             task.id
@@ -1113,7 +1198,7 @@ pub(crate) fn drop_caught<V>(value: V, what: &str) {
     if let Err(payload) = catch_unwind(AssertUnwindSafe(move || drop(value))) {
         if !payload.is::<TaskletExit>() {
             panic_caught();
-            crate::runtime::report(format_args!(
+            crate::logging::report(format_args!(
                 "concurrence: dropping {what} panicked: {}",
                 panic_message(&*payload)
             ));
@@ -1182,20 +1267,42 @@ pub(crate) fn exit_caught(id: u64) {
     });
 }
 
-/// Wraps the process's panic hook (once) so that each panic of a tasklet is counted as in
-/// flight on its stack (see [`Scheduler::is_unwinding`]); the previous hook still runs.
+/// Makes sure the process's panic hook counts each panic of a tasklet as in flight on its
+/// stack (see [`Scheduler::is_unwinding`]): wraps the hook in place unless it is the runtime's
+/// own wrapper already, so that a hook the program installed later (`std::panic::set_hook`
+/// replaces the wrapper) is wrapped in turn; the wrapped hook still runs, after the count.
+/// Checked when a dispatcher starts and before each kill. The hook cannot be read or changed
+/// while the thread unwinds: then this does nothing, and the next check wraps it.
 pub(crate) fn count_panics() {
-    static HOOKED: std::sync::Once = std::sync::Once::new();
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Mutex;
+    /// The address of the runtime's installed wrapper (0 before the first).
+    static OURS: AtomicUsize = AtomicUsize::new(0);
+    /// Serialises the checks of several dispatcher threads (a double wrap would count twice).
+    static CHECK: Mutex<()> = Mutex::new(());
     if std::thread::panicking() {
-        return; // the hook cannot be changed while unwinding; try again next time
+        return;
     }
-    HOOKED.call_once(|| {
-        let previous = std::panic::take_hook();
-        std::panic::set_hook(Box::new(move |info| {
+    let _checking = CHECK
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let installed = std::panic::take_hook();
+    // The wrapper captures the hook it wraps, so it is not zero-sized: its address is unique
+    // while it is installed.
+    let address = |hook: &(dyn Fn(&std::panic::PanicHookInfo<'_>) + Sync + Send + 'static)| {
+        std::ptr::from_ref(hook).cast::<()>() as usize
+    };
+    if address(&*installed) == OURS.load(Ordering::Relaxed) {
+        std::panic::set_hook(installed);
+        return;
+    }
+    let wrapper: Box<dyn Fn(&std::panic::PanicHookInfo<'_>) + Sync + Send + 'static> =
+        Box::new(move |info| {
             with_current(|task| task.unwinding.set(task.unwinding.get().saturating_add(1)));
-            previous(info);
-        }));
-    });
+            installed(info);
+        });
+    OURS.store(address(&*wrapper), Ordering::Relaxed);
+    std::panic::set_hook(wrapper);
 }
 
 /// The default name of a tasklet running a value of type `F`, spawned at the caller's location

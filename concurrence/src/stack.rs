@@ -74,8 +74,10 @@ pub const MIN_STACK_SIZE: usize = 16 * 1024;
 ///
 /// The default, [`StackMode::GUARDED`], gives every stack a guard page: an overflow faults at
 /// once and the process aborts with a message naming the tasklet, never corrupting memory. The
-/// only other mode, [`StackMode::unguarded_canary`], trades that for fewer kernel mappings on
-/// kernels without `MADV_GUARD_INSTALL`, and is `unsafe` to choose.
+/// two other modes are `unsafe` to choose: [`StackMode::unguarded_canary`] trades the guard
+/// page for fewer kernel mappings on kernels without `MADV_GUARD_INSTALL`, and
+/// [`StackMode::compact`] shares stacks between tasklets, which is sound only while nothing
+/// outside a tasklet points into its stack across a suspension.
 ///
 /// # Examples
 ///
@@ -132,7 +134,30 @@ impl StackMode {
     /// switch only when they share a stack.
     ///
     /// Available on x86_64 and aarch64; elsewhere it gives guarded stacks. The `compact` module
-    /// of the source says why it is sound.
+    /// of the source says what the runtime does to keep the copies exact.
+    ///
+    /// # Safety
+    ///
+    /// While a compact tasklet is suspended, another tasklet may run on its stack: the memory
+    /// of the suspended tasklet's frames holds someone else's data until its bytes are copied
+    /// back, just before it runs again. So nothing outside the tasklet may hold a pointer into
+    /// its stack across a suspension (a sleep, a receive, a join, a yield, any blocking call).
+    /// The caller promises that tasklets of this mode
+    ///
+    /// * lend no borrow of their stack to another thread across a suspension: no
+    ///   `std::thread::scope` (or rayon scope, or crossbeam scope) whose scoped threads hold
+    ///   borrows of the tasklet's locals while the tasklet blocks;
+    /// * pin nothing on their stack whose address is registered elsewhere across a suspension:
+    ///   no future polled from a stack pin (`std::pin::pin!`) whose waker or wait-list node
+    ///   points into it (intrusive waiters such as tokio's `Notify`, `Sleep` and semaphore
+    ///   waiters, or `event-listener`): box such a future (`Box::pin`);
+    /// * hand no raw pointer or `'static` reference to their stack to anyone who uses it while
+    ///   the tasklet is suspended.
+    ///
+    /// Borrows that stay within the tasklet (its own locals, references passed down its calls,
+    /// values moved into messages, mailboxes and channels) are fine: only the tasklet itself
+    /// uses them, and only while it runs with its bytes in place. A program that breaks the
+    /// promise reads or writes another tasklet's frames: undefined behaviour.
     ///
     /// # Examples
     ///
@@ -142,7 +167,9 @@ impl StackMode {
     /// use concurrence::{sleep, spawn, Dispatcher, StackMode};
     /// use std::time::Duration;
     ///
-    /// let status = Dispatcher::new().stack_mode(StackMode::COMPACT).run(|| {
+    /// // SAFETY: the sleepers lend nothing on their stacks to anyone while they sleep.
+    /// let compact = unsafe { StackMode::compact() };
+    /// let status = Dispatcher::new().stack_mode(compact).run(|| {
     ///     let sleepers: Vec<_> = (0..1000u64)
     ///         .map(|i| {
     ///             spawn(move || {
@@ -156,14 +183,16 @@ impl StackMode {
     /// });
     /// assert!(status.success());
     /// ```
-    pub const COMPACT: StackMode = StackMode(Mode::Compact);
+    pub const unsafe fn compact() -> StackMode {
+        StackMode(Mode::Compact)
+    }
 
     /// Whether stacks of this mode have a guard page.
     pub const fn is_guarded(self) -> bool {
         matches!(self.0, Mode::Guarded | Mode::Compact)
     }
 
-    /// Whether this is [`StackMode::COMPACT`] where it is available.
+    /// Whether this is [`StackMode::compact`] where it is available.
     pub(crate) const fn is_compact(self) -> bool {
         matches!(self.0, Mode::Compact) && crate::compact::AVAILABLE
     }
@@ -285,7 +314,7 @@ enum Kind {
     /// A canary slot: `canary` is the address of the canary below it (none for a chunk's first
     /// slot), `guard` the chunk's guard page, at the bottom of the chunk.
     Canary { canary: Option<usize>, guard: usize },
-    /// Another handle on a shared stack (`StackMode::COMPACT`), which the shared stack's table
+    /// Another handle on a shared stack (`StackMode::compact`), which the shared stack's table
     /// keeps: never pooled or unmapped through this handle. `guard` is the shared stack's own
     /// guard page (shared stacks are guarded slots or mappings).
     Shared { guard: usize },
@@ -523,14 +552,20 @@ struct Class {
 
 /// A dispatcher's stacks: free stacks by size class, and the regions and chunks slots live in.
 ///
-/// Every slot handed out must be given back or leaked before the pool is dropped, because
-/// dropping the pool unmaps the regions: the scheduler drops its pool only after every tasklet
-/// has finished or been leaked along with its stack.
+/// Every slot handed out must be given back before the pool is dropped, because dropping the
+/// pool unmaps the regions: the scheduler drops its pool only after every tasklet has finished.
+/// When a tasklet survived the dispatcher's shutdown (it caught every kill), its coroutine and
+/// stack are leaked, and the scheduler calls [`keep_mapped`](StackPool::keep_mapped): the
+/// regions are then never unmapped, since a survivor's stack may still be read (a scoped thread
+/// it lent a borrow of its frames to).
 pub(crate) struct StackPool {
     classes: Vec<Class>,
     regions: Vec<Region>,
     /// Free stacks used since they were last trimmed.
     untrimmed: usize,
+    /// Set when a stack of the pool was leaked with a tasklet that is still alive: the
+    /// regions stay mapped for ever.
+    leaked: bool,
 }
 
 impl StackPool {
@@ -539,7 +574,14 @@ impl StackPool {
             classes: Vec::new(),
             regions: Vec::new(),
             untrimmed: 0,
+            leaked: false,
         }
+    }
+
+    /// Keeps every region mapped for the rest of the process: a stack of the pool was leaked
+    /// with a tasklet that never ended.
+    pub(crate) fn keep_mapped(&mut self) {
+        self.leaked = true;
     }
 
     /// A stack of at least `size` usable bytes of the kind `mode` asks for.
@@ -584,7 +626,8 @@ impl StackPool {
             (Mode::Guarded, Guards::PageTable) => self.carve(at),
             (Mode::Guarded, Guards::OwnMapping) => {
                 if !FALLBACK_WARNED.swap(true, Ordering::Relaxed) {
-                    log::info!(
+                    crate::logging::log_at!(
+                        Info,
                         "concurrence: guard pages are mprotected mappings (the kernel has no \
                          MADV_GUARD_INSTALL, or CONCURRENCE_STACK_GUARDS=mprotect): at most {} \
                          guarded stacks at once",
@@ -760,9 +803,21 @@ impl Drop for StackPool {
     fn drop(&mut self) {
         // Free stacks first: mapped ones unmap themselves, slots deregister from valgrind.
         self.classes.clear();
+        if self.leaked {
+            let bytes: usize = self.regions.iter().map(|r| r.len).sum();
+            crate::logging::log_at!(
+                Warn,
+                "concurrence: {} stack region(s) ({bytes} bytes of address space) stay mapped: \
+                 a tasklet that refused to die still owns a stack in them",
+                self.regions.len()
+            );
+            return;
+        }
         for region in self.regions.drain(..) {
-            // SAFETY: every slot of the region is back in the pool (dropped just above) or was
-            // leaked with a tasklet that can never run again, so no stack uses this memory.
+            // SAFETY: the pool was not told that a stack was leaked with a live tasklet
+            // (`keep_mapped`), so every slot of the region is back in the pool (dropped just
+            // above): the scheduler returns each stack when its tasklet finishes, and a tasklet
+            // that never finishes is leaked with `keep_mapped`. No stack uses this memory.
             unsafe { libc::munmap(region.base as *mut libc::c_void, region.len) };
         }
     }

@@ -186,7 +186,8 @@ fn supervise(spec: Supervisor) -> Result<(), SupervisorError> {
                 last: down,
             });
         }
-        log::warn!(
+        crate::logging::log_at!(
+            Warn,
             "supervisor: restarting child '{}' after {}",
             spec.children[i].name,
             down.result

@@ -235,9 +235,13 @@ impl<T, M> Tasklet<T, M> {
     ///   that kills its killer), while it is unwinding already, goes on unwinding.
     ///
     /// Whether a tasklet is unwinding is tracked per tasklet: the runtime counts the kills it
-    /// raises and, through a panic hook it installs once (calling the hook that was there
-    /// before), the panics of tasklets. A panic hook installed later replaces it; the runtime
-    /// then falls back on `std::thread::panicking`, which is one flag for the whole thread.
+    /// raises and, through a panic hook that wraps the program's own (which still runs), the
+    /// panics of tasklets. A hook the program installs with `std::panic::set_hook` replaces
+    /// that wrapper; the runtime wraps it again when a dispatcher starts and before each kill,
+    /// so a program may install its hook before, between or during dispatches. (The hook cannot
+    /// be changed while the thread unwinds: a hook installed while a tasklet is suspended
+    /// mid-unwind, followed by a panic of another tasklet before any kill, leaves the runtime
+    /// with `std::thread::panicking`, one flag for the whole thread, to go by.)
     ///
     /// # Examples
     ///

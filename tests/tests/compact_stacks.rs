@@ -1,4 +1,4 @@
-//! Compact stacks (`StackMode::COMPACT`): tasklets share a few guarded stacks and keep their
+//! Compact stacks (`StackMode::compact`): tasklets share a few guarded stacks and keep their
 //! used bytes on the heap while another runs there. What must hold: every tasklet finds its
 //! frames as it left them, through sleeps, messages, channels, panics, kills and shutdown; a
 //! kill between two tasklets of one shared stack still unwinds the victim before it returns;
@@ -15,10 +15,19 @@ use concurrence::{
 };
 use concurrence_tests::{is_child, run_child, run_status_with, run_with};
 
+/// A dispatcher whose tasklets run on compact stacks.
 fn compact() -> Dispatcher {
     Dispatcher::new()
-        .stack_mode(StackMode::COMPACT)
+        .stack_mode(compact_mode())
         .handle_sigint(false)
+}
+
+/// The compact stack mode.
+fn compact_mode() -> StackMode {
+    // SAFETY: no tasklet of these tests lends a borrow of its stack to another thread or pins a
+    // registered value on it across a suspension: they share values through `Rc`s, mailboxes
+    // and channels only.
+    unsafe { StackMode::compact() }
 }
 
 /// Recurses `depth` frames, each holding 256 bytes derived from `seed`, calls `at_bottom` at
@@ -270,7 +279,7 @@ fn compact_and_guarded_tasklets_run_side_by_side() {
                 let mode = if seed % 2 == 0 {
                     StackMode::GUARDED
                 } else {
-                    StackMode::COMPACT
+                    compact_mode()
                 };
                 let log = log.clone();
                 Builder::new().stack_mode(mode).spawn(move || {

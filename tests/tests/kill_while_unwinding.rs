@@ -329,3 +329,64 @@ fn a_second_kill_of_a_tasklet_waiting_on_several_conditions_in_a_destructor_does
         assert!(jobs.is_empty());
     });
 }
+
+/// Tasklet A blocks in a destructor while a kill unwinds it; tasklet B panics and blocks in a
+/// destructor during that unwind; then B is killed. B is unwinding: the kill must end B's wait,
+/// not unwind B a second time (which aborts the process: "panic in a destructor during
+/// cleanup").
+fn kill_a_panicking_tasklet_while_another_unwinds_from_a_kill(setup: fn()) {
+    run(move || {
+        setup();
+        let drops = DropCounter::new();
+        let a = unwinding_in_a_blocking_destructor(Duration::from_millis(200), drops.token());
+        let b = spawn(|| {
+            let _slow = OnDrop::new(|| sleep(Duration::from_millis(100)));
+            panic!("b fails");
+        });
+        yield_(); // b panics and suspends in its destructor
+        assert!(!b.has_finished());
+        b.kill(); // ends b's sleep early; b's unwind goes on
+        let err = b.join().unwrap_err();
+        assert_eq!(err.cause(), &JoinCause::Panicked("b fails".into()));
+        assert!(a.join().unwrap_err().is_killed());
+        assert_eq!(drops.count(), 1);
+    });
+}
+
+/// A panic hook of the program's own, which replaces whatever was installed.
+fn install_a_user_panic_hook() {
+    std::panic::set_hook(Box::new(|info| eprintln!("user hook: {info}")));
+}
+
+#[test]
+fn a_kill_of_a_panicking_tasklet_does_not_abort_with_a_user_hook_installed_before_dispatch() {
+    const NAME: &str =
+        "a_kill_of_a_panicking_tasklet_does_not_abort_with_a_user_hook_installed_before_dispatch";
+    if !is_child(NAME) {
+        return assert_child_passed(NAME);
+    }
+    install_a_user_panic_hook();
+    kill_a_panicking_tasklet_while_another_unwinds_from_a_kill(|| {});
+}
+
+#[test]
+fn a_kill_of_a_panicking_tasklet_does_not_abort_with_a_user_hook_installed_after_a_dispatch() {
+    const NAME: &str =
+        "a_kill_of_a_panicking_tasklet_does_not_abort_with_a_user_hook_installed_after_a_dispatch";
+    if !is_child(NAME) {
+        return assert_child_passed(NAME);
+    }
+    run(|| {}); // the runtime's own hook is installed by the first dispatch
+    install_a_user_panic_hook();
+    kill_a_panicking_tasklet_while_another_unwinds_from_a_kill(|| {});
+}
+
+#[test]
+fn a_kill_of_a_panicking_tasklet_does_not_abort_with_a_user_hook_installed_in_a_tasklet() {
+    const NAME: &str =
+        "a_kill_of_a_panicking_tasklet_does_not_abort_with_a_user_hook_installed_in_a_tasklet";
+    if !is_child(NAME) {
+        return assert_child_passed(NAME);
+    }
+    kill_a_panicking_tasklet_while_another_unwinds_from_a_kill(install_a_user_panic_hook);
+}

@@ -63,7 +63,10 @@ impl Pool {
                 .spawn(move || self.work_loop());
             if let Err(err) = spawned {
                 queue.threads -= 1;
-                log::error!("concurrence: cannot start a blocking-pool thread: {err}");
+                crate::logging::log_at!(
+                    Error,
+                    "concurrence: cannot start a blocking-pool thread: {err}"
+                );
             }
         }
     }

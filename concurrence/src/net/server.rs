@@ -104,7 +104,10 @@ impl Server {
                     Ok(accepted) => accepted,
                     Err(err) => {
                         // Out of descriptors, a connection reset before accept: wait a little.
-                        log::warn!("concurrence: server {addr}: accept failed: {err}");
+                        crate::logging::log_at!(
+                            Warn,
+                            "concurrence: server {addr}: accept failed: {err}"
+                        );
                         let _ = permits.append(());
                         sleep(Duration::from_millis(10));
                         continue;
