@@ -57,7 +57,9 @@ thread_local! {
 /// runs: [`Installed`] sets it after creating the scheduler and clears it before `dispatch`
 /// drops it, even when unwinding. Code that holds a `Sched` runs inside that dispatcher (in a
 /// tasklet, or in the loop): a tasklet's code cannot outlive its dispatcher, which kills every
-/// tasklet before it ends (a tasklet that survives the kills is never resumed again). So a
+/// tasklet before it ends, also when `dispatch` unwinds (`ShutdownGuard`), and makes a tasklet
+/// that survives the kills inert: finished, its coroutine leaked, never resumed again (see
+/// `Scheduler::leak_survivors`; a handle kept past the dispatcher finds it finished). So a
 /// `Sched` must never be stored in a value that can outlive the dispatcher: values that can
 /// (sockets, signal sets, child processes) hold an `Rc<Scheduler>` from [`Sched::owned`]. In
 /// this crate `Sched` is kept only in locals and in a blocking call's [`Wait`] and

@@ -505,7 +505,9 @@ impl Drop for Stack {
 
 // SAFETY: `top` and `limit` bound memory that stays mapped read-write while the `Stack` lives
 // (a mapped stack owns its mapping; a slot's region or chunk outlives every slot, see
-// `StackPool`), both are 16-aligned, and the usable size is at least a page. Slots and mapped
+// `StackPool`: slots come back to the pool when their tasklet finishes, and a slot leaked with
+// a tasklet that never finished keeps every region mapped), both are 16-aligned, and the
+// usable size is at least a page. Slots and mapped
 // stacks have a guard page right below `limit`; canary slots rely on the canary instead, the
 // trade-off that makes `StackMode::unguarded_canary` unsafe to choose.
 unsafe impl corosensei::stack::Stack for Stack {
