@@ -632,9 +632,9 @@ impl Scheduler {
     /// Kills `task`: it unwinds from its suspension point before this returns. See
     /// [`Tasklet::kill`](crate::Tasklet::kill) for the cases.
     pub(crate) fn kill(&self, task: &Rc<Task>) {
-        if task.state.get() != State::Finished {
+        if task.state.get() != State::Finished && !self.shut_down.get() {
             // Whether the victim unwinds is read from the counts the panic hook keeps: a hook
-            // the program installed meanwhile is wrapped first.
+            // the program installed meanwhile is wrapped first (once for all of shutdown's).
             count_panics();
         }
         match task.state.get() {
@@ -992,8 +992,9 @@ impl Scheduler {
         if self.shut_down.replace(true) {
             return;
         }
-        // The kills run user code (destructors, in the tasklets); a panic that escapes them is
-        // a bug of the runtime, but the records must end inert all the same.
+        count_panics(); // for every kill below (see `kill`)
+                        // The kills run user code (destructors, in the tasklets); a panic that escapes them is
+                        // a bug of the runtime, but the records must end inert all the same.
         if let Err(payload) = catch_unwind(AssertUnwindSafe(|| self.kill_all())) {
             crate::logging::report(format_args!(
                 "concurrence: the dispatcher's shutdown failed: {}",
