@@ -9,14 +9,14 @@
 use std::ffi::OsStr;
 use std::fmt;
 use std::io::{self, Read, Write};
-use std::os::fd::{AsFd, FromRawFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
 use std::path::Path;
 use std::process::{self as stdprocess, ExitStatus, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::condition::{sealed, wait_until, Condition, Label, Waiter};
+use crate::condition::{first, sealed, wait_until, Condition, Label, Waiter};
 use crate::error::TimeoutError;
-use crate::io::fd::FdWake;
+use crate::io::fd::{FdWake, Ready};
 use crate::io::source::Dir;
 use crate::io::Registered;
 use crate::scheduler;
@@ -127,17 +127,26 @@ impl Command {
 
     /// Runs the child to its end and returns its exit status (stdio inherited).
     ///
+    /// The child is this call's alone: when the calling tasklet is killed while it waits, the
+    /// child is killed (SIGKILL) and reaped before the kill goes on, so nothing of it is left
+    /// behind. (Dropping a [`Child`] from [`spawn`](Command::spawn) does neither, as std's.)
+    ///
     /// # Errors
     ///
     /// When the program cannot be started or waited for.
     #[track_caller]
     pub fn status(&mut self) -> io::Result<ExitStatus> {
-        self.spawn()?.wait()
+        Owned(self.spawn()?).wait()
     }
 
     /// Runs the child to its end with stdout and stderr piped (stdin empty) and returns all
     /// they wrote and its exit status; both pipes are read at once, so a child that fills one
-    /// while the other is read does not stall.
+    /// while the other is read does not stall. The calling tasklet reads both itself: no other
+    /// tasklet is started.
+    ///
+    /// Everything this call starts ends with it: on an error, or when the calling tasklet is
+    /// killed, the child is killed (SIGKILL) and reaped, and its pipes are closed, so neither a
+    /// zombie nor a wait for a descendant that holds the pipes open is left behind.
     ///
     /// # Errors
     ///
@@ -148,30 +157,147 @@ impl Command {
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
-        let mut child = self.spawn()?;
-        let stderr = child.stderr.take();
-        let reader = stderr.map(|mut err| {
-            crate::spawn(move || {
-                let mut all = Vec::new();
-                err.read_to_end(&mut all).map(|_| all)
-            })
-        });
-        let mut stdout = Vec::new();
-        if let Some(out) = child.stdout.as_mut() {
-            out.read_to_end(&mut stdout)?;
-        }
-        let stderr = match reader {
-            Some(reader) => reader
-                .join()
-                .map_err(|e| io::Error::other(e.to_string()))??,
-            None => Vec::new(),
-        };
+        let mut child = Owned(self.spawn()?);
+        let mut pipes = [
+            Pipe::new(child.0.stdout.take().map(|p| p.io.into_inner().into())),
+            Pipe::new(child.0.stderr.take().map(|p| p.io.into_inner().into())),
+        ];
+        read_all(&mut pipes)?;
         let status = child.wait()?;
+        let [stdout, stderr] = pipes.map(|p| p.data);
         Ok(Output {
             status,
             stdout,
             stderr,
         })
+    }
+}
+
+/// A child that a call of [`Command`] owns wholly: unless waited for to its end, it is killed
+/// and reaped when dropped (on an error or a kill of the calling tasklet).
+struct Owned(Child);
+
+impl Owned {
+    /// Waits for the child's end; the child is reaped then, and dropping does nothing more.
+    #[track_caller]
+    fn wait(&mut self) -> io::Result<ExitStatus> {
+        self.0.wait()
+    }
+}
+
+impl Drop for Owned {
+    fn drop(&mut self) {
+        if let Ok(Some(_)) = self.0.try_wait() {
+            return; // ended and reaped already
+        }
+        let _ = self.0.kill();
+        // A killed child ends at once; the wait suspends only this tasklet (a second kill of
+        // an unwinding tasklet ends one wait early, hence the loop).
+        loop {
+            match self.0.wait_until(None) {
+                Ok(Some(_)) => return,
+                Ok(None) => continue,
+                Err(err) if err.kind() == io::ErrorKind::Interrupted => continue,
+                Err(_) => {
+                    // The wait itself failed: reap on the thread (the child is dying).
+                    let _ = self.0.inner.wait();
+                    return;
+                }
+            }
+        }
+    }
+}
+
+/// One of the pipes `output` reads: everything read so far, and the pipe until its end.
+struct Pipe {
+    /// The read end (non-blocking); `None` once at its end, or never piped.
+    file: Option<std::fs::File>,
+    data: Vec<u8>,
+}
+
+impl Pipe {
+    fn new(file: Option<OwnedFd>) -> Pipe {
+        Pipe {
+            file: file.map(std::fs::File::from),
+            data: Vec::new(),
+        }
+    }
+
+    /// Reads what the pipe holds now, without waiting; closes it at its end.
+    fn drain(&mut self) -> io::Result<()> {
+        let Some(file) = &self.file else {
+            return Ok(());
+        };
+        let mut chunk = [0u8; 16 * 1024];
+        loop {
+            match (&*file).read(&mut chunk) {
+                Ok(0) => {
+                    self.file = None;
+                    return Ok(());
+                }
+                Ok(n) => self.data.extend_from_slice(&chunk[..n]),
+                Err(err) if err.kind() == io::ErrorKind::WouldBlock => return Ok(()),
+                Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
+                Err(err) => return Err(err),
+            }
+        }
+    }
+}
+
+/// Reads every pipe to its end, waiting for whichever has data: in a tasklet only the tasklet
+/// waits; outside one the thread does, with `poll(2)`.
+#[track_caller]
+fn read_all(pipes: &mut [Pipe]) -> io::Result<()> {
+    loop {
+        for pipe in pipes.iter_mut() {
+            pipe.drain()?;
+        }
+        let open: Vec<BorrowedFd<'_>> = pipes
+            .iter()
+            .filter_map(|p| p.file.as_ref().map(AsFd::as_fd))
+            .collect();
+        if open.is_empty() {
+            return Ok(());
+        }
+        if scheduler::try_get().and_then(|s| s.current()).is_some() {
+            let mut ready: Vec<Ready<'_>> =
+                open.iter().map(|&fd| Ready::new(fd, Dir::Read)).collect();
+            match first(&mut ready) {
+                Ok((_, readiness)) => drop(readiness?),
+                // Killed again while unwinding (output called from a destructor during a kill).
+                Err(_) => {
+                    return Err(io::Error::new(
+                        io::ErrorKind::Interrupted,
+                        "concurrence: output's wait ended early: the tasklet was killed while unwinding",
+                    ))
+                }
+            }
+        } else {
+            poll_any(&open)?;
+        }
+    }
+}
+
+/// Waits with `poll(2)`, blocking the thread, until one of `fds` is readable (or at its end).
+fn poll_any(fds: &[BorrowedFd<'_>]) -> io::Result<()> {
+    let mut pollfds: Vec<libc::pollfd> = fds
+        .iter()
+        .map(|fd| libc::pollfd {
+            fd: fd.as_raw_fd(),
+            events: libc::POLLIN,
+            revents: 0,
+        })
+        .collect();
+    loop {
+        // SAFETY: `pollfds` is a valid array of `pollfds.len()` entries for the whole call.
+        let n = unsafe { libc::poll(pollfds.as_mut_ptr(), pollfds.len() as libc::nfds_t, -1) };
+        if n >= 0 {
+            return Ok(());
+        }
+        let err = io::Error::last_os_error();
+        if err.kind() != io::ErrorKind::Interrupted {
+            return Err(err);
+        }
     }
 }
 

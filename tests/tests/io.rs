@@ -211,3 +211,154 @@ fn an_inotify_descriptor_works_through_registered_without_new_runtime_code() {
         let _ = std::fs::remove_dir_all(&dir);
     });
 }
+
+/// A value whose descriptor can be changed through a shared reference (interior mutability):
+/// what any `T: AsRawFd` may do, so `Registered` must notice it.
+struct Swappable(std::cell::RefCell<StdUnixStream>);
+
+impl std::os::fd::AsRawFd for Swappable {
+    fn as_raw_fd(&self) -> std::os::fd::RawFd {
+        self.0.borrow().as_raw_fd()
+    }
+}
+
+impl Swappable {
+    fn new(stream: StdUnixStream) -> Swappable {
+        Swappable(std::cell::RefCell::new(stream))
+    }
+
+    /// Reads through the current stream (a `read_with` operation).
+    fn read(&self, buf: &mut [u8]) -> std::io::Result<usize> {
+        (&*self.0.borrow()).read(buf)
+    }
+}
+
+/// Waits in a tasklet until `reg` has registered with the dispatcher (a wait that times out).
+fn register(reg: &Registered<impl std::os::fd::AsRawFd>) {
+    let err = reg.readable(Some(Duration::from_millis(20))).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::TimedOut);
+}
+
+#[test]
+fn a_registered_value_whose_descriptor_changes_is_registered_again() {
+    run(|| {
+        let (a1, _b1) = StdUnixStream::pair().unwrap();
+        let reg = Rc::new(Registered::new(Swappable::new(a1)).unwrap());
+        register(&reg);
+        let (a2, b2) = StdUnixStream::pair().unwrap();
+        let old = reg.get_ref().0.replace(a2); // a reconnect, through interior mutability
+        let r = reg.clone();
+        let reader = spawn(move || {
+            let mut byte = [0u8];
+            r.readable(Some(Duration::from_secs(2)))?;
+            r.read_with(|s| s.read(&mut byte))?;
+            Ok::<u8, std::io::Error>(byte[0])
+        });
+        yield_(); // the reader waits
+        (&b2).write_all(&[42]).unwrap();
+        assert_eq!(
+            reader.join().unwrap().unwrap(),
+            42,
+            "woken by the new stream"
+        );
+        drop(old);
+    });
+}
+
+#[test]
+fn replace_gives_the_registration_to_the_new_descriptor() {
+    run(|| {
+        let (a1, _b1) = StdUnixStream::pair().unwrap();
+        let mut reg = Registered::new(a1).unwrap();
+        register(&reg);
+        let (a2, b2) = StdUnixStream::pair().unwrap();
+        drop(reg.replace(a2).unwrap()); // a reconnect
+        let reader = spawn(move || {
+            let mut byte = [0u8];
+            reg.readable(Some(Duration::from_secs(2)))?;
+            reg.read_exact(&mut byte)?;
+            Ok::<u8, std::io::Error>(byte[0])
+        });
+        yield_(); // the reader waits
+        (&b2).write_all(&[42]).unwrap();
+        assert_eq!(
+            reader.join().unwrap().unwrap(),
+            42,
+            "woken by the new stream"
+        );
+    });
+}
+
+#[test]
+fn dropping_a_value_whose_descriptor_changed_never_deregisters_a_newcomer() {
+    const NAME: &str = "dropping_a_value_whose_descriptor_changed_never_deregisters_a_newcomer";
+    if !concurrence_tests::is_child(NAME) {
+        // A child process: no other test's descriptors, so the number reuse is exact.
+        concurrence_tests::assert_child_passed(NAME);
+        return;
+    }
+    run(|| {
+        use std::os::fd::{AsRawFd, FromRawFd, IntoRawFd};
+        let (a1, _b1) = StdUnixStream::pair().unwrap();
+        let number = a1.as_raw_fd();
+        let reg = Registered::new(Swappable::new(a1)).unwrap();
+        register(&reg);
+        let (a2, _b2) = StdUnixStream::pair().unwrap();
+        drop(reg.get_ref().0.replace(a2)); // the old descriptor closes: its number is free
+        let (c, d) = StdUnixStream::pair().unwrap();
+        let c = c.into_raw_fd();
+        if c != number {
+            // SAFETY: `number` is free (its stream was just closed) and no other thread of
+            // this process opens descriptors; `c` is ours, closed once moved.
+            unsafe {
+                assert_eq!(libc::dup2(c, number), number);
+                libc::close(c);
+            }
+        }
+        // SAFETY: `number` is now the newcomer's descriptor, owned by nothing else.
+        let newcomer = unsafe { StdUnixStream::from_raw_fd(number) };
+        let newcomer = Rc::new(Registered::new(newcomer).unwrap());
+        let n = newcomer.clone();
+        let reader = spawn(move || n.readable(Some(Duration::from_secs(2))));
+        yield_(); // the newcomer is registered under the reused number, and waits
+        drop(reg); // must not take the newcomer's registration
+        (&d).write_all(&[1]).unwrap();
+        reader
+            .join()
+            .unwrap()
+            .expect("the newcomer is woken by its data");
+    });
+}
+
+#[test]
+fn two_registered_values_on_one_descriptor_both_wait_and_read() {
+    run(|| {
+        let (a, b) = StdUnixStream::pair().unwrap();
+        let a = Rc::new(a);
+        let first = Rc::new(Registered::new(a.clone()).unwrap());
+        let second = Rc::new(Registered::new(a.clone()).unwrap());
+        let readers: Vec<_> = [first, second]
+            .into_iter()
+            .map(|reg| {
+                spawn(move || {
+                    reg.readable(Some(Duration::from_secs(2)))?;
+                    let mut byte = [0u8];
+                    match reg.read_with(|s| (&**s).read(&mut byte)) {
+                        Ok(_) => Ok(Some(byte[0])),
+                        Err(err) if err.kind() == ErrorKind::WouldBlock => Ok(None),
+                        Err(err) => Err(err),
+                    }
+                })
+            })
+            .collect();
+        yield_(); // both wait
+        (&b).write_all(&[5, 6]).unwrap();
+        let mut got: Vec<u8> = readers
+            .iter()
+            .map(|r| r.join().unwrap().expect("each wait ends with the data"))
+            .map(|byte| byte.expect("one byte each"))
+            .collect();
+        got.sort();
+        assert_eq!(got, [5, 6]);
+    });
+}

@@ -562,3 +562,144 @@ fn killing_a_tasklet_blocked_in_connect_and_a_connect_timeout_leave_no_descripto
         );
     });
 }
+
+/// What a registered clone's operation must do after `into_std` on another handle of its open
+/// file description: time out by its own timeout, within a second, and not block the thread.
+/// `op` is the clone's operation (it times out once first, so the clone is registered);
+/// `into_std` converts the other handle and returns a probe of the std value (its error kind
+/// on an operation that would wait); `unblock` runs on a thread 1.5 s later and would end `op`
+/// if it blocked the thread. Returns what went wrong.
+fn clone_survives_into_std(
+    what: &str,
+    op: impl Fn() -> std::io::Result<()>,
+    into_std: impl FnOnce() -> std::io::Result<Box<dyn FnOnce() -> ErrorKind>>,
+    unblock: impl FnOnce() + Send + 'static,
+) -> Option<String> {
+    let err = op().expect_err("nothing to do yet");
+    assert_eq!(err.kind(), ErrorKind::TimedOut, "{what}: {err}");
+    let probe = into_std().unwrap();
+    let unblocker = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(1500));
+        unblock();
+    });
+    let start = Instant::now();
+    let result = op();
+    let took = start.elapsed();
+    let failure = match result {
+        Err(err) if err.kind() == ErrorKind::TimedOut && took < Duration::from_secs(1) => {
+            match probe() {
+                ErrorKind::WouldBlock => None,
+                kind => Some(format!(
+                    "{what}: the std value is not non-blocking: {kind:?}"
+                )),
+            }
+        }
+        other => Some(format!(
+            "{what}: the clone's operation gave {other:?} after {took:?} instead of timing out"
+        )),
+    };
+    unblocker.join().unwrap();
+    failure
+}
+
+#[test]
+fn into_std_leaves_registered_clones_non_blocking_for_every_socket_type() {
+    use std::os::unix::net as stdunix;
+    const TIMEOUT: Duration = Duration::from_millis(200);
+    run(|| {
+        let mut failures = Vec::new();
+
+        let std_listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let stream = TcpStream::connect(std_listener.local_addr().unwrap()).unwrap();
+        let (peer, _) = std_listener.accept().unwrap();
+        let clone = stream.try_clone().unwrap();
+        clone.set_read_timeout(Some(TIMEOUT)).unwrap();
+        failures.extend(clone_survives_into_std(
+            "TcpStream",
+            || (&clone).read(&mut [0u8]).map(drop),
+            || {
+                let mut s = stream.into_std()?;
+                Ok(Box::new(move || s.read(&mut [0u8]).unwrap_err().kind()))
+            },
+            move || (&peer).write_all(&[1]).unwrap(),
+        ));
+
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let clone = listener.try_clone().unwrap();
+        failures.extend(clone_survives_into_std(
+            "TcpListener",
+            || clone.accept_timeout(TIMEOUT).map(drop),
+            || {
+                let l = listener.into_std()?;
+                Ok(Box::new(move || l.accept().unwrap_err().kind()))
+            },
+            move || drop(std::net::TcpStream::connect(addr).unwrap()),
+        ));
+
+        let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
+        let addr = socket.local_addr().unwrap();
+        let clone = socket.try_clone().unwrap();
+        clone.set_read_timeout(Some(TIMEOUT)).unwrap();
+        failures.extend(clone_survives_into_std(
+            "UdpSocket",
+            || clone.recv(&mut [0u8]).map(drop),
+            || {
+                let s = socket.into_std()?;
+                Ok(Box::new(move || s.recv(&mut [0u8]).unwrap_err().kind()))
+            },
+            move || {
+                let sender = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+                sender.send_to(&[1], addr).unwrap();
+            },
+        ));
+
+        let (a, peer) = stdunix::UnixStream::pair().unwrap();
+        let stream = UnixStream::from_std(a).unwrap();
+        let clone = stream.try_clone().unwrap();
+        clone.set_read_timeout(Some(TIMEOUT)).unwrap();
+        failures.extend(clone_survives_into_std(
+            "UnixStream",
+            || (&clone).read(&mut [0u8]).map(drop),
+            || {
+                let mut s = stream.into_std()?;
+                Ok(Box::new(move || s.read(&mut [0u8]).unwrap_err().kind()))
+            },
+            move || (&peer).write_all(&[1]).unwrap(),
+        ));
+
+        let (a, peer) = stdunix::UnixDatagram::pair().unwrap();
+        // No `try_clone` here: both handles come from a std clone.
+        let clone = UnixDatagram::from_std(a.try_clone().unwrap()).unwrap();
+        let socket = UnixDatagram::from_std(a).unwrap();
+        clone.set_read_timeout(Some(TIMEOUT)).unwrap();
+        failures.extend(clone_survives_into_std(
+            "UnixDatagram",
+            || clone.recv(&mut [0u8]).map(drop),
+            || {
+                let s = socket.into_std()?;
+                Ok(Box::new(move || s.recv(&mut [0u8]).unwrap_err().kind()))
+            },
+            move || assert_eq!(peer.send(&[1]).unwrap(), 1),
+        ));
+
+        let path =
+            std::env::temp_dir().join(format!("concurrence-into-std-{}", std::process::id()));
+        let _ = std::fs::remove_file(&path);
+        let listener = UnixListener::bind(&path).unwrap();
+        let clone = listener.try_clone().unwrap();
+        let connect_to = path.clone();
+        failures.extend(clone_survives_into_std(
+            "UnixListener",
+            || clone.accept_timeout(TIMEOUT).map(drop),
+            || {
+                let l = listener.into_std()?;
+                Ok(Box::new(move || l.accept().unwrap_err().kind()))
+            },
+            move || drop(stdunix::UnixStream::connect(connect_to).unwrap()),
+        ));
+        let _ = std::fs::remove_file(&path);
+
+        assert!(failures.is_empty(), "{failures:#?}");
+    });
+}

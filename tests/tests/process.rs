@@ -118,3 +118,94 @@ fn a_program_that_does_not_exist_fails_to_spawn() {
         assert_eq!(err.kind(), std::io::ErrorKind::NotFound);
     });
 }
+
+/// Whether process `pid` is gone (not even a zombie waiting to be reaped).
+fn is_gone(pid: i32) -> bool {
+    // SAFETY: signal 0 only checks that the process exists; no signal is sent.
+    let alive = unsafe { libc::kill(pid, 0) } == 0;
+    !alive && std::io::Error::last_os_error().raw_os_error() == Some(libc::ESRCH)
+}
+
+/// Runs `script` (whose first line writes the shell's pid to `$PIDFILE`) through `output` or
+/// `status` in a tasklet, kills that tasklet once the child runs, and returns the child's pid
+/// and how long the dispatcher took to end. The child leads its own process group, so that
+/// what it leaves behind can be ended by the caller.
+fn kill_caller_of(script: &'static str, use_status: bool) -> (i32, Duration) {
+    let pidfile = std::env::temp_dir().join(format!(
+        "concurrence-output-kill-{}-{}",
+        std::process::id(),
+        script.len() + usize::from(use_status)
+    ));
+    let _ = std::fs::remove_file(&pidfile);
+    let path = pidfile.clone();
+    let start = Instant::now();
+    run(move || {
+        let file = path.clone();
+        let caller = spawn(move || {
+            let mut command = Command::new("sh");
+            command.args(["-c", script]).env("PIDFILE", &file);
+            std::os::unix::process::CommandExt::process_group(command.as_std_mut(), 0);
+            if use_status {
+                command.stdout(Stdio::null()).stderr(Stdio::null());
+                command.status().map(drop)
+            } else {
+                command.output().map(drop)
+            }
+        });
+        while !std::fs::read_to_string(&path).is_ok_and(|s| s.ends_with('\n')) {
+            sleep(Duration::from_millis(5));
+        }
+        caller.kill();
+        assert!(caller.join().unwrap_err().is_killed());
+    });
+    let took = start.elapsed();
+    let pid: i32 = std::fs::read_to_string(&pidfile)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    let _ = std::fs::remove_file(&pidfile);
+    (pid, took)
+}
+
+#[test]
+fn killing_a_tasklet_blocked_in_output_kills_and_reaps_its_child() {
+    let (pid, took) = kill_caller_of("echo $$ > \"$PIDFILE\"; exec sleep 3", false);
+    assert!(
+        took < Duration::from_millis(2000),
+        "the dispatcher waited for the child: {took:?}"
+    );
+    assert!(is_gone(pid), "the child {pid} is still there (or a zombie)");
+}
+
+#[test]
+fn killing_a_tasklet_blocked_in_output_ends_it_while_a_grandchild_holds_the_pipes() {
+    let (pid, took) = kill_caller_of("echo $$ > \"$PIDFILE\"; sleep 10 & exec sleep 10", false);
+    // SAFETY: a signal to the process group the child led (only the grandchild is left).
+    unsafe { libc::kill(-pid, libc::SIGKILL) };
+    assert!(
+        took < Duration::from_millis(2000),
+        "the dispatcher waited for the pipes to close: {took:?}"
+    );
+    assert!(is_gone(pid), "the child {pid} is still there (or a zombie)");
+}
+
+#[test]
+fn killing_a_tasklet_blocked_in_status_kills_and_reaps_its_child() {
+    let (pid, took) = kill_caller_of("echo $$ > \"$PIDFILE\"; exec sleep 3", true);
+    assert!(took < Duration::from_millis(2000), "{took:?}");
+    assert!(is_gone(pid), "the child {pid} is still there (or a zombie)");
+}
+
+#[test]
+fn output_outside_a_dispatcher_blocks_the_thread_as_std_does() {
+    let out = Command::new("sh")
+        .args(["-c", "echo out; echo err >&2; exit 4"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        (out.stdout.as_slice(), out.stderr.as_slice()),
+        (&b"out\n"[..], &b"err\n"[..])
+    );
+    assert_eq!(out.status.code(), Some(4));
+}

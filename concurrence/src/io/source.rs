@@ -1,11 +1,13 @@
 //! [`Registered`]: any non-blocking file descriptor made blocking-style for tasklets, and the
 //! readiness wait every IO type of the crate goes through.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
 use std::fmt;
 use std::io::{self, Read, Write};
+use std::mem::ManuallyDrop;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
-use std::rc::Rc;
+use std::rc::{Rc, Weak};
 use std::time::{Duration, Instant};
 
 use mio::unix::SourceFd;
@@ -42,10 +44,29 @@ impl Dir {
 }
 
 /// A file descriptor registered with one dispatcher's reactor; deregistered when dropped.
+///
+/// A registration names a descriptor *number*, which the OS gives to another descriptor once
+/// this one is closed. So it is only ever deregistered while its owner still has that number
+/// open: a [`Registered`] value whose descriptor changed (see [`Registered::registered`])
+/// abandons its registration instead, and the number is never touched again.
 pub(crate) struct Registration {
     sched: Rc<Scheduler>,
     state: Rc<IoState>,
     fd: RawFd,
+    /// Set when `fd` is no longer its owners' descriptor: dropping must not deregister it (the
+    /// number may name another value's descriptor by now).
+    abandoned: Cell<bool>,
+    /// How many `Registered` values hold it (the tasklets waiting on it hold it too, but do
+    /// not count: they do not own the descriptor).
+    holders: Cell<usize>,
+}
+
+thread_local! {
+    /// The registrations of [`Registered`] values on this thread, by descriptor number (the
+    /// newest for each number): how a second value on a descriptor registered already (two
+    /// `Rc`s of one socket) finds the registration to share. An entry is removed when its
+    /// registration is dropped.
+    static BY_FD: RefCell<HashMap<RawFd, Weak<Registration>>> = RefCell::new(HashMap::new());
 }
 
 impl Registration {
@@ -53,19 +74,68 @@ impl Registration {
     /// `assume_ready`: whether to try the operation before the first event (true for sources
     /// whose operations report `WouldBlock`; false when only the event tells).
     pub(crate) fn new(sched: Rc<Scheduler>, fd: RawFd, assume_ready: bool) -> io::Result<Self> {
+        Registration::with(sched, fd, assume_ready, false)
+    }
+
+    /// [`new`](Registration::new), or with `take_over`, the registration of `fd` the poller
+    /// holds already given to a new token (`EPOLL_CTL_MOD`).
+    fn with(
+        sched: Rc<Scheduler>,
+        fd: RawFd,
+        assume_ready: bool,
+        take_over: bool,
+    ) -> io::Result<Self> {
         let state = sched.io.borrow_mut().insert();
         state.read.ready.set(assume_ready);
         state.write.ready.set(assume_ready);
-        let registered = sched.reactor.borrow().registry().register(
-            &mut SourceFd(&fd),
-            state.token,
-            Interest::READABLE | Interest::WRITABLE,
-        );
+        let interest = Interest::READABLE | Interest::WRITABLE;
+        let registered = {
+            let reactor = sched.reactor.borrow();
+            let registry = reactor.registry();
+            if take_over {
+                registry.reregister(&mut SourceFd(&fd), state.token, interest)
+            } else {
+                registry.register(&mut SourceFd(&fd), state.token, interest)
+            }
+        };
         if let Err(err) = registered {
             sched.io.borrow_mut().remove(state.token);
             return Err(err);
         }
-        Ok(Registration { sched, state, fd })
+        Ok(Registration {
+            sched,
+            state,
+            fd,
+            abandoned: Cell::new(false),
+            holders: Cell::new(0),
+        })
+    }
+
+    /// The registration of a [`Registered`] value's descriptor `fd`: a new one, or the one of
+    /// another `Registered` value of this dispatcher with the same descriptor (the poller
+    /// holds one registration per descriptor; both values' waiters then wait on it).
+    fn shared(sched: Rc<Scheduler>, fd: RawFd) -> io::Result<Rc<Registration>> {
+        let registration = match Registration::new(sched.clone(), fd, true) {
+            Ok(registration) => registration,
+            Err(err) if err.raw_os_error() == Some(libc::EEXIST) => {
+                let live = BY_FD
+                    .with(|by_fd| by_fd.borrow().get(&fd).and_then(Weak::upgrade))
+                    .filter(|r| r.is_current(&sched));
+                if let Some(registration) = live {
+                    registration.holders.set(registration.holders.get() + 1);
+                    return Ok(registration);
+                }
+                // Registered by a value that abandoned it (its descriptor changed while the
+                // description lived on, here under this number): no value of this dispatcher
+                // holds it, so it is this value's to take.
+                Registration::with(sched, fd, true, true)?
+            }
+            Err(err) => return Err(err),
+        };
+        registration.holders.set(1);
+        let registration = Rc::new(registration);
+        BY_FD.with(|by_fd| by_fd.borrow_mut().insert(fd, Rc::downgrade(&registration)));
+        Ok(registration)
     }
 
     /// Whether this registration belongs to the dispatcher running on this thread.
@@ -124,14 +194,26 @@ impl Registration {
 
 impl Drop for Registration {
     fn drop(&mut self) {
-        // Deregistering an fd that was closed already fails harmlessly (closing removed it).
-        let _ = self
-            .sched
-            .reactor
-            .borrow()
-            .registry()
-            .deregister(&mut SourceFd(&self.fd));
+        if !self.abandoned.get() {
+            // Deregistering an fd that was closed already fails harmlessly (closing removed it).
+            let _ = self
+                .sched
+                .reactor
+                .borrow()
+                .registry()
+                .deregister(&mut SourceFd(&self.fd));
+        }
         self.sched.io.borrow_mut().remove(self.state.token);
+        // Not during the thread's teardown, when the table may be gone already.
+        let _ = BY_FD.try_with(|by_fd| {
+            let mut by_fd = by_fd.borrow_mut();
+            if by_fd
+                .get(&self.fd)
+                .is_some_and(|entry| std::ptr::eq(entry.as_ptr(), self))
+            {
+                by_fd.remove(&self.fd);
+            }
+        });
     }
 }
 
@@ -251,6 +333,20 @@ pub(crate) fn set_nonblocking(fd: RawFd) -> io::Result<()> {
 ///
 /// `Read` and `Write` are implemented when `T` (or `&T`) implements them.
 ///
+/// # One registration per descriptor
+///
+/// The registration belongs to the descriptor the value holds, never to a number the OS may give
+/// to another descriptor later:
+/// - `Registered` hands out no `&mut T` (which could swap the descriptor behind the
+///   registration's back); to change it (a reconnect), use [`replace`](Registered::replace).
+/// - A `T` whose descriptor changes through a shared reference (interior mutability) is
+///   noticed by its number at the next wait: the new descriptor is put in non-blocking mode
+///   and registered, and the old number is left alone (it may be another value's by then).
+///   A descriptor closed and opened again *under the same number* inside `T` cannot be told
+///   from the old one: `T` must not do that.
+/// - Two `Registered` values on one descriptor (two `Rc`s of one socket, or a `BorrowedFd`)
+///   share one registration: both wait and read as one would.
+///
 /// # Examples
 ///
 /// A pipe read by one tasklet and written by another:
@@ -276,44 +372,97 @@ pub(crate) fn set_nonblocking(fd: RawFd) -> io::Result<()> {
 /// ```
 pub struct Registered<T: AsRawFd> {
     /// Dropped first: deregistered before the descriptor closes. Shared with the tasklets
-    /// waiting on it (no borrow is held across a wait).
+    /// waiting on it (no borrow is held across a wait), and with the other `Registered`
+    /// values on the same descriptor. `None` until the first wait in a tasklet.
     registration: RefCell<Option<Rc<Registration>>>,
+    /// The descriptor number last put in non-blocking mode: a different `inner.as_raw_fd()`
+    /// means the value changed its descriptor.
+    fd: Cell<RawFd>,
     inner: T,
 }
 
 impl<T: AsRawFd> Registered<T> {
     /// Puts `inner`'s descriptor in non-blocking mode and wraps it.
     ///
+    /// The non-blocking flag belongs to the open file description, so it holds for every
+    /// descriptor duplicated from this one too (a `try_clone`).
+    ///
     /// # Errors
     ///
     /// When the descriptor's flags cannot be changed.
     pub fn new(inner: T) -> io::Result<Registered<T>> {
-        set_nonblocking(inner.as_raw_fd())?;
+        let fd = inner.as_raw_fd();
+        set_nonblocking(fd)?;
         Ok(Registered {
             registration: RefCell::new(None),
+            fd: Cell::new(fd),
             inner,
         })
     }
 
-    /// The wrapped value.
+    /// The wrapped value. Reading or writing through it directly returns `WouldBlock` when the
+    /// descriptor is not ready.
     pub fn get_ref(&self) -> &T {
         &self.inner
     }
 
-    /// The wrapped value, mutably. Reading or writing through it directly returns
-    /// `WouldBlock` when the descriptor is not ready.
-    pub fn get_mut(&mut self) -> &mut T {
-        &mut self.inner
+    /// Puts `value` in place of the wrapped value (a reconnect) and gives the old one back: the
+    /// old descriptor is deregistered while it is still open, and the new one is put in
+    /// non-blocking mode and registered at its first wait.
+    ///
+    /// There is no `get_mut`: a `&mut T` could swap the descriptor behind the registration's
+    /// back (see [One registration per descriptor](Registered#one-registration-per-descriptor)).
+    ///
+    /// # Errors
+    ///
+    /// When the new descriptor's flags cannot be changed; the wrapped value is then unchanged.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use concurrence::io::Registered;
+    /// use concurrence::dispatch;
+    /// use std::io::{Read, Write};
+    /// use std::os::unix::net::UnixStream;
+    ///
+    /// dispatch(|| {
+    ///     let (a, _) = UnixStream::pair().unwrap();
+    ///     let mut conn = Registered::new(a).unwrap();
+    ///     let (b, mut peer) = UnixStream::pair().unwrap();
+    ///     let old = conn.replace(b).unwrap(); // a reconnect
+    ///     drop(old);
+    ///     peer.write_all(b"hi").unwrap();
+    ///     let mut buf = [0u8; 2];
+    ///     conn.read_exact(&mut buf).unwrap();
+    ///     assert_eq!(&buf, b"hi");
+    /// });
+    /// ```
+    pub fn replace(&mut self, value: T) -> io::Result<T> {
+        let fd = value.as_raw_fd();
+        set_nonblocking(fd)?;
+        self.release();
+        self.fd.set(fd);
+        Ok(std::mem::replace(&mut self.inner, value))
     }
 
-    /// Deregisters the descriptor and gives the value back (still in non-blocking mode).
+    /// Deregisters the descriptor and gives the value back (still in non-blocking mode: the
+    /// flag belongs to the open file description, which other descriptors may share).
     pub fn into_inner(self) -> T {
-        let Registered {
-            registration,
-            inner,
-        } = self;
-        drop(registration);
-        inner
+        let mut this = ManuallyDrop::new(self);
+        this.release();
+        // SAFETY: `this` is never dropped (ManuallyDrop) nor used again, so `inner` is moved
+        // out exactly once, and the registration (`None` after `release`) and the number, plain
+        // data, need no drop.
+        unsafe { std::ptr::read(&this.inner) }
+    }
+
+    /// Lets go of the registration, before the descriptor closes or is replaced: deregisters it
+    /// when no other value shares it, or abandons it when the descriptor it names is no longer
+    /// this value's (see [`registered`](Registered::registered)).
+    fn release(&mut self) {
+        if let Some(registration) = self.registration.get_mut().take() {
+            forget(registration, self.inner.as_raw_fd());
+        }
     }
 
     /// Waits until the descriptor is readable, at most `timeout` (`None`: for ever).
@@ -354,26 +503,6 @@ impl<T: AsRawFd> Registered<T> {
     #[track_caller]
     pub fn write_with<R>(&self, op: impl FnMut(&T) -> io::Result<R>) -> io::Result<R> {
         self.retry(Dir::Write, None, op)
-    }
-
-    /// [`read_with`](Registered::read_with) with a mutable reference.
-    ///
-    /// # Errors
-    ///
-    /// What `op` returns, other than `WouldBlock`.
-    #[track_caller]
-    pub fn read_with_mut<R>(&mut self, op: impl FnMut(&mut T) -> io::Result<R>) -> io::Result<R> {
-        self.retry_mut(Dir::Read, op)
-    }
-
-    /// [`write_with`](Registered::write_with) with a mutable reference.
-    ///
-    /// # Errors
-    ///
-    /// What `op` returns, other than `WouldBlock`.
-    #[track_caller]
-    pub fn write_with_mut<R>(&mut self, op: impl FnMut(&mut T) -> io::Result<R>) -> io::Result<R> {
-        self.retry_mut(Dir::Write, op)
     }
 
     /// [`retry`](Registered::retry) with a mutable reference and no deadline.
@@ -471,24 +600,52 @@ impl<T: AsRawFd> Registered<T> {
 
     /// This descriptor's registration with the running tasklet's dispatcher, made on first
     /// use; `None` outside a tasklet.
+    ///
+    /// When the value's descriptor number changed since the last wait (a `T` that changes its
+    /// descriptor through a shared reference), the new descriptor is put in non-blocking mode
+    /// and registered; the old registration is abandoned, never deregistered: its number may
+    /// name another value's descriptor by now.
     fn registered(&self) -> io::Result<Option<Rc<Registration>>> {
         let Some(sched) = scheduler::try_get().filter(|s| s.current().is_some()) else {
             return Ok(None);
         };
-        let current = self.registration.borrow().clone();
-        if let Some(registration) = current.filter(|r| r.is_current(&sched)) {
-            return Ok(Some(registration));
+        let fd = self.inner.as_raw_fd();
+        if let Some(registration) = self.registration.borrow().as_ref() {
+            if registration.fd == fd && registration.is_current(&sched) {
+                return Ok(Some(registration.clone()));
+            }
         }
-        // First wait, or the first in this dispatcher (a value kept from an earlier one).
+        // First wait, the first in this dispatcher (a value kept from an earlier one), or a
+        // new descriptor.
         let old = self.registration.borrow_mut().take();
-        drop(old);
-        let registration = Rc::new(Registration::new(
-            sched.owned(),
-            self.inner.as_raw_fd(),
-            true,
-        )?);
+        if let Some(old) = old {
+            forget(old, fd);
+        }
+        if fd != self.fd.get() {
+            set_nonblocking(fd)?;
+            self.fd.set(fd);
+        }
+        let registration = Registration::shared(sched.owned(), fd)?;
         *self.registration.borrow_mut() = Some(registration.clone());
         Ok(Some(registration))
+    }
+}
+
+/// Drops a value's hold on `registration`; `fd` is the value's descriptor now. When the value
+/// was its last holder and no longer has its descriptor, the registration is abandoned rather
+/// than deregistered (by whoever drops it last: a tasklet still waiting on it may): its number
+/// is not the value's any more.
+fn forget(registration: Rc<Registration>, fd: RawFd) {
+    let holders = registration.holders.get() - 1;
+    registration.holders.set(holders);
+    if registration.fd != fd && holders == 0 {
+        registration.abandoned.set(true);
+    }
+}
+
+impl<T: AsRawFd> Drop for Registered<T> {
+    fn drop(&mut self) {
+        self.release();
     }
 }
 
@@ -506,17 +663,17 @@ impl<T: AsRawFd + AsFd> AsFd for Registered<T> {
 
 impl<T: AsRawFd + Read> Read for Registered<T> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        self.read_with_mut(|inner| inner.read(buf))
+        self.retry_mut(Dir::Read, |inner| inner.read(buf))
     }
 }
 
 impl<T: AsRawFd + Write> Write for Registered<T> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.write_with_mut(|inner| inner.write(buf))
+        self.retry_mut(Dir::Write, |inner| inner.write(buf))
     }
 
     fn flush(&mut self) -> io::Result<()> {
-        self.write_with_mut(|inner| inner.flush())
+        self.retry_mut(Dir::Write, |inner| inner.flush())
     }
 }
 

@@ -53,7 +53,8 @@ impl TcpListener {
         })
     }
 
-    /// Wraps a std listener (put in non-blocking mode).
+    /// Wraps a std listener, putting it in non-blocking mode. The flag belongs to the open file
+    /// description, so std handles cloned from the same listener become non-blocking too.
     ///
     /// # Errors
     ///
@@ -64,15 +65,18 @@ impl TcpListener {
         })
     }
 
-    /// The std listener, back in blocking mode.
+    /// The std listener, deregistered from the dispatcher and **still in non-blocking mode**, as
+    /// tokio's `into_std` leaves it. The flag belongs to the open file description, which every
+    /// `try_clone` of this listener (and every std handle it was cloned from) shares: clearing it
+    /// would make a clone's operations block the dispatcher's thread, freezing every tasklet and
+    /// ignoring the clone's timeouts. To use the std value in blocking mode, call
+    /// `set_nonblocking(false)` on it once no clone of it is used by tasklets any more.
     ///
     /// # Errors
     ///
-    /// When its flags cannot be changed.
+    /// None at present; the `Result` leaves room for a conversion that can fail, as tokio's.
     pub fn into_std(self) -> io::Result<stdnet::TcpListener> {
-        let listener = self.io.into_inner();
-        listener.set_nonblocking(false)?;
-        Ok(listener)
+        Ok(self.io.into_inner())
     }
 
     /// Waits for a connection; only the calling tasklet waits.
@@ -210,7 +214,8 @@ impl TcpStream {
         Ok(stream)
     }
 
-    /// Wraps a std stream (put in non-blocking mode).
+    /// Wraps a std stream, putting it in non-blocking mode. The flag belongs to the open file
+    /// description, so std handles cloned from the same stream become non-blocking too.
     ///
     /// # Errors
     ///
@@ -222,15 +227,18 @@ impl TcpStream {
         })
     }
 
-    /// The std stream, back in blocking mode.
+    /// The std stream, deregistered from the dispatcher and **still in non-blocking mode**, as
+    /// tokio's `into_std` leaves it. The flag belongs to the open file description, which every
+    /// `try_clone` of this stream (and every std handle it was cloned from) shares: clearing it
+    /// would make a clone's operations block the dispatcher's thread, freezing every tasklet and
+    /// ignoring the clone's timeouts. To use the std value in blocking mode, call
+    /// `set_nonblocking(false)` on it once no clone of it is used by tasklets any more.
     ///
     /// # Errors
     ///
-    /// When its flags cannot be changed.
+    /// None at present; the `Result` leaves room for a conversion that can fail, as tokio's.
     pub fn into_std(self) -> io::Result<stdnet::TcpStream> {
-        let stream = self.io.into_inner();
-        stream.set_nonblocking(false)?;
-        Ok(stream)
+        Ok(self.io.into_inner())
     }
 
     /// The address of the other end.

@@ -51,7 +51,8 @@ impl UdpSocket {
         })
     }
 
-    /// Wraps a std socket (put in non-blocking mode).
+    /// Wraps a std socket, putting it in non-blocking mode. The flag belongs to the open file
+    /// description, so std handles cloned from the same socket become non-blocking too.
     ///
     /// # Errors
     ///
@@ -63,15 +64,18 @@ impl UdpSocket {
         })
     }
 
-    /// The std socket, back in blocking mode.
+    /// The std socket, deregistered from the dispatcher and **still in non-blocking mode**, as
+    /// tokio's `into_std` leaves it. The flag belongs to the open file description, which every
+    /// `try_clone` of this socket (and every std handle it was cloned from) shares: clearing it
+    /// would make a clone's operations block the dispatcher's thread, freezing every tasklet and
+    /// ignoring the clone's timeouts. To use the std value in blocking mode, call
+    /// `set_nonblocking(false)` on it once no clone of it is used by tasklets any more.
     ///
     /// # Errors
     ///
-    /// When its flags cannot be changed.
+    /// None at present; the `Result` leaves room for a conversion that can fail, as tokio's.
     pub fn into_std(self) -> io::Result<stdnet::UdpSocket> {
-        let socket = self.io.into_inner();
-        socket.set_nonblocking(false)?;
-        Ok(socket)
+        Ok(self.io.into_inner())
     }
 
     /// Sets the default peer: `send` goes there and `recv` takes only its datagrams.

@@ -28,7 +28,8 @@ impl UnixListener {
         UnixListener::from_std(stdunix::UnixListener::bind(path)?)
     }
 
-    /// Wraps a std listener (put in non-blocking mode).
+    /// Wraps a std listener, putting it in non-blocking mode. The flag belongs to the open file
+    /// description, so std handles cloned from the same listener become non-blocking too.
     ///
     /// # Errors
     ///
@@ -39,15 +40,18 @@ impl UnixListener {
         })
     }
 
-    /// The std listener, back in blocking mode.
+    /// The std listener, deregistered from the dispatcher and **still in non-blocking mode**, as
+    /// tokio's `into_std` leaves it. The flag belongs to the open file description, which every
+    /// `try_clone` of this listener (and every std handle it was cloned from) shares: clearing it
+    /// would make a clone's operations block the dispatcher's thread, freezing every tasklet and
+    /// ignoring the clone's timeouts. To use the std value in blocking mode, call
+    /// `set_nonblocking(false)` on it once no clone of it is used by tasklets any more.
     ///
     /// # Errors
     ///
-    /// When its flags cannot be changed.
+    /// None at present; the `Result` leaves room for a conversion that can fail, as tokio's.
     pub fn into_std(self) -> io::Result<stdunix::UnixListener> {
-        let listener = self.io.into_inner();
-        listener.set_nonblocking(false)?;
-        Ok(listener)
+        Ok(self.io.into_inner())
     }
 
     /// Waits for a connection; only the calling tasklet waits.
@@ -140,7 +144,8 @@ impl UnixStream {
         Ok((UnixStream::from_std(a)?, UnixStream::from_std(b)?))
     }
 
-    /// Wraps a std stream (put in non-blocking mode).
+    /// Wraps a std stream, putting it in non-blocking mode. The flag belongs to the open file
+    /// description, so std handles cloned from the same stream become non-blocking too.
     ///
     /// # Errors
     ///
@@ -152,15 +157,18 @@ impl UnixStream {
         })
     }
 
-    /// The std stream, back in blocking mode.
+    /// The std stream, deregistered from the dispatcher and **still in non-blocking mode**, as
+    /// tokio's `into_std` leaves it. The flag belongs to the open file description, which every
+    /// `try_clone` of this stream (and every std handle it was cloned from) shares: clearing it
+    /// would make a clone's operations block the dispatcher's thread, freezing every tasklet and
+    /// ignoring the clone's timeouts. To use the std value in blocking mode, call
+    /// `set_nonblocking(false)` on it once no clone of it is used by tasklets any more.
     ///
     /// # Errors
     ///
-    /// When its flags cannot be changed.
+    /// None at present; the `Result` leaves room for a conversion that can fail, as tokio's.
     pub fn into_std(self) -> io::Result<stdunix::UnixStream> {
-        let stream = self.io.into_inner();
-        stream.set_nonblocking(false)?;
-        Ok(stream)
+        Ok(self.io.into_inner())
     }
 
     /// Shuts down the reading, writing or both halves.
@@ -310,7 +318,8 @@ impl UnixDatagram {
         Ok((UnixDatagram::from_std(a)?, UnixDatagram::from_std(b)?))
     }
 
-    /// Wraps a std socket (put in non-blocking mode).
+    /// Wraps a std socket, putting it in non-blocking mode. The flag belongs to the open file
+    /// description, so std handles cloned from the same socket become non-blocking too.
     ///
     /// # Errors
     ///
@@ -322,15 +331,18 @@ impl UnixDatagram {
         })
     }
 
-    /// The std socket, back in blocking mode.
+    /// The std socket, deregistered from the dispatcher and **still in non-blocking mode**, as
+    /// tokio's `into_std` leaves it. The flag belongs to the open file description, which every
+    /// `try_clone` of this socket (and every std handle it was cloned from) shares: clearing it
+    /// would make a clone's operations block the dispatcher's thread, freezing every tasklet and
+    /// ignoring the clone's timeouts. To use the std value in blocking mode, call
+    /// `set_nonblocking(false)` on it once no clone of it is used by tasklets any more.
     ///
     /// # Errors
     ///
-    /// When its flags cannot be changed.
+    /// None at present; the `Result` leaves room for a conversion that can fail, as tokio's.
     pub fn into_std(self) -> io::Result<stdunix::UnixDatagram> {
-        let socket = self.io.into_inner();
-        socket.set_nonblocking(false)?;
-        Ok(socket)
+        Ok(self.io.into_inner())
     }
 
     /// Sets the default peer.
