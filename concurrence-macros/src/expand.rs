@@ -1,4 +1,5 @@
-//! Phase 4: the generated code. Paths are absolute (`::concurrence::...`, `::core::...`) and
+//! Phase 4: the generated code. Paths are absolute (`::concurrence::...`, `::core::...`, and
+//! `::core::primitive::usize` for primitive types, which a crate may shadow with its own) and
 //! generated local names start with `__`.
 
 use proc_macro2::TokenStream;
@@ -93,7 +94,7 @@ fn message(decl: &MessageDecl) -> TokenStream {
         #vis struct #name #body
 
         impl ::concurrence::Message for #name {
-            const NAME: &'static str = #name_str;
+            const NAME: &'static ::core::primitive::str = #name_str;
         }
 
         #call_impl
@@ -328,7 +329,7 @@ fn set_enum(
         }
 
         impl ::concurrence::Messages for #set {
-            fn message_name(&self) -> &'static str {
+            fn message_name(&self) -> &'static ::core::primitive::str {
                 match self {
                     #(#names,)*
                 }
@@ -382,7 +383,7 @@ fn builder(tasklet: &Tasklet, set: Option<TokenStream>) -> TokenStream {
         quote! {
             /// Bounds the tasklet's mailbox: a send to a full mailbox waits for room. See
             /// [`Builder::max_mailbox_len`](::concurrence::Builder::max_mailbox_len).
-            pub fn max_mailbox_len(self, len: usize) -> Self {
+            pub fn max_mailbox_len(self, len: ::core::primitive::usize) -> Self {
                 #builder { builder: self.builder.max_mailbox_len(len) }
             }
         }
@@ -407,19 +408,19 @@ fn builder(tasklet: &Tasklet, set: Option<TokenStream>) -> TokenStream {
 
             /// Names the tasklet (by default it is named after its function). See
             /// [`Builder::name`](::concurrence::Builder::name).
-            pub fn name(self, name: impl ::core::convert::Into<::std::borrow::Cow<'static, str>>) -> Self {
+            pub fn name(self, name: impl ::core::convert::Into<::std::borrow::Cow<'static, ::core::primitive::str>>) -> Self {
                 #builder { builder: self.builder.name(name) }
             }
 
             /// Makes the tasklet a daemon. See
             /// [`Builder::daemon`](::concurrence::Builder::daemon).
-            pub fn daemon(self, daemon: bool) -> Self {
+            pub fn daemon(self, daemon: ::core::primitive::bool) -> Self {
                 #builder { builder: self.builder.daemon(daemon) }
             }
 
             /// The usable size of the tasklet's stack in bytes. See
             /// [`Builder::stack_size`](::concurrence::Builder::stack_size).
-            pub fn stack_size(self, bytes: usize) -> Self {
+            pub fn stack_size(self, bytes: ::core::primitive::usize) -> Self {
                 #builder { builder: self.builder.stack_size(bytes) }
             }
 

@@ -243,11 +243,16 @@ impl<M: SpawnMessages> Builder<M> {
 
     /// Starts a tasklet that calls `f(now)` `per_second` times a second until it is killed.
     ///
-    /// Unlike [`interval`](Builder::interval) it keeps pace with the clock whatever `f` and the
-    /// other tasklets cost: after each call the wait is corrected by a fifth of the difference
-    /// between the target period `1 / per_second` and the period actually measured, and kept
-    /// within half and one and a half times the target. Panics in `f` are logged and the rate
-    /// goes on.
+    /// Unlike [`interval`](Builder::interval) it keeps pace with the clock: the calls are due on
+    /// a fixed grid of deadlines, one period `1 / per_second` apart from the spawn on, and the
+    /// time `f` takes is not added to the wait (a call that takes 6 ms of a 10 ms period is
+    /// followed by a 4 ms wait, so 100 calls a second stay 100). A call that starts late (the
+    /// other tasklets ran long) does not move the later deadlines. When the loop falls a whole
+    /// period or more behind (`f` or the other tasklets took that long), the deadlines it missed
+    /// are skipped rather than made up in a burst: one late call is made at once, and the next
+    /// is due on the grid again (tokio's `MissedTickBehavior::Skip`; Go's `Ticker` drops ticks
+    /// likewise). Calls that take longer than a period each therefore follow each other without
+    /// a wait. Panics in `f` are logged and the rate goes on.
     ///
     /// # Panics
     ///

@@ -9,11 +9,10 @@ use std::time::Duration;
 use crate::condition::{sealed, wait_until, Condition, Label, Waiter};
 use crate::error::TimeoutError;
 use crate::message::CallError;
-use crate::reactor::Remote;
-use crate::scheduler::{self, Scheduler};
+use crate::scheduler;
 use crate::state::WaitOn;
 use crate::timer::deadline_after;
-use crate::wait::{Ended, Wait};
+use crate::wait::{Ended, RemoteToken, WaitList};
 
 /// The name call errors give for a call-wait.
 const NAME: &str = "CallWait";
@@ -24,7 +23,10 @@ const NAME: &str = "CallWait";
 /// tasklet (the caller's thread blocks; a calling tasklet suspends, the others run).
 ///
 /// Calls queue in order; a call made while nobody waits waits for the next [`wait`]
-/// (nothing is lost when the waiting tasklet is killed: the call stays queued). A [`Called`]
+/// (nothing is lost when the waiting tasklet is killed: the call stays queued). Several
+/// tasklets (through clones, or one tasklet in several arms of a [`select!`](crate::select))
+/// may wait at once: each call wakes the one that has waited longest, and a waiter that leaves
+/// (timed out, killed, or another arm won) takes only its own place in the line. A [`Called`]
 /// dropped without an answer makes the call fail with [`CallError::NoReply`].
 ///
 /// [`wait`]: CallWait::wait
@@ -61,8 +63,9 @@ struct Shared<A, R> {
 
 struct State<A, R> {
     calls: VecDeque<(A, Arc<Answer<R>>)>,
-    /// The tasklet waiting in `wait`, as a remote wait of its dispatcher.
-    waiter: Option<(Arc<Remote>, u64)>,
+    /// The tasklets waiting in `wait` (on any thread), oldest first, each as a remote wait of
+    /// its dispatcher; empty while nobody waits.
+    waiters: WaitList<RemoteToken>,
 }
 
 /// Where a call's answer goes, and how its caller learns of it.
@@ -73,19 +76,29 @@ struct Answer<R> {
 
 struct AnswerState<R> {
     value: Option<Result<R, CallError>>,
-    /// A calling tasklet, as a remote wait of its dispatcher (a calling thread uses `ready`).
-    caller: Option<(Arc<Remote>, u64)>,
+    /// A calling tasklet while it waits, as a remote wait of its dispatcher (a calling thread
+    /// uses `ready`).
+    caller: Option<RemoteToken>,
 }
 
 impl<R> Answer<R> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, AnswerState<R>> {
+        self.slot.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The answer, if it came (taken once).
+    fn take(&self) -> Option<Result<R, CallError>> {
+        self.lock().value.take()
+    }
+
     fn set(&self, value: Result<R, CallError>) {
-        let mut slot = self.slot.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut slot = self.lock();
         if slot.value.is_some() {
             return;
         }
         slot.value = Some(value);
-        if let Some((remote, key)) = slot.caller.take() {
-            remote.wake(key);
+        if let Some(caller) = slot.caller.take() {
+            caller.wake();
         }
         self.ready.notify_all();
     }
@@ -159,7 +172,7 @@ impl<A, R> CallWait<A, R> {
             shared: Arc::new(Shared {
                 state: Mutex::new(State {
                     calls: VecDeque::new(),
-                    waiter: None,
+                    waiters: WaitList::default(),
                 }),
             }),
         }
@@ -204,13 +217,6 @@ impl<A, R> CallWait<A, R> {
         })
     }
 
-    fn forget_waiter(&self, sched: &Scheduler) {
-        let waiter = self.lock().waiter.take();
-        if let Some((_, key)) = waiter {
-            sched.forget_remote_wait(key);
-        }
-    }
-
     /// Calls the tasklet waiting here with `args` and returns its answer. In a tasklet only the
     /// tasklet waits; on another thread the thread blocks.
     ///
@@ -249,50 +255,23 @@ impl<A, R> CallWait<A, R> {
         {
             let mut state = self.lock();
             state.calls.push_back((args, answer.clone()));
-            if let Some((remote, key)) = state.waiter.take() {
-                remote.wake(key);
-            }
+            state.waiters.wake_one_remote();
         }
         let timed_out = || Err(CallError::TimedOut { message: NAME });
         match scheduler::try_get() {
-            Some(sched) if sched.current().is_some() => loop {
-                let wait = {
-                    let mut slot = answer.slot.lock().unwrap_or_else(PoisonError::into_inner);
-                    if let Some(value) = slot.value.take() {
-                        return value;
-                    }
-                    let wait = Wait::begin(WaitOn::Reply(&NAME_REF));
-                    let key = sched.remote_wait(wait.task().clone(), wait.epoch());
-                    let remote = sched.reactor.borrow().remote().clone();
-                    slot.caller = Some((remote, key));
-                    wait
-                };
-                let result = wait.suspend(deadline);
-                let key = answer
-                    .slot
-                    .lock()
-                    .unwrap_or_else(PoisonError::into_inner)
-                    .caller
-                    .take();
-                if let Some((_, key)) = key {
-                    sched.forget_remote_wait(key);
-                }
-                if result.is_err() {
-                    let late = answer
-                        .slot
-                        .lock()
-                        .unwrap_or_else(PoisonError::into_inner)
-                        .value
-                        .take();
-                    return late.unwrap_or_else(timed_out);
-                }
-            },
+            Some(sched) if sched.current().is_some() => {
+                // `None`: the deadline passed, or the tasklet, already unwinding, was killed
+                // again; an answer that came meanwhile is still taken.
+                wait_until(Answered::new(&answer), deadline)
+                    .or_else(|| answer.take())
+                    .unwrap_or_else(timed_out)
+            }
             Some(_) => panic!(
                 "concurrence: CallWait::call outside a tasklet on a dispatcher's thread would \
                  block the tasklet that must answer; call it from a tasklet or another thread"
             ),
             None => {
-                let mut slot = answer.slot.lock().unwrap_or_else(PoisonError::into_inner);
+                let mut slot = answer.lock();
                 loop {
                     if let Some(value) = slot.value.take() {
                         return value;
@@ -330,6 +309,57 @@ impl<A, R> CallWait<A, R> {
 /// `NAME` behind a `&'static &'static str`, as `WaitOn::Reply` keeps it.
 static NAME_REF: &str = NAME;
 
+/// The answer to a call coming: what a calling tasklet waits for. Armed, the caller is a
+/// remote wait of its dispatcher, which `Answer::set` ends from any thread; disarmed (on
+/// every way out, a kill's unwinding included) it is withdrawn.
+struct Answered<'a, R> {
+    answer: &'a Answer<R>,
+    /// The caller's registration while armed.
+    armed: Option<RemoteToken>,
+}
+
+impl<'a, R> Answered<'a, R> {
+    fn new(answer: &'a Answer<R>) -> Answered<'a, R> {
+        Answered {
+            answer,
+            armed: None,
+        }
+    }
+}
+
+impl<R> sealed::Sealed for Answered<'_, R> {}
+
+impl<R> Condition for Answered<'_, R> {
+    type Output = Result<R, CallError>;
+
+    fn poll(&mut self) -> Option<Result<R, CallError>> {
+        self.answer.take()
+    }
+
+    fn arm(&mut self, waiter: &Waiter) {
+        // Checked and registered under one lock: an answer from another thread cannot slip
+        // in between.
+        let mut slot = self.answer.lock();
+        let token = RemoteToken::register(&waiter.sched, &waiter.task, waiter.epoch);
+        slot.caller = Some(token.share());
+        self.armed = Some(token);
+        if slot.value.is_some() {
+            waiter.wake();
+        }
+    }
+
+    fn disarm(&mut self, waiter: &Waiter) {
+        if let Some(token) = self.armed.take() {
+            self.answer.lock().caller = None;
+            token.forget(&waiter.sched);
+        }
+    }
+
+    fn label(&self) -> Label {
+        Label(WaitOn::Reply(&NAME_REF))
+    }
+}
+
 impl<A, R> Clone for CallWait<A, R> {
     fn clone(&self) -> Self {
         CallWait {
@@ -343,11 +373,16 @@ impl<A, R> Clone for CallWait<A, R> {
 /// nobody waited are queued for it.
 pub struct Call<'a, A, R> {
     call_wait: &'a CallWait<A, R>,
+    /// Its place among the point's waiters while armed.
+    armed: Option<RemoteToken>,
 }
 
 impl<'a, A, R> Call<'a, A, R> {
     pub(crate) fn new(call_wait: &'a CallWait<A, R>) -> Call<'a, A, R> {
-        Call { call_wait }
+        Call {
+            call_wait,
+            armed: None,
+        }
     }
 }
 
@@ -364,16 +399,23 @@ impl<A, R> Condition for Call<'_, A, R> {
         // Checked and registered under one lock: a call from another thread cannot slip in
         // between.
         let mut state = self.call_wait.lock();
-        let key = waiter.sched.remote_wait(waiter.task.clone(), waiter.epoch);
-        let remote = waiter.sched.reactor.borrow().remote().clone();
-        state.waiter = Some((remote, key));
+        let token = RemoteToken::register(&waiter.sched, &waiter.task, waiter.epoch);
+        state.waiters.push_remote(token.share());
+        self.armed = Some(token);
         if !state.calls.is_empty() {
             waiter.wake();
         }
     }
 
     fn disarm(&mut self, waiter: &Waiter) {
-        self.call_wait.forget_waiter(&waiter.sched);
+        if let Some(token) = self.armed.take() {
+            {
+                let mut state = self.call_wait.lock();
+                let pass_on = !state.calls.is_empty();
+                state.waiters.leave_remote(&token, pass_on);
+            }
+            token.forget(&waiter.sched);
+        }
     }
 
     fn label(&self) -> Label {

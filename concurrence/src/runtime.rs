@@ -181,9 +181,13 @@ impl<M> Dispatcher<M> {
         let first = sched.spawn(first, f, name);
         let mut reason = sched.run_loop();
         if reason == ExitReason::Finished {
-            if let Outcome::Panicked(msg) = &*first.outcome.borrow() {
-                first.panic_seen.set(true);
-                reason = ExitReason::Panicked(msg.to_string());
+            match &*first.outcome.borrow() {
+                Outcome::Panicked(msg) => {
+                    first.panic_seen.set(true);
+                    reason = ExitReason::Panicked(msg.to_string());
+                }
+                Outcome::Killed => reason = ExitReason::Killed,
+                _ => {}
             }
         }
         if matches!(reason, ExitReason::Deadlock(_) | ExitReason::Panicked(_)) {
@@ -195,6 +199,11 @@ impl<M> Dispatcher<M> {
         let value = returned.then(|| first.take_result::<T>().ok()).flatten();
         sched.shutdown();
         drop(shutdown);
+        // A quit made while shutting down (by a destructor of a tasklet killed then) replaces
+        // the status, as any later quit does.
+        if let Some(code) = sched.quit_code() {
+            reason = ExitReason::Quit(code);
+        }
         drop(installed);
         ExitStatus { reason, value }
     }
@@ -232,7 +241,9 @@ where
 /// Stops the dispatcher with `code`: the call records it and returns, and the dispatcher
 /// stops as soon as the caller next blocks, yields or ends, as in the original. Then every
 /// tasklet still alive is killed, the caller too, and [`dispatch`] returns
-/// [`ExitReason::Quit`] with `code` as the status. A later `quit` replaces the code.
+/// [`ExitReason::Quit`] with `code` as the status. A later `quit` replaces the code, and so
+/// does one made while the dispatcher shuts down (by a destructor of a tasklet it kills then),
+/// whatever the dispatcher ended for.
 ///
 /// # Panics
 ///
@@ -293,6 +304,10 @@ pub enum ExitReason {
     /// Every non-daemon tasklet finished, but the first one (the function given to
     /// [`dispatch`]) panicked with this message. Status 101, as for a panicking `main`.
     Panicked(String),
+    /// Every non-daemon tasklet finished, but the first one was killed before it returned (by
+    /// another tasklet, by itself, or as the partner of a linked tasklet that crashed). Status
+    /// 137, the shells' convention for a process killed by SIGKILL (128 + 9).
+    Killed,
     /// [`quit`] was called with this code, which is the status.
     Quit(i32),
     /// SIGINT arrived. Status 130, the shells' convention for death by SIGINT (128 + 2).
@@ -340,6 +355,9 @@ impl ExitStatus {
     pub const SUCCESS: i32 = 0;
     /// The status when the first tasklet panicked: 101, as for a panicking `main`.
     pub const PANIC: i32 = 101;
+    /// The status when the first tasklet was killed: 137, as for a process killed by SIGKILL
+    /// (128 + 9).
+    pub const KILLED: i32 = 137;
     /// The status after SIGINT: 130, the shells' convention for death by SIGINT (128 + 2).
     pub const SIGINT: i32 = 130;
     /// The status after SIGTERM, when [`Dispatcher::handle_sigterm`] is on: 143 (128 + 15).
@@ -350,7 +368,8 @@ impl ExitStatus {
 
 impl<T> ExitStatus<T> {
     /// The status for the OS: [`SUCCESS`](Self::SUCCESS) when finished, [`PANIC`](Self::PANIC)
-    /// when the first tasklet panicked, the [`quit`] code, [`SIGINT`](Self::SIGINT),
+    /// when the first tasklet panicked, [`KILLED`](Self::KILLED) when it was killed, the
+    /// [`quit`] code, [`SIGINT`](Self::SIGINT),
     /// [`SIGTERM`](Self::SIGTERM) (when handled), [`DEADLOCK`](Self::DEADLOCK).
     ///
     /// # Examples
@@ -408,6 +427,7 @@ fn code_of(reason: &ExitReason) -> i32 {
     match reason {
         ExitReason::Finished => ExitStatus::SUCCESS,
         ExitReason::Panicked(_) => ExitStatus::PANIC,
+        ExitReason::Killed => ExitStatus::KILLED,
         ExitReason::Quit(code) => *code,
         ExitReason::Interrupted => ExitStatus::SIGINT,
         ExitReason::Terminated => ExitStatus::SIGTERM,
@@ -420,6 +440,7 @@ fn describe(reason: &ExitReason) -> String {
     match reason {
         ExitReason::Finished => "every tasklet finished".to_owned(),
         ExitReason::Panicked(msg) => format!("the first tasklet panicked: {msg}"),
+        ExitReason::Killed => "the first tasklet was killed".to_owned(),
         ExitReason::Quit(code) => format!("quit with code {code}"),
         ExitReason::Interrupted => "interrupted by SIGINT".to_owned(),
         ExitReason::Terminated => "terminated by SIGTERM".to_owned(),

@@ -300,6 +300,11 @@ impl Scheduler {
         self.quit.set(Some(code));
     }
 
+    /// The code of the last `quit`, if one was made.
+    pub(crate) fn quit_code(&self) -> Option<i32> {
+        self.quit.get()
+    }
+
     /// Creates a tasklet and queues it: to run next if a tasklet spawns it (see the module
     /// docs), else at the back of the run queue.
     /// Its record, closure and value slot are one allocation.

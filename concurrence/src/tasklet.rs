@@ -151,7 +151,8 @@ impl<T, M> Tasklet<T, M> {
     }
 
     /// The tasklet that spawned this one, while it has not finished. `None` for daemons, for the
-    /// dispatcher's first tasklet, and once the parent is no longer there.
+    /// dispatcher's first tasklet, and once the parent has finished: its children are orphaned
+    /// then (see [`children`](Tasklet::children)).
     pub fn parent(&self) -> Option<Tasklet> {
         self.task
             .parent()
@@ -159,8 +160,33 @@ impl<T, M> Tasklet<T, M> {
             .map(Tasklet::from_task)
     }
 
-    /// The unfinished tasklets this one spawned (daemons are nobody's children), oldest first.
-    /// A child leaves this list when it finishes.
+    /// The unfinished tasklets this one spawned (daemons are nobody's children), oldest first,
+    /// while this one runs. A child leaves this list when it finishes.
+    ///
+    /// A tasklet's end does not end its children, nor wait for them: when it finishes (returns,
+    /// panics or is killed), the children still running are *orphaned*. They run on as before,
+    /// but they are no longer anybody's children, not even their grandparent's: a finished
+    /// tasklet reports no children (and its [`tree`](Tasklet::tree) is itself alone), and their
+    /// [`parent`](Tasklet::parent) is `None`. This is deliberate: a record of a finished tasklet
+    /// keeps nothing alive. To follow work that may outlive its spawner, keep the handles it
+    /// returns (or monitor the tasklets); to end it with its spawner, kill the children from a
+    /// guard, or use a [`Supervisor`](crate::Supervisor) or [links](Tasklet::link).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use concurrence::{dispatch, sleep, spawn};
+    /// use std::time::Duration;
+    ///
+    /// dispatch(|| {
+    ///     let parent = spawn(|| spawn(|| sleep(Duration::from_millis(20))));
+    ///     let child = parent.join().unwrap(); // the parent returned its child's handle
+    ///     assert!(!child.has_finished()); // the child runs on...
+    ///     assert!(parent.children().is_empty()); // ...orphaned: no longer listed
+    ///     assert!(child.parent().is_none());
+    ///     child.join().unwrap();
+    /// });
+    /// ```
     pub fn children(&self) -> Vec<Tasklet> {
         let mut children: Vec<Tasklet> = self
             .task
@@ -174,7 +200,9 @@ impl<T, M> Tasklet<T, M> {
     }
 
     /// A depth-first walk over this tasklet and its descendants: each with its level (0 for
-    /// this one). The [`Tree`] also prints as an indented dump.
+    /// this one). The [`Tree`] also prints as an indented dump. Only unfinished tasklets have
+    /// descendants: the children of a finished tasklet are orphaned and leave its tree, with
+    /// their own descendants (see [`children`](Tasklet::children)).
     ///
     /// # Examples
     ///

@@ -20,10 +20,12 @@
 use std::collections::VecDeque;
 use std::panic::Location;
 use std::rc::Rc;
+use std::sync::Arc;
 use std::time::Instant;
 
 use crate::coroutine::Wake;
 use crate::error::TimeoutError;
+use crate::reactor::Remote;
 use crate::scheduler::{self, Sched, Scheduler};
 use crate::state::{State, Task, WaitOn};
 
@@ -165,13 +167,68 @@ fn resumed(sched: Sched, task: &Task, why: Wake) -> Result<(), Ended> {
 /// Entries whose wait has ended (timed out, killed, woken by something else) are stale: waking
 /// skips them, and a waiter that leaves without being served removes its own entry
 /// ([`WaitList::remove`]) so that repeated timeouts do not grow the list.
-#[derive(Default)]
-pub(crate) struct WaitList {
+///
+/// The entries are wake-up tokens: `(task, epoch)` for waiters of this thread's dispatcher
+/// (the default), [`RemoteToken`]s for a source that waiters of any thread share (a
+/// `CallWait`). The rules are the same for both: oldest first, one wake-up per event, and a
+/// waiter that leaves takes its entries with it and passes on a wake-up it may have received
+/// ([`WaitList::leave`]).
+pub(crate) struct WaitList<E = (Rc<Task>, u32)> {
     /// The oldest entry, kept inline: most lists hold one waiter at most. `None` only when
     /// the list is empty.
-    first: Option<(Rc<Task>, u32)>,
+    first: Option<E>,
     /// The entries after `first`, oldest first.
-    rest: VecDeque<(Rc<Task>, u32)>,
+    rest: VecDeque<E>,
+}
+
+impl<E> Default for WaitList<E> {
+    fn default() -> Self {
+        WaitList {
+            first: None,
+            rest: VecDeque::new(),
+        }
+    }
+}
+
+impl<E> WaitList<E> {
+    /// Registers `entry`, behind the others.
+    #[inline]
+    fn push_entry(&mut self, entry: E) {
+        if self.first.is_none() {
+            self.first = Some(entry);
+        } else {
+            self.rest.push_back(entry);
+        }
+    }
+
+    /// Takes the oldest entry.
+    #[inline]
+    fn pop_front(&mut self) -> Option<E> {
+        let first = self.first.take();
+        if first.is_some() && !self.rest.is_empty() {
+            self.first = self.rest.pop_front();
+        }
+        first
+    }
+
+    /// Every entry, oldest first.
+    fn iter(&self) -> impl Iterator<Item = &E> {
+        self.first.iter().chain(&self.rest)
+    }
+
+    /// Removes the entries `ours` accepts.
+    fn remove_where(&mut self, ours: impl Fn(&E) -> bool) {
+        self.rest.retain(|entry| !ours(entry));
+        if self.first.as_ref().is_some_and(&ours) {
+            self.first = self.rest.pop_front();
+        }
+    }
+
+    /// Whether the list has no entries at all (live or stale).
+    #[inline]
+    pub(crate) fn is_empty(&self) -> bool {
+        self.first.is_none()
+    }
 }
 
 impl WaitList {
@@ -184,22 +241,7 @@ impl WaitList {
     /// Registers the wait `epoch` of `task` (a condition's arm).
     #[inline]
     pub(crate) fn push_token(&mut self, task: &Rc<Task>, epoch: u32) {
-        let entry = (task.clone(), epoch);
-        if self.first.is_none() {
-            self.first = Some(entry);
-        } else {
-            self.rest.push_back(entry);
-        }
-    }
-
-    /// Takes the oldest entry.
-    #[inline]
-    fn pop_front(&mut self) -> Option<(Rc<Task>, u32)> {
-        let first = self.first.take();
-        if first.is_some() && !self.rest.is_empty() {
-            self.first = self.rest.pop_front();
-        }
-        first
+        self.push_entry((task.clone(), epoch));
     }
 
     /// Wakes the oldest waiter that still waits, dropping stale entries on the way. Returns
@@ -225,11 +267,6 @@ impl WaitList {
         false
     }
 
-    /// Every entry, oldest first.
-    fn iter(&self) -> impl Iterator<Item = &(Rc<Task>, u32)> {
-        self.first.iter().chain(&self.rest)
-    }
-
     /// Whether a waiter still waits.
     pub(crate) fn has_live(&self) -> bool {
         self.iter().any(|(t, e)| is_live(t, *e))
@@ -246,11 +283,7 @@ impl WaitList {
 
     /// Removes the entries of `task` (a waiter that leaves without being served).
     pub(crate) fn remove(&mut self, task: *const Task) {
-        let ours = |(t, _): &(Rc<Task>, u32)| std::ptr::addr_eq(Rc::as_ptr(t), task);
-        self.rest.retain(|entry| !ours(entry));
-        if self.first.as_ref().is_some_and(ours) {
-            self.first = self.rest.pop_front();
-        }
+        self.remove_where(|(t, _)| std::ptr::addr_eq(Rc::as_ptr(t), task));
     }
 
     /// A waiter leaves without being served (timed out, killed, or another condition won):
@@ -264,11 +297,80 @@ impl WaitList {
             }
         }
     }
+}
 
-    /// Whether the list has no entries at all (live or stale).
-    #[inline]
-    pub(crate) fn is_empty(&self) -> bool {
-        self.first.is_none()
+/// A wake-up token that any thread can use: a wait of a tasklet registered with its
+/// dispatcher as a remote wait (`Scheduler::remote_wait`), and the [`Remote`] that ends it.
+///
+/// Registered, it keeps its dispatcher from counting as deadlocked, so whoever registers one
+/// must [`forget`](RemoteToken::forget) it on every way out of the wait (return, timeout,
+/// kill): a condition does so in its disarm, which the multi-wait runs on each of them.
+pub(crate) struct RemoteToken {
+    remote: Arc<Remote>,
+    key: u64,
+}
+
+impl RemoteToken {
+    /// Registers the wait `epoch` of `task` with `sched` as a remote wait.
+    pub(crate) fn register(sched: &Scheduler, task: &Rc<Task>, epoch: u32) -> RemoteToken {
+        let key = sched.remote_wait(task.clone(), epoch);
+        let remote = sched.reactor.borrow().remote().clone();
+        RemoteToken { remote, key }
+    }
+
+    /// Ends the wait, from any thread (nothing if it has ended already).
+    pub(crate) fn wake(&self) {
+        self.remote.wake(self.key);
+    }
+
+    /// Withdraws the registration from `sched`, the dispatcher it was made with: a later
+    /// wake-up does nothing, and the wait no longer keeps the dispatcher out of deadlock.
+    pub(crate) fn forget(&self, sched: &Scheduler) {
+        sched.forget_remote_wait(self.key);
+    }
+
+    /// A second token for the same registration.
+    pub(crate) fn share(&self) -> RemoteToken {
+        RemoteToken {
+            remote: self.remote.clone(),
+            key: self.key,
+        }
+    }
+
+    /// Whether `other` is a token of the same registration.
+    fn is(&self, other: &RemoteToken) -> bool {
+        self.key == other.key && Arc::ptr_eq(&self.remote, &other.remote)
+    }
+}
+
+impl WaitList<RemoteToken> {
+    /// Registers `token`, behind the others.
+    pub(crate) fn push_remote(&mut self, token: RemoteToken) {
+        self.push_entry(token);
+    }
+
+    /// Wakes the oldest waiter. Whether its wait still lives is known only to its dispatcher:
+    /// a waiter that leaves after it was woken passes the wake-up on ([`leave`]).
+    ///
+    /// [`leave`]: WaitList::leave_remote
+    pub(crate) fn wake_one_remote(&mut self) -> bool {
+        match self.pop_front() {
+            Some(token) => {
+                token.wake();
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// The waiter of `token` leaves (served or not): its entry goes and, when what the list
+    /// waits for is there (`pass_on`: it may have been woken for it), the next waiter is
+    /// woken instead, so no wake-up is lost.
+    pub(crate) fn leave_remote(&mut self, token: &RemoteToken, pass_on: bool) {
+        self.remove_where(|entry| entry.is(token));
+        if pass_on {
+            self.wake_one_remote();
+        }
     }
 }
 

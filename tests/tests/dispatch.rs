@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use concurrence::{dispatch, quit, sleep, spawn, yield_, Builder, ExitReason, Tasklet};
-use concurrence_tests::{run, run_status, DropCounter};
+use concurrence_tests::{run, run_status, DropCounter, OnDrop};
 
 #[test]
 fn dispatch_returns_success_when_every_tasklet_finished() {
@@ -289,6 +289,44 @@ fn the_first_tasklet_can_use_the_question_mark_and_its_error_comes_back() {
     assert!(status.success());
     let err = status.into_value().unwrap().unwrap_err();
     assert_eq!(err.to_string(), "invalid digit found in string");
+}
+
+#[test]
+fn a_quit_from_a_destructor_during_shutdown_replaces_the_code() {
+    // The first tasklet quits with 3; the shutdown then kills a sleeper whose destructor quits
+    // with 7: the later quit wins, as any later quit does.
+    let status = run_status(|| {
+        spawn(|| {
+            let _quit_on_drop = OnDrop::new(|| quit(7));
+            sleep(Duration::from_secs(3600));
+        });
+        yield_();
+        quit(3);
+    });
+    assert_eq!(status.reason(), &ExitReason::Quit(7));
+    assert_eq!(status.code(), 7);
+    // The same from a daemon killed after every other tasklet finished.
+    let status = run_status(|| {
+        Builder::new().daemon(true).spawn(|| {
+            let _quit_on_drop = OnDrop::new(|| quit(5));
+            sleep(Duration::from_secs(3600));
+        });
+        yield_();
+    });
+    assert_eq!(status.code(), 5);
+}
+
+#[test]
+fn a_first_tasklet_killed_by_another_ends_the_dispatcher_with_status_137() {
+    let status = run_status(|| {
+        let first = concurrence::current();
+        spawn(move || first.kill());
+        sleep(Duration::from_secs(3600));
+    });
+    assert_eq!(status.reason(), &ExitReason::Killed);
+    assert_eq!(status.code(), concurrence::ExitStatus::KILLED);
+    assert_eq!(status.code(), 137);
+    assert!(!status.success());
 }
 
 #[test]

@@ -147,7 +147,7 @@ fn rate_keeps_pace_with_the_clock_when_the_function_takes_time() {
         let stamps = Rc::new(RefCell::new(Vec::new()));
         let s = stamps.clone();
         // 50 calls a second, each busy for 5 ms: an interval of 20 ms would manage at most
-        // 1000 / 25 = 40 a second; the rate correction shortens the waits to keep 50.
+        // 1000 / 25 = 40 a second; the rate waits only what is left of each period and keeps 50.
         let t = rate(50.0, move |now| {
             s.borrow_mut().push(now);
             let busy = Instant::now();
@@ -165,6 +165,28 @@ fn rate_keeps_pace_with_the_clock_when_the_function_takes_time() {
         );
         assert!(per_second > 42.0, "{per_second:.1} calls a second");
         assert!(per_second < 60.0, "{per_second:.1} calls a second");
+    });
+}
+
+#[test]
+fn rate_keeps_pace_when_the_function_takes_most_of_a_period() {
+    run(|| {
+        let calls = Rc::new(Cell::new(0u32));
+        let c = calls.clone();
+        // 100 calls a second, each busy for 6 ms: the 4 ms left in each period are enough to
+        // keep the pace, so 2 s hold 200 calls.
+        let t = rate(100.0, move |_| {
+            c.set(c.get() + 1);
+            let busy = Instant::now();
+            while busy.elapsed() < Duration::from_millis(6) {}
+        });
+        let start = Instant::now();
+        sleep(Duration::from_secs(2));
+        t.kill();
+        let due = (start.elapsed().as_secs_f64() * 100.0) as u32;
+        let calls = calls.get();
+        assert!(calls + 12 >= due, "{calls} calls where {due} were due");
+        assert!(calls <= due + 1, "{calls} calls where {due} were due");
     });
 }
 
