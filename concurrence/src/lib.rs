@@ -166,44 +166,20 @@ compile_error!(
 // The crate's own `message!` declarations (MSG_DOWN) name it as `::concurrence`, like users'.
 extern crate self as concurrence;
 
-mod builder;
-mod call_wait;
-mod channel;
 pub mod coming_from;
-mod compact;
-mod condition;
-mod coroutine;
+mod engine;
 mod error;
+mod messaging;
+mod task;
 pub mod io;
-mod logging;
-mod mailbox;
-mod message;
-mod monitor;
 pub mod net;
-mod overflow;
-mod periodic;
 pub mod process;
-mod reactor;
-mod readiness;
-mod receive;
-mod run_queue;
-mod runtime;
-mod scheduler;
-mod send;
 pub mod signal;
-mod stack;
-mod state;
-mod supervisor;
-mod tasklet;
-mod timer;
-mod wait;
 pub mod wait_for;
-mod wheel;
-mod work;
 
-pub use builder::{interval, later, loop_, rate, receiver, spawn, Builder, SpawnMessages};
-pub use call_wait::{CallReply, CallWait, Called};
-pub use channel::Channel;
+pub use task::builder::{interval, later, loop_, rate, receiver, spawn, Builder, SpawnMessages};
+pub use messaging::call_wait::{CallReply, CallWait, Called};
+pub use messaging::channel::Channel;
 /// Declares message types: `message!(MSG_NAME)`, `message!(MSG_NAME(T1, T2))`, and
 /// `message!(MSG_NAME(T1, T2) -> R)` for a message answered through `call`. Several
 /// declarations may share one invocation, separated by commas.
@@ -453,21 +429,21 @@ pub use concurrence_macros::select;
 /// ```
 pub use concurrence_macros::tasklet;
 pub use error::{JoinCause, JoinError, TimeoutError};
-pub use mailbox::Mailbox;
-pub use message::{
+pub use messaging::mailbox::Mailbox;
+pub use messaging::message::{
     Accepts, Call, CallError, CalledNotSent, Message, Messages, NoMessages, Reply, SendError,
     SentNotCalled,
 };
-pub use monitor::{trap_exits, Down, MSG_DOWN, MSG_EXIT};
-pub use receive::{
+pub use task::monitor::{trap_exits, Down, MSG_DOWN, MSG_EXIT};
+pub use messaging::receive::{
     receive, receive_batch, receive_matching, receive_matching_timeout, receive_timeout,
     try_receive, Receive,
 };
-pub use runtime::{dispatch, quit, BlockedTasklet, Dispatcher, ExitReason, ExitStatus};
-pub use stack::{guarded_budget, StackMode, DEFAULT_STACK_SIZE, MIN_STACK_SIZE};
-pub use supervisor::{Supervisor, SupervisorError};
-pub use tasklet::{
+pub use task::runtime::{dispatch, quit, BlockedTasklet, Dispatcher, ExitReason, ExitStatus};
+pub use engine::stack::{guarded_budget, StackMode, DEFAULT_STACK_SIZE, MIN_STACK_SIZE};
+pub use task::supervisor::{Supervisor, SupervisorError};
+pub use task::tasklet::{
     current, join_all, join_all_timeout, join_children, join_children_timeout, try_current,
     wait_idle, wait_idle_timeout, yield_, ErasedResult, Tasklet, TaskletExit, Tree,
 };
-pub use timer::{sleep, sleep_until};
+pub use engine::timer::{sleep, sleep_until};

@@ -11,15 +11,15 @@ use std::time::Duration;
 
 use signal_hook::SigId;
 
-use crate::condition::{sealed, wait_until, Condition, Label, Waiter};
+use crate::engine::condition::{sealed, wait_until, Condition, Label, Waiter};
 use crate::error::TimeoutError;
 use crate::io::fd::FdWake;
 use crate::io::source::{poll_thread, Dir};
 use crate::io::Registered;
-use crate::reactor;
-use crate::scheduler;
-use crate::state::WaitOn;
-use crate::timer::deadline_after;
+use crate::engine::reactor;
+use crate::engine::scheduler;
+use crate::engine::state::WaitOn;
+use crate::engine::timer::deadline_after;
 
 /// A set of Unix signals that tasklets wait for: SIGHUP to reload, SIGUSR1 to dump state,
 /// SIGTERM to finish cleanly, ... Only the waiting tasklet suspends; the signal arrives through

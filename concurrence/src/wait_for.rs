@@ -25,24 +25,24 @@ use std::os::fd::AsFd;
 use std::time::{Duration, Instant};
 
 use crate::io::source::Dir;
-use crate::message::Messages;
+use crate::messaging::message::Messages;
 use crate::process::Child;
-use crate::receive::own_inbox;
+use crate::messaging::receive::own_inbox;
 use crate::signal::Signals;
 use crate::{CallWait, Channel, Mailbox, Tasklet};
 
-pub use crate::call_wait::Call;
-pub use crate::channel::{ChannelReceiver, ChannelValue};
-pub use crate::condition::{any, Condition, Map, Timeout};
+pub use crate::messaging::call_wait::Call;
+pub use crate::messaging::channel::{ChannelReceiver, ChannelValue};
+pub use crate::engine::condition::{any, Condition, Map, Timeout};
 pub use crate::io::fd::Ready;
 pub use crate::io::Readiness;
-pub use crate::mailbox::{Item, Matching};
+pub use crate::messaging::mailbox::{Item, Matching};
 pub use crate::process::Exit;
 pub use crate::signal::Signal;
-pub use crate::tasklet::{Idle, Join};
+pub use crate::task::tasklet::{Idle, Join};
 
 #[doc(hidden)]
-pub use crate::condition::{Label, Waiter};
+pub use crate::engine::condition::{Label, Waiter};
 
 /// A timeout `period` from now; see [`Timeout`] for how it behaves when reused.
 pub fn timeout(period: Duration) -> Timeout {

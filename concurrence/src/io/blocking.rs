@@ -13,10 +13,10 @@ use std::sync::{Arc, Condvar, Mutex, OnceLock, PoisonError};
 use std::thread;
 use std::time::Duration;
 
-use crate::reactor::Remote;
-use crate::scheduler;
-use crate::state::WaitOn;
-use crate::wait::Wait;
+use crate::engine::reactor::Remote;
+use crate::engine::scheduler;
+use crate::engine::state::WaitOn;
+use crate::engine::wait::Wait;
 
 /// Threads of the pool at most.
 pub const MAX_THREADS: usize = 64;
@@ -63,7 +63,7 @@ impl Pool {
                 .spawn(move || self.work_loop());
             if let Err(err) = spawned {
                 queue.threads -= 1;
-                crate::logging::log_at!(
+                crate::engine::logging::log_at!(
                     Error,
                     "concurrence: cannot start a blocking-pool thread: {err}"
                 );

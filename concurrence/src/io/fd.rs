@@ -6,10 +6,10 @@ use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 use std::time::Duration;
 
 use super::source::{poll_now, poll_thread, Dir, Registration};
-use crate::condition::{sealed, wait_until, Condition, Label, Waiter};
-use crate::scheduler;
-use crate::state::WaitOn;
-use crate::timer::deadline_after;
+use crate::engine::condition::{sealed, wait_until, Condition, Label, Waiter};
+use crate::engine::scheduler;
+use crate::engine::state::WaitOn;
+use crate::engine::timer::deadline_after;
 
 /// Waits until `fd` is readable (or at its end, or in error: a read will not block), at most
 /// `timeout` (`None`: for ever). In a tasklet only the tasklet waits; outside one the thread

@@ -13,12 +13,12 @@ use std::time::{Duration, Instant};
 use mio::unix::SourceFd;
 use mio::Interest;
 
-use crate::condition::Waiter;
-use crate::readiness::{Direction, IoState};
-use crate::scheduler::{self, Scheduler};
-use crate::state::WaitOn;
-use crate::timer::deadline_after;
-use crate::wait::{Ended, Wait};
+use crate::engine::condition::Waiter;
+use crate::engine::readiness::{Direction, IoState};
+use crate::engine::scheduler::{self, Scheduler};
+use crate::engine::state::WaitOn;
+use crate::engine::timer::deadline_after;
+use crate::engine::wait::{Ended, Wait};
 
 /// Which way an operation goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -222,11 +222,11 @@ impl Drop for Registration {
 struct Waiting<'a> {
     sched: &'a Scheduler,
     direction: &'a Direction,
-    task: *const crate::state::Task,
+    task: *const crate::engine::state::Task,
 }
 
 impl<'a> Waiting<'a> {
-    fn new(sched: &'a Scheduler, direction: &'a Direction, task: &Rc<crate::state::Task>) -> Self {
+    fn new(sched: &'a Scheduler, direction: &'a Direction, task: &Rc<crate::engine::state::Task>) -> Self {
         sched.io_waiters.set(sched.io_waiters.get() + 1);
         Waiting {
             sched,

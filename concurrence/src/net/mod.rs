@@ -113,10 +113,10 @@ impl Timeouts {
     }
 
     fn read_deadline(&self) -> Option<std::time::Instant> {
-        self.read.get().map(crate::timer::deadline_after)
+        self.read.get().map(crate::engine::timer::deadline_after)
     }
 
     fn write_deadline(&self) -> Option<std::time::Instant> {
-        self.write.get().map(crate::timer::deadline_after)
+        self.write.get().map(crate::engine::timer::deadline_after)
     }
 }

@@ -10,10 +10,10 @@ use std::rc::Rc;
 use std::time::Duration;
 
 use super::{TcpListener, TcpStream};
-use crate::builder::Builder;
-use crate::mailbox::Mailbox;
-use crate::tasklet::Tasklet;
-use crate::timer::sleep;
+use crate::task::builder::Builder;
+use crate::messaging::mailbox::Mailbox;
+use crate::task::tasklet::Tasklet;
+use crate::engine::timer::sleep;
 
 /// A TCP server run by tasklets: one accepts connections, and each connection runs the handler
 /// in a tasklet of its own, named after the peer's address.
@@ -104,7 +104,7 @@ impl Server {
                     Ok(accepted) => accepted,
                     Err(err) => {
                         // Out of descriptors, a connection reset before accept: wait a little.
-                        crate::logging::log_at!(
+                        crate::engine::logging::log_at!(
                             Warn,
                             "concurrence: server {addr}: accept failed: {err}"
                         );
@@ -154,7 +154,7 @@ impl Server {
     /// handler, that connection is killed last, and the call unwinds it.
     pub fn stop(&self) {
         self.acceptor.kill();
-        let me = crate::tasklet::try_current();
+        let me = crate::task::tasklet::try_current();
         let open: Vec<Tasklet<()>> = self.connections.borrow().values().cloned().collect();
         let (mine, others): (Vec<_>, Vec<_>) = open
             .into_iter()
@@ -174,7 +174,7 @@ struct Done {
 impl Drop for Done {
     fn drop(&mut self) {
         let _ = self.permits.try_append(());
-        if let Some(me) = crate::tasklet::try_current() {
+        if let Some(me) = crate::task::tasklet::try_current() {
             let removed = self.table.borrow_mut().remove(&me.id());
             drop(removed);
         }

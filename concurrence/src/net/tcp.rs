@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use super::{each_addr, resolve, Timeouts};
 use crate::io::source::{Dir, Registered};
-use crate::timer::deadline_after;
+use crate::engine::timer::deadline_after;
 
 /// A TCP socket server, listening for connections: std's `TcpListener` whose `accept` suspends
 /// only the calling tasklet.

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use super::Timeouts;
 use crate::io::source::{Dir, Registered};
-use crate::timer::deadline_after;
+use crate::engine::timer::deadline_after;
 
 /// A Unix-domain socket server: std's `UnixListener` whose `accept` suspends only the calling
 /// tasklet.

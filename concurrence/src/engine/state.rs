@@ -18,7 +18,7 @@
 //! wait whose token it uses at once); wake-up sources move it from `Waiting` to `Ready` through
 //! [`Scheduler::wake`]; a kill moves a `Waiting` or `Ready` tasklet straight to `Running`.
 //!
-//! [`Scheduler::wake`]: crate::scheduler::Scheduler::wake
+//! [`Scheduler::wake`]: crate::engine::scheduler::Scheduler::wake
 
 use std::borrow::Cow;
 use std::cell::{Cell, RefCell};
@@ -28,11 +28,11 @@ use std::panic::Location;
 use std::rc::{Rc, Weak};
 use std::sync::{Mutex, OnceLock, PoisonError};
 
-use crate::coroutine::{Coro, Suspender, Wake};
+use crate::engine::coroutine::{Coro, Suspender, Wake};
 use crate::error::{JoinCause, JoinError};
-use crate::mailbox::AnyInbox;
-use crate::stack::{StackInfo, StackMode};
-use crate::work::{Payload, Work};
+use crate::messaging::mailbox::AnyInbox;
+use crate::engine::stack::{StackInfo, StackMode};
+use crate::engine::work::{Payload, Work};
 
 /// Where a tasklet is in its life; see the module docs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -375,7 +375,7 @@ impl Task {
 
     /// Adds a joiner, dropping tokens that went stale (joiners that timed out and left).
     pub(crate) fn add_joiner(&self, task: Rc<Task>, epoch: u32) {
-        let live = |(t, e): &(Rc<Task>, u32)| crate::wait::is_live(t, *e);
+        let live = |(t, e): &(Rc<Task>, u32)| crate::engine::wait::is_live(t, *e);
         let mut joiners = self.joiners.borrow_mut();
         match &mut *joiners {
             Joiners::One(first) if live(first) => {
@@ -433,7 +433,7 @@ impl Drop for Task {
             _ => return,
         };
         if work.needs_drop() {
-            crate::scheduler::bury(work);
+            crate::engine::scheduler::bury(work);
         }
     }
 }

@@ -30,20 +30,20 @@ use std::ptr::{self, NonNull};
 use std::rc::{Rc, Weak};
 use std::time::Instant;
 
-use crate::compact::{self, Saved, SharedStacks};
-use crate::coroutine::{Coro, Suspender, Wake};
+use crate::engine::compact::{self, Saved, SharedStacks};
+use crate::engine::coroutine::{Coro, Suspender, Wake};
 use crate::error::panic_message;
-use crate::mailbox::AnyInbox;
-use crate::monitor::{down_of, Down};
-use crate::reactor::Reactor;
-use crate::readiness::{self, IoTable};
-use crate::run_queue::{self, RunQueue};
-use crate::runtime::{BlockedTasklet, ExitReason};
-use crate::stack::{StackMode, StackPool, TRIM_PERIOD};
-use crate::state::{Body, DerivedName, Name, Outcome, State, Task, WaitOn};
-use crate::tasklet::TaskletExit;
-use crate::wait::{is_live, Wait, WaitList};
-use crate::wheel::Timers;
+use crate::messaging::mailbox::AnyInbox;
+use crate::task::monitor::{down_of, Down};
+use crate::engine::reactor::Reactor;
+use crate::engine::readiness::{self, IoTable};
+use crate::engine::run_queue::{self, RunQueue};
+use crate::task::runtime::{BlockedTasklet, ExitReason};
+use crate::engine::stack::{StackMode, StackPool, TRIM_PERIOD};
+use crate::engine::state::{Body, DerivedName, Name, Outcome, State, Task, WaitOn};
+use crate::task::tasklet::TaskletExit;
+use crate::engine::wait::{is_live, Wait, WaitList};
+use crate::engine::wheel::Timers;
 
 thread_local! {
     /// The scheduler of the dispatcher running on this thread, or null: see [`Sched`].
@@ -67,8 +67,8 @@ thread_local! {
 /// `Sync`.
 ///
 /// [`dispatch`]: crate::dispatch
-/// [`Wait`]: crate::wait::Wait
-/// [`Waiter`]: crate::condition::Waiter
+/// [`Wait`]: crate::engine::wait::Wait
+/// [`Waiter`]: crate::engine::condition::Waiter
 #[derive(Clone, Copy)]
 pub(crate) struct Sched(NonNull<Scheduler>);
 
@@ -449,7 +449,7 @@ impl Scheduler {
                 let finished = coro.resume(why);
                 if let Some(saved) = coro.compact.as_deref() {
                     // It suspended last on this thread (or finished: then this is not read).
-                    saved.suspended_at.set(crate::coroutine::suspended_at());
+                    saved.suspended_at.set(crate::engine::coroutine::suspended_at());
                 }
                 finished
             }
@@ -458,7 +458,7 @@ impl Scheduler {
         self.current.set(previous);
         let stack = task.stack.get();
         if !stack.canary_intact() {
-            crate::overflow::canary_damaged(task.name(), task.id, stack.size);
+            crate::engine::overflow::canary_damaged(task.name(), task.id, stack.size);
         }
         if finished {
             let body = std::mem::replace(&mut *task.body.borrow_mut(), Body::Done);
@@ -535,7 +535,7 @@ impl Scheduler {
                 *task.outcome.borrow_mut() = if why == Wake::Killed {
                     Outcome::Killed
                 } else {
-                    crate::logging::log_at!(
+                    crate::engine::logging::log_at!(
                         Error,
                         "tasklet '{}' (#{}) could not start: {err}",
                         task.name(),
@@ -623,7 +623,7 @@ impl Scheduler {
         if !joined && task.id != FIRST_ID {
             if let Outcome::Panicked(message) = &*task.outcome.borrow() {
                 task.panic_seen.set(true);
-                crate::logging::log_at!(
+                crate::engine::logging::log_at!(
                     Error,
                     "tasklet '{}' (#{}) panicked and nobody is joining it: {message}",
                     task.name(),
@@ -867,7 +867,7 @@ impl Scheduler {
         };
         // Logged once the reactor is no longer borrowed: the logger may call the runtime.
         if let Err(err) = polled {
-            crate::logging::log_at!(Error, "concurrence: polling the reactor failed: {err}");
+            crate::engine::logging::log_at!(Error, "concurrence: polling the reactor failed: {err}");
         }
         for (token, readiness) in ready {
             let state = self.io.borrow().get(token);
@@ -884,7 +884,7 @@ impl Scheduler {
     }
 
     /// Registers the wait `epoch` of `task` to be ended by another thread through
-    /// [`Remote::wake`](crate::reactor::Remote::wake) with the key returned; while registered,
+    /// [`Remote::wake`](crate::engine::reactor::Remote::wake) with the key returned; while registered,
     /// the dispatcher does not count as deadlocked.
     pub(crate) fn remote_wait(&self, task: Rc<Task>, epoch: u32) -> u64 {
         let key = self.next_remote_key.get();
@@ -1001,7 +1001,7 @@ impl Scheduler {
                         // The kills run user code (destructors, in the tasklets); a panic that escapes them is
                         // a bug of the runtime, but the records must end inert all the same.
         if let Err(payload) = catch_unwind(AssertUnwindSafe(|| self.kill_all())) {
-            crate::logging::report(format_args!(
+            crate::engine::logging::report(format_args!(
                 "concurrence: the dispatcher's shutdown failed: {}",
                 panic_message(&*payload)
             ));
@@ -1059,7 +1059,7 @@ impl Scheduler {
         let survivors = std::mem::take(&mut *self.live.borrow_mut());
         let mut stacks_leaked = false;
         for task in &survivors {
-            crate::logging::log_at!(
+            crate::engine::logging::log_at!(
                 Error,
                 "tasklet '{}' (#{}) refused to die at dispatcher shutdown; leaking it and its stack",
                 task.name(),
@@ -1186,7 +1186,7 @@ fn drop_payload(task: &Task, payload: Box<dyn Any + Send>) {
     }
     if let Err(second) = catch_unwind(AssertUnwindSafe(move || drop(payload))) {
         caught_one(task);
-        crate::logging::report(format_args!(
+        crate::engine::logging::report(format_args!(
             "concurrence: dropping the panic payload of tasklet '{}' (#{}) panicked; leaking it",
             task.name(),
             task.id
@@ -1206,7 +1206,7 @@ pub(crate) fn drop_caught<V>(value: V, what: &str) {
     if let Err(payload) = catch_unwind(AssertUnwindSafe(move || drop(value))) {
         if !payload.is::<TaskletExit>() {
             panic_caught();
-            crate::logging::report(format_args!(
+            crate::engine::logging::report(format_args!(
                 "concurrence: dropping {what} panicked: {}",
                 panic_message(&*payload)
             ));

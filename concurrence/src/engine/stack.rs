@@ -194,7 +194,7 @@ impl StackMode {
 
     /// Whether this is [`StackMode::compact`] where it is available.
     pub(crate) const fn is_compact(self) -> bool {
-        matches!(self.0, Mode::Compact) && crate::compact::AVAILABLE
+        matches!(self.0, Mode::Compact) && crate::engine::compact::AVAILABLE
     }
 }
 
@@ -628,7 +628,7 @@ impl StackPool {
             (Mode::Guarded, Guards::PageTable) => self.carve(at),
             (Mode::Guarded, Guards::OwnMapping) => {
                 if !FALLBACK_WARNED.swap(true, Ordering::Relaxed) {
-                    crate::logging::log_at!(
+                    crate::engine::logging::log_at!(
                         Info,
                         "concurrence: guard pages are mprotected mappings (the kernel has no \
                          MADV_GUARD_INSTALL, or CONCURRENCE_STACK_GUARDS=mprotect): at most {} \
@@ -807,7 +807,7 @@ impl Drop for StackPool {
         self.classes.clear();
         if self.leaked {
             let bytes: usize = self.regions.iter().map(|r| r.len).sum();
-            crate::logging::log_at!(
+            crate::engine::logging::log_at!(
                 Warn,
                 "concurrence: {} stack region(s) ({bytes} bytes of address space) stay mapped: \
                  a tasklet that refused to die still owns a stack in them",

@@ -22,14 +22,14 @@ use std::panic::resume_unwind;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
-use crate::condition::{sealed, Condition, Label, Waiter};
-use crate::coroutine::Wake;
+use crate::engine::condition::{sealed, Condition, Label, Waiter};
+use crate::engine::coroutine::Wake;
 use crate::error::TimeoutError;
-use crate::message::SendError;
-use crate::scheduler;
-use crate::state::{Task, WaitOn};
-use crate::timer::deadline_after;
-use crate::wait::{is_live, Ended, Wait, WaitList};
+use crate::messaging::message::SendError;
+use crate::engine::scheduler;
+use crate::engine::state::{Task, WaitOn};
+use crate::engine::timer::deadline_after;
+use crate::engine::wait::{is_live, Ended, Wait, WaitList};
 
 /// A rendezvous channel between tasklets (the original's `Channel`): `send` waits for a receiver,
 /// `receive` for a sender, each with a `_timeout` form.

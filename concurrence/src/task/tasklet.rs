@@ -8,14 +8,14 @@ use std::marker::PhantomData;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
-use crate::condition::{sealed, wait_until, Condition, Label, Waiter};
+use crate::engine::condition::{sealed, wait_until, Condition, Label, Waiter};
 use crate::error::{JoinCause, JoinError, TimeoutError};
-use crate::mailbox;
-use crate::message::NoMessages;
-use crate::scheduler;
-use crate::state::{Task, WaitOn};
-use crate::timer::deadline_after;
-use crate::wait::{Ended, Wait};
+use crate::messaging::mailbox;
+use crate::messaging::message::NoMessages;
+use crate::engine::scheduler;
+use crate::engine::state::{Task, WaitOn};
+use crate::engine::timer::deadline_after;
+use crate::engine::wait::{Ended, Wait};
 
 /// The panic payload a killed tasklet unwinds with.
 ///
@@ -545,7 +545,7 @@ pub fn yield_() {
     if !sched.has_work() {
         return;
     }
-    crate::wait::yield_now(sched, me);
+    crate::engine::wait::yield_now(sched, me);
 }
 
 /// Waits until the dispatcher has nothing else to run (kiwi's `WaitForIdle`): no other

@@ -4,11 +4,11 @@
 use std::rc::Rc;
 
 use crate::error::{JoinCause, JoinError};
-use crate::mailbox::Inner;
-use crate::message::{Accepts, Messages};
-use crate::scheduler;
-use crate::state::{Outcome, Task};
-use crate::tasklet::Tasklet;
+use crate::messaging::mailbox::Inner;
+use crate::messaging::message::{Accepts, Messages};
+use crate::engine::scheduler;
+use crate::engine::state::{Outcome, Task};
+use crate::task::tasklet::Tasklet;
 
 /// How a monitored tasklet ended, as [`MSG_DOWN`] reports it.
 #[derive(Debug, Clone, PartialEq, Eq)]

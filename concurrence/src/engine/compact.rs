@@ -34,7 +34,7 @@
 //!    stack pointer just before calling corosensei's `Yielder::suspend`, which pushes the
 //!    registers and switches. What lies below the recorded pointer is written by the same code every time:
 //!    the depth is fixed when the crate is compiled. It is measured once per process
-//!    ([`coroutine::measure_switch_depth`](crate::coroutine::measure_switch_depth): a probe
+//!    ([`coroutine::measure_switch_depth`](crate::engine::coroutine::measure_switch_depth): a probe
 //!    coroutine on a stack filled with a pattern suspends through the same function, and the
 //!    lowest byte it changed is the depth), and [`SLACK`] more bytes are saved below it. Below
 //!    the switch nothing of the tasklet is live: inline assembly that may use the stack (all of
@@ -58,9 +58,9 @@ use std::mem::MaybeUninit;
 use std::rc::{Rc, Weak};
 use std::sync::OnceLock;
 
-use crate::coroutine;
-use crate::stack::{Stack, StackMode, StackPool};
-use crate::state::{Body, State, Task};
+use crate::engine::coroutine;
+use crate::engine::stack::{Stack, StackMode, StackPool};
+use crate::engine::state::{Body, State, Task};
 
 /// Whether compact stacks exist on this target.
 pub(crate) const AVAILABLE: bool = cfg!(any(target_arch = "x86_64", target_arch = "aarch64"));
@@ -111,10 +111,10 @@ pub(crate) fn save_below() -> Option<usize> {
         }
         let depth = coroutine::measure_switch_depth();
         if depth.is_none() {
-            crate::logging::log_at!(Warn, "concurrence: compact stacks unavailable (the switch could not be measured); compact tasklets get stacks of their own");
+            crate::engine::logging::log_at!(Warn, "concurrence: compact stacks unavailable (the switch could not be measured); compact tasklets get stacks of their own");
         }
         let below = depth.map(|d| d.next_multiple_of(16) + SLACK);
-        crate::logging::log_at!(Debug, "concurrence: a suspension uses {depth:?} bytes below its recorded stack pointer; compact tasklets save {below:?} below it");
+        crate::engine::logging::log_at!(Debug, "concurrence: a suspension uses {depth:?} bytes below its recorded stack pointer; compact tasklets save {below:?} below it");
         below
     })
 }

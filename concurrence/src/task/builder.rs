@@ -6,13 +6,13 @@ use std::marker::PhantomData;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
-use crate::mailbox::{AnyInbox, Mailbox};
-use crate::message::{Messages, NoMessages};
-use crate::periodic;
-use crate::scheduler::{self, default_name, SpawnOptions};
-use crate::stack::StackMode;
-use crate::state::{DerivedName, Name};
-use crate::tasklet::Tasklet;
+use crate::messaging::mailbox::{AnyInbox, Mailbox};
+use crate::messaging::message::{Messages, NoMessages};
+use crate::task::periodic;
+use crate::engine::scheduler::{self, default_name, SpawnOptions};
+use crate::engine::stack::StackMode;
+use crate::engine::state::{DerivedName, Name};
+use crate::task::tasklet::Tasklet;
 
 /// Options for a new tasklet, then the function to run: the Rust form of
 /// `Tasklet.new(f, name=..., daemon=...)`, and of `later`, `loop`, `interval` and `rate`, which

@@ -5,10 +5,10 @@ use std::collections::VecDeque;
 use std::fmt;
 use std::time::{Duration, Instant};
 
-use crate::builder::Builder;
-use crate::mailbox::Mailbox;
-use crate::monitor::{monitor_into, Down};
-use crate::tasklet::Tasklet;
+use crate::task::builder::Builder;
+use crate::messaging::mailbox::Mailbox;
+use crate::task::monitor::{monitor_into, Down};
+use crate::task::tasklet::Tasklet;
 
 /// How a supervisor gave up.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -186,7 +186,7 @@ fn supervise(spec: Supervisor) -> Result<(), SupervisorError> {
                 last: down,
             });
         }
-        crate::logging::log_at!(
+        crate::engine::logging::log_at!(
             Warn,
             "supervisor: restarting child '{}' after {}",
             spec.children[i].name,

@@ -4,8 +4,8 @@
 
 use std::time::{Duration, Instant};
 
-use crate::state::WaitOn;
-use crate::wait::Wait;
+use crate::engine::state::WaitOn;
+use crate::engine::wait::Wait;
 
 /// Blocks the current tasklet for `duration`; other tasklets run meanwhile.
 ///

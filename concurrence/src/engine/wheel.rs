@@ -19,7 +19,7 @@ use std::collections::{BTreeMap, VecDeque};
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
-use crate::state::Task;
+use crate::engine::state::Task;
 
 /// Bits of a tick per level, slots per level, levels.
 const BITS: u32 = 6;
@@ -333,7 +333,7 @@ fn slot_for(tick: u64, level: usize) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::state::Task;
+    use crate::engine::state::Task;
 
     /// A throwaway tasklet record to hold in tokens (never run).
     fn task() -> Rc<Task> {

@@ -5,7 +5,7 @@ use std::cell::UnsafeCell;
 use std::collections::VecDeque;
 use std::rc::Rc;
 
-use crate::state::Task;
+use crate::engine::state::Task;
 
 /// A tasklet due to run and the epoch it was queued for (stale entries are skipped).
 pub(crate) type Entry = (Rc<Task>, u32);

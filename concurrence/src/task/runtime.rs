@@ -5,15 +5,15 @@ use std::marker::PhantomData;
 use std::process::{ExitCode, Termination};
 use std::rc::Rc;
 
-use crate::builder::SpawnMessages;
-use crate::mailbox::AnyInbox;
-use crate::message::{Messages, NoMessages};
-use crate::overflow;
-use crate::reactor::Reactor;
-use crate::scheduler::{self, Scheduler, SpawnOptions};
-use crate::stack::{StackMode, DEFAULT_STACK_SIZE};
-use crate::state::Outcome;
-use crate::state::{trim_type_name, Name};
+use crate::task::builder::SpawnMessages;
+use crate::messaging::mailbox::AnyInbox;
+use crate::messaging::message::{Messages, NoMessages};
+use crate::engine::overflow;
+use crate::engine::reactor::Reactor;
+use crate::engine::scheduler::{self, Scheduler, SpawnOptions};
+use crate::engine::stack::{StackMode, DEFAULT_STACK_SIZE};
+use crate::engine::state::Outcome;
+use crate::engine::state::{trim_type_name, Name};
 
 /// Settings for a dispatcher, then [`run`](Dispatcher::run) to start it. [`dispatch`] runs one
 /// with the defaults.
@@ -191,7 +191,7 @@ impl<M> Dispatcher<M> {
             }
         }
         if matches!(reason, ExitReason::Deadlock(_) | ExitReason::Panicked(_)) {
-            crate::logging::report(format_args!("concurrence: {}", describe(&reason)));
+            crate::engine::logging::report(format_args!("concurrence: {}", describe(&reason)));
         }
         // The first tasklet's value, when it returned one (it may have, and the dispatcher
         // still ended otherwise: a quit from another tasklet after it returned).

@@ -10,13 +10,13 @@
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
-use crate::mailbox::{Block, Mailbox};
-use crate::message::{Accepts, Call, CallError, Messages, Reply, ReplySlot, SendError};
-use crate::scheduler;
-use crate::state::WaitOn;
-use crate::tasklet::Tasklet;
-use crate::timer::deadline_after;
-use crate::wait::Wait;
+use crate::messaging::mailbox::{Block, Mailbox};
+use crate::messaging::message::{Accepts, Call, CallError, Messages, Reply, ReplySlot, SendError};
+use crate::engine::scheduler;
+use crate::engine::state::WaitOn;
+use crate::task::tasklet::Tasklet;
+use crate::engine::timer::deadline_after;
+use crate::engine::wait::Wait;
 
 impl<T> Tasklet<T> {
     /// This handle, able to send the messages of `M` when the tasklet receives that message
@@ -44,14 +44,14 @@ impl<T> Tasklet<T> {
         let inbox = self.task.inbox()?;
         let inbox = inbox
             .into_any()
-            .downcast::<crate::mailbox::Inner<M>>()
+            .downcast::<crate::messaging::mailbox::Inner<M>>()
             .ok()?;
         Some(Tasklet::from_parts(self.task.clone(), Some(inbox)))
     }
 }
 
 impl<T, M> Tasklet<T, M> {
-    fn inbox(&self) -> &Rc<crate::mailbox::Inner<M>> {
+    fn inbox(&self) -> &Rc<crate::messaging::mailbox::Inner<M>> {
         self.inbox
             .as_ref()
             .expect("a handle typed with a message set comes from spawning its tasklet")

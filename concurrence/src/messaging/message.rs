@@ -11,9 +11,9 @@ use std::error::Error;
 use std::fmt;
 use std::rc::Rc;
 
-use crate::scheduler;
-use crate::state::Task;
-use crate::wait::is_live;
+use crate::engine::scheduler;
+use crate::engine::state::Task;
+use crate::engine::wait::is_live;
 
 /// A message type, declared with [`message!`](crate::message).
 ///
@@ -173,7 +173,7 @@ impl<R> ReplySlot<R> {
         if let Some((task, epoch)) = caller {
             if is_live(&task, epoch) {
                 if let Some(sched) = scheduler::try_get() {
-                    sched.wake(&task, epoch, crate::coroutine::Wake::Ready);
+                    sched.wake(&task, epoch, crate::engine::coroutine::Wake::Ready);
                 }
             }
         }

@@ -23,11 +23,11 @@ use std::rc::Rc;
 use std::sync::Arc;
 use std::time::Instant;
 
-use crate::coroutine::Wake;
+use crate::engine::coroutine::Wake;
 use crate::error::TimeoutError;
-use crate::reactor::Remote;
-use crate::scheduler::{self, Sched, Scheduler};
-use crate::state::{State, Task, WaitOn};
+use crate::engine::reactor::Remote;
+use crate::engine::scheduler::{self, Sched, Scheduler};
+use crate::engine::state::{State, Task, WaitOn};
 
 /// Why a wait ended without what it waited for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

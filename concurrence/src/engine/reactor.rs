@@ -49,7 +49,7 @@ impl Remote {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .push(key);
         if let Err(err) = self.waker.wake() {
-            crate::logging::log_at!(Error, "concurrence: cannot wake the dispatcher: {err}");
+            crate::engine::logging::log_at!(Error, "concurrence: cannot wake the dispatcher: {err}");
         }
     }
 
@@ -101,7 +101,7 @@ impl StopSignal {
             if let Err(err) =
                 signal_hook::flag::register_conditional_default(self.signal, idle.clone())
             {
-                crate::logging::log_at!(
+                crate::engine::logging::log_at!(
                     Warn,
                     "concurrence: cannot keep signal {}'s default action: {err}",
                     self.signal

@@ -16,13 +16,13 @@ use std::panic::Location;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
-use crate::condition::{sealed, Condition, Label, Waiter};
+use crate::engine::condition::{sealed, Condition, Label, Waiter};
 use crate::error::TimeoutError;
-use crate::message::SendError;
-use crate::scheduler;
-use crate::state::{Task, WaitOn};
-use crate::timer::deadline_after;
-use crate::wait::{Ended, Wait, WaitList};
+use crate::messaging::message::SendError;
+use crate::engine::scheduler;
+use crate::engine::state::{Task, WaitOn};
+use crate::engine::timer::deadline_after;
+use crate::engine::wait::{Ended, Wait, WaitList};
 
 /// A queue that tasklets block on: the Rust form of the original's `Mailbox(iterable, maxlen)`.
 ///

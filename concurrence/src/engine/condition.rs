@@ -22,10 +22,10 @@
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
-use crate::scheduler::Sched;
-use crate::state::{Task, WaitOn};
-use crate::timer::deadline_after;
-use crate::wait::{Ended, Wait};
+use crate::engine::scheduler::Sched;
+use crate::engine::state::{Task, WaitOn};
+use crate::engine::timer::deadline_after;
+use crate::engine::wait::{Ended, Wait};
 
 /// Something a tasklet can wait for, among others: [`wait_for::any`](crate::wait_for::any)
 /// and [`select!`](crate::select) wait until the first of several conditions has its event,
@@ -133,7 +133,7 @@ impl Waiter {
     /// used before the tasklet suspends, so the suspension returns at its next turn.
     pub(crate) fn wake(&self) {
         self.sched
-            .wake(&self.task, self.epoch, crate::coroutine::Wake::Ready);
+            .wake(&self.task, self.epoch, crate::engine::coroutine::Wake::Ready);
     }
 }
 

@@ -12,7 +12,7 @@
 use std::ptr;
 use std::sync::OnceLock;
 
-use crate::state::{trim_type_name, Name};
+use crate::engine::state::{trim_type_name, Name};
 
 /// The previous handlers of SIGSEGV and SIGBUS, to give faults that are not ours back to.
 struct Previous {
@@ -122,7 +122,7 @@ extern "C" fn handler(sig: libc::c_int, info: *mut libc::siginfo_t, ctx: *mut li
     let addr = unsafe { (*info).si_addr() } as usize;
     // Two plain reads (the scheduler's thread-local pointer, its `current` field): no
     // allocation, lock or reference count.
-    if let Some(task) = crate::scheduler::running_task() {
+    if let Some(task) = crate::engine::scheduler::running_task() {
         // SAFETY: a non-null pointer is the running tasklet's record, which the scheduler's caller
         // holds (and does not move) for as long as it is current. Only plain fields are read: the
         // stack's bounds, the id, and the name's parts (`str`s that trimming only slices, a

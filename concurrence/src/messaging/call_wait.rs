@@ -6,13 +6,13 @@ use std::fmt;
 use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::time::Duration;
 
-use crate::condition::{sealed, wait_until, Condition, Label, Waiter};
+use crate::engine::condition::{sealed, wait_until, Condition, Label, Waiter};
 use crate::error::TimeoutError;
-use crate::message::CallError;
-use crate::scheduler;
-use crate::state::WaitOn;
-use crate::timer::deadline_after;
-use crate::wait::{Ended, RemoteToken, WaitList};
+use crate::messaging::message::CallError;
+use crate::engine::scheduler;
+use crate::engine::state::WaitOn;
+use crate::engine::timer::deadline_after;
+use crate::engine::wait::{Ended, RemoteToken, WaitList};
 
 /// The name call errors give for a call-wait.
 const NAME: &str = "CallWait";

@@ -14,7 +14,7 @@ use std::io::Write;
 use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
 
 use crate::error::panic_message;
-use crate::tasklet::TaskletExit;
+use crate::task::tasklet::TaskletExit;
 
 /// Logs `args` at `level` under the crate's target; a panic of the logger is caught (see the
 /// module docs).
@@ -53,7 +53,7 @@ fn logger_failed(args: fmt::Arguments<'_>, payload: Box<dyn std::any::Any + Send
     if payload.is::<TaskletExit>() {
         resume_unwind(payload);
     }
-    crate::scheduler::panic_caught();
+    crate::engine::scheduler::panic_caught();
     stderr(format_args!(
         "{args} (written here: the logger panicked: {})",
         panic_message(&*payload)
@@ -71,7 +71,7 @@ fn stderr(args: fmt::Arguments<'_>) {
 /// Logs through [`log`] at the given level, formatting as `format!` does.
 macro_rules! log_at {
     ($level:ident, $($arg:tt)+) => {
-        $crate::logging::log(::log::Level::$level, ::core::format_args!($($arg)+))
+        $crate::engine::logging::log(::log::Level::$level, ::core::format_args!($($arg)+))
     };
 }
 pub(crate) use log_at;

@@ -7,9 +7,9 @@ use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
 use std::time::{Duration, Instant};
 
 use crate::error::panic_message;
-use crate::scheduler;
-use crate::tasklet::{current, yield_, TaskletExit};
-use crate::timer::{deadline_after, sleep, sleep_until};
+use crate::engine::scheduler;
+use crate::task::tasklet::{current, yield_, TaskletExit};
+use crate::engine::timer::{deadline_after, sleep, sleep_until};
 
 /// Calls `f`; a panic is logged and swallowed, a kill goes on unwinding. Returns whether `f`
 /// returned normally.
@@ -20,7 +20,7 @@ fn call_logged(f: impl FnOnce()) -> bool {
         Err(payload) => {
             scheduler::panic_caught();
             let me = current();
-            crate::logging::log_at!(
+            crate::engine::logging::log_at!(
                 Error,
                 "tasklet '{}' (#{}): panic in its function, going on: {}",
                 me.name(),

@@ -13,9 +13,9 @@ use std::rc::{Rc, Weak};
 
 use mio::Token;
 
-use crate::reactor::Readiness;
-use crate::scheduler::Scheduler;
-use crate::wait::WaitList;
+use crate::engine::reactor::Readiness;
+use crate::engine::scheduler::Scheduler;
+use crate::engine::wait::WaitList;
 
 /// One direction of a source.
 #[derive(Default)]

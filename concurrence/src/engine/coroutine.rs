@@ -6,8 +6,8 @@ use std::cell::Cell;
 use corosensei::stack::{DefaultStack, Stack as _};
 use corosensei::{Coroutine, CoroutineResult, Yielder};
 
-use crate::compact::{self, Saved};
-use crate::stack::Stack;
+use crate::engine::compact::{self, Saved};
+use crate::engine::stack::Stack;
 
 /// Why a suspended tasklet was resumed: the answer every blocking call gets back.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,0 +1,12 @@
+//! Tasklets as users hold them, on messaging and the engine: the `Tasklet` handle (`tasklet`)
+//! and what it sends and calls (`send`), spawning (`builder`) and the repeating helpers
+//! (`periodic`), running a dispatcher and how it ends (`runtime`), monitors and links
+//! (`monitor`), and the supervisor.
+
+pub(crate) mod builder;
+pub(crate) mod monitor;
+pub(crate) mod periodic;
+pub(crate) mod runtime;
+pub(crate) mod send;
+pub(crate) mod supervisor;
+pub(crate) mod tasklet;
