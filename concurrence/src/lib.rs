@@ -169,17 +169,14 @@ extern crate self as concurrence;
 pub mod coming_from;
 mod engine;
 mod error;
-mod messaging;
-mod task;
 pub mod io;
+mod messaging;
 pub mod net;
 pub mod process;
 pub mod signal;
+mod task;
 pub mod wait_for;
 
-pub use task::builder::{interval, later, loop_, rate, receiver, spawn, Builder, SpawnMessages};
-pub use messaging::call_wait::{CallReply, CallWait, Called};
-pub use messaging::channel::Channel;
 /// Declares message types: `message!(MSG_NAME)`, `message!(MSG_NAME(T1, T2))`, and
 /// `message!(MSG_NAME(T1, T2) -> R)` for a message answered through `call`. Several
 /// declarations may share one invocation, separated by commas.
@@ -233,6 +230,9 @@ pub use messaging::channel::Channel;
 /// });
 /// ```
 pub use concurrence_macros::message;
+pub use messaging::call_wait::{CallReply, CallWait, Called};
+pub use messaging::channel::Channel;
+pub use task::builder::{interval, later, loop_, rate, receiver, spawn, Builder, SpawnMessages};
 
 /// A `match` on a message set that names each message once:
 /// `match_message!(msg: PrinterMsg { MSG_GREETING(name) => .., MSG_QUIT => .. })` is
@@ -428,22 +428,23 @@ pub use concurrence_macros::select;
 /// });
 /// ```
 pub use concurrence_macros::tasklet;
+pub use engine::end::{BlockedTasklet, Down, ExitReason, TaskletExit};
+pub use engine::stack::{guarded_budget, StackMode, DEFAULT_STACK_SIZE, MIN_STACK_SIZE};
+pub use engine::timer::{sleep, sleep_until};
 pub use error::{JoinCause, JoinError, TimeoutError};
 pub use messaging::mailbox::Mailbox;
 pub use messaging::message::{
     Accepts, Call, CallError, CalledNotSent, Message, Messages, NoMessages, Reply, SendError,
     SentNotCalled,
 };
-pub use task::monitor::{trap_exits, Down, MSG_DOWN, MSG_EXIT};
 pub use messaging::receive::{
     receive, receive_batch, receive_matching, receive_matching_timeout, receive_timeout,
     try_receive, Receive,
 };
-pub use task::runtime::{dispatch, quit, BlockedTasklet, Dispatcher, ExitReason, ExitStatus};
-pub use engine::stack::{guarded_budget, StackMode, DEFAULT_STACK_SIZE, MIN_STACK_SIZE};
+pub use task::monitor::{trap_exits, MSG_DOWN, MSG_EXIT};
+pub use task::runtime::{dispatch, quit, Dispatcher, ExitStatus};
 pub use task::supervisor::{Supervisor, SupervisorError};
 pub use task::tasklet::{
     current, join_all, join_all_timeout, join_children, join_children_timeout, try_current,
-    wait_idle, wait_idle_timeout, yield_, ErasedResult, Tasklet, TaskletExit, Tree,
+    wait_idle, wait_idle_timeout, yield_, ErasedResult, Tasklet, Tree,
 };
-pub use engine::timer::{sleep, sleep_until};

@@ -15,13 +15,13 @@ use std::process::{self as stdprocess, ExitStatus, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::engine::condition::{first, sealed, wait_until, Condition, Label, Waiter};
+use crate::engine::scheduler;
+use crate::engine::state::WaitOn;
+use crate::engine::timer::deadline_after;
 use crate::error::TimeoutError;
 use crate::io::fd::{FdWake, Ready};
 use crate::io::source::Dir;
 use crate::io::Registered;
-use crate::engine::scheduler;
-use crate::engine::state::WaitOn;
-use crate::engine::timer::deadline_after;
 
 /// Builds and starts a child process: std's `Command`, whose `spawn` gives a [`Child`] that
 /// tasklets wait for without blocking the dispatcher, and whose [`output`](Command::output) and

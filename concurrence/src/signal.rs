@@ -12,14 +12,14 @@ use std::time::Duration;
 use signal_hook::SigId;
 
 use crate::engine::condition::{sealed, wait_until, Condition, Label, Waiter};
-use crate::error::TimeoutError;
-use crate::io::fd::FdWake;
-use crate::io::source::{poll_thread, Dir};
-use crate::io::Registered;
 use crate::engine::reactor;
 use crate::engine::scheduler;
 use crate::engine::state::WaitOn;
 use crate::engine::timer::deadline_after;
+use crate::error::TimeoutError;
+use crate::io::fd::FdWake;
+use crate::io::source::{poll_thread, Dir};
+use crate::io::Registered;
 
 /// A set of Unix signals that tasklets wait for: SIGHUP to reload, SIGUSR1 to dump state,
 /// SIGTERM to finish cleanly, ... Only the waiting tasklet suspends; the signal arrives through

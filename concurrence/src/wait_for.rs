@@ -26,16 +26,16 @@ use std::time::{Duration, Instant};
 
 use crate::io::source::Dir;
 use crate::messaging::message::Messages;
-use crate::process::Child;
 use crate::messaging::receive::own_inbox;
+use crate::process::Child;
 use crate::signal::Signals;
 use crate::{CallWait, Channel, Mailbox, Tasklet};
 
-pub use crate::messaging::call_wait::Call;
-pub use crate::messaging::channel::{ChannelReceiver, ChannelValue};
 pub use crate::engine::condition::{any, Condition, Map, Timeout};
 pub use crate::io::fd::Ready;
 pub use crate::io::Readiness;
+pub use crate::messaging::call_wait::Call;
+pub use crate::messaging::channel::{ChannelReceiver, ChannelValue};
 pub use crate::messaging::mailbox::{Item, Matching};
 pub use crate::process::Exit;
 pub use crate::signal::Signal;

@@ -132,8 +132,11 @@ impl Waiter {
     /// Makes the wait end at once (a condition that finds its event while arming): the token is
     /// used before the tasklet suspends, so the suspension returns at its next turn.
     pub(crate) fn wake(&self) {
-        self.sched
-            .wake(&self.task, self.epoch, crate::engine::coroutine::Wake::Ready);
+        self.sched.wake(
+            &self.task,
+            self.epoch,
+            crate::engine::coroutine::Wake::Ready,
+        );
     }
 }
 

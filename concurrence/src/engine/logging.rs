@@ -13,8 +13,8 @@ use std::fmt;
 use std::io::Write;
 use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
 
+use crate::engine::end::TaskletExit;
 use crate::error::panic_message;
-use crate::task::tasklet::TaskletExit;
 
 /// Logs `args` at `level` under the crate's target; a panic of the logger is caught (see the
 /// module docs).

@@ -49,7 +49,10 @@ impl Remote {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .push(key);
         if let Err(err) = self.waker.wake() {
-            crate::engine::logging::log_at!(Error, "concurrence: cannot wake the dispatcher: {err}");
+            crate::engine::logging::log_at!(
+                Error,
+                "concurrence: cannot wake the dispatcher: {err}"
+            );
         }
     }
 

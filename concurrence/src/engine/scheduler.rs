@@ -32,18 +32,18 @@ use std::time::Instant;
 
 use crate::engine::compact::{self, Saved, SharedStacks};
 use crate::engine::coroutine::{Coro, Suspender, Wake};
-use crate::error::panic_message;
-use crate::messaging::mailbox::AnyInbox;
-use crate::task::monitor::{down_of, Down};
+use crate::engine::end::TaskletExit;
+use crate::engine::end::{down_of, Down};
+use crate::engine::end::{BlockedTasklet, ExitReason};
 use crate::engine::reactor::Reactor;
 use crate::engine::readiness::{self, IoTable};
 use crate::engine::run_queue::{self, RunQueue};
-use crate::task::runtime::{BlockedTasklet, ExitReason};
 use crate::engine::stack::{StackMode, StackPool, TRIM_PERIOD};
+use crate::engine::state::AnyInbox;
 use crate::engine::state::{Body, DerivedName, Name, Outcome, State, Task, WaitOn};
-use crate::task::tasklet::TaskletExit;
 use crate::engine::wait::{is_live, Wait, WaitList};
 use crate::engine::wheel::Timers;
+use crate::error::panic_message;
 
 thread_local! {
     /// The scheduler of the dispatcher running on this thread, or null: see [`Sched`].
@@ -449,7 +449,9 @@ impl Scheduler {
                 let finished = coro.resume(why);
                 if let Some(saved) = coro.compact.as_deref() {
                     // It suspended last on this thread (or finished: then this is not read).
-                    saved.suspended_at.set(crate::engine::coroutine::suspended_at());
+                    saved
+                        .suspended_at
+                        .set(crate::engine::coroutine::suspended_at());
                 }
                 finished
             }
@@ -867,7 +869,10 @@ impl Scheduler {
         };
         // Logged once the reactor is no longer borrowed: the logger may call the runtime.
         if let Err(err) = polled {
-            crate::engine::logging::log_at!(Error, "concurrence: polling the reactor failed: {err}");
+            crate::engine::logging::log_at!(
+                Error,
+                "concurrence: polling the reactor failed: {err}"
+            );
         }
         for (token, readiness) in ready {
             let state = self.io.borrow().get(token);

@@ -29,10 +29,9 @@ use std::rc::{Rc, Weak};
 use std::sync::{Mutex, OnceLock, PoisonError};
 
 use crate::engine::coroutine::{Coro, Suspender, Wake};
-use crate::error::{JoinCause, JoinError};
-use crate::messaging::mailbox::AnyInbox;
 use crate::engine::stack::{StackInfo, StackMode};
 use crate::engine::work::{Payload, Work};
+use crate::error::{JoinCause, JoinError};
 
 /// Where a tasklet is in its life; see the module docs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -451,4 +450,17 @@ mod tests {
             std::mem::size_of::<super::Task>()
         );
     }
+}
+
+/// A tasklet's mailbox with its item type erased, as the tasklet's record keeps it.
+pub(crate) trait AnyInbox {
+    /// Empties and closes it (the tasklet has finished): returns the unread messages, to be
+    /// dropped by the caller where their destructors may run (see `scheduler::run_entry`).
+    fn close(&self) -> Box<dyn std::any::Any>;
+    /// The typed mailbox, for `downcast`.
+    fn into_any(self: Rc<Self>) -> Rc<dyn std::any::Any>;
+    /// The name of its item type (the tasklet's message set), for error messages.
+    fn message_set(&self) -> &'static str;
+    /// Whether it was closed (its tasklet finished).
+    fn is_closed(&self) -> bool;
 }

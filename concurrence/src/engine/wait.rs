@@ -24,10 +24,10 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use crate::engine::coroutine::Wake;
-use crate::error::TimeoutError;
 use crate::engine::reactor::Remote;
 use crate::engine::scheduler::{self, Sched, Scheduler};
 use crate::engine::state::{State, Task, WaitOn};
+use crate::error::TimeoutError;
 
 /// Why a wait ended without what it waited for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

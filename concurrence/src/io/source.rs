@@ -226,7 +226,11 @@ struct Waiting<'a> {
 }
 
 impl<'a> Waiting<'a> {
-    fn new(sched: &'a Scheduler, direction: &'a Direction, task: &Rc<crate::engine::state::Task>) -> Self {
+    fn new(
+        sched: &'a Scheduler,
+        direction: &'a Direction,
+        task: &Rc<crate::engine::state::Task>,
+    ) -> Self {
         sched.io_waiters.set(sched.io_waiters.get() + 1);
         Waiting {
             sched,

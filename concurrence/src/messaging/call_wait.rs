@@ -7,12 +7,12 @@ use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::time::Duration;
 
 use crate::engine::condition::{sealed, wait_until, Condition, Label, Waiter};
-use crate::error::TimeoutError;
-use crate::messaging::message::CallError;
 use crate::engine::scheduler;
 use crate::engine::state::WaitOn;
 use crate::engine::timer::deadline_after;
 use crate::engine::wait::{Ended, RemoteToken, WaitList};
+use crate::error::TimeoutError;
+use crate::messaging::message::CallError;
 
 /// The name call errors give for a call-wait.
 const NAME: &str = "CallWait";

@@ -24,12 +24,12 @@ use std::time::{Duration, Instant};
 
 use crate::engine::condition::{sealed, Condition, Label, Waiter};
 use crate::engine::coroutine::Wake;
-use crate::error::TimeoutError;
-use crate::messaging::message::SendError;
 use crate::engine::scheduler;
 use crate::engine::state::{Task, WaitOn};
 use crate::engine::timer::deadline_after;
 use crate::engine::wait::{is_live, Ended, Wait, WaitList};
+use crate::error::TimeoutError;
+use crate::messaging::message::SendError;
 
 /// A rendezvous channel between tasklets (the original's `Channel`): `send` waits for a receiver,
 /// `receive` for a sender, each with a `_timeout` form.

@@ -17,12 +17,13 @@ use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 use crate::engine::condition::{sealed, Condition, Label, Waiter};
-use crate::error::TimeoutError;
-use crate::messaging::message::SendError;
 use crate::engine::scheduler;
+use crate::engine::state::AnyInbox;
 use crate::engine::state::{Task, WaitOn};
 use crate::engine::timer::deadline_after;
 use crate::engine::wait::{Ended, Wait, WaitList};
+use crate::error::TimeoutError;
+use crate::messaging::message::SendError;
 
 /// A queue that tasklets block on: the Rust form of the original's `Mailbox(iterable, maxlen)`.
 ///
@@ -673,19 +674,6 @@ impl<T> fmt::Debug for Mailbox<T> {
             .field("closed", &self.is_closed())
             .finish()
     }
-}
-
-/// A tasklet's mailbox with its item type erased, as the tasklet's record keeps it.
-pub(crate) trait AnyInbox {
-    /// Empties and closes it (the tasklet has finished): returns the unread messages, to be
-    /// dropped by the caller where their destructors may run (see `scheduler::run_entry`).
-    fn close(&self) -> Box<dyn std::any::Any>;
-    /// The typed mailbox, for `downcast`.
-    fn into_any(self: Rc<Self>) -> Rc<dyn std::any::Any>;
-    /// The name of its item type (the tasklet's message set), for error messages.
-    fn message_set(&self) -> &'static str;
-    /// Whether it was closed (its tasklet finished).
-    fn is_closed(&self) -> bool;
 }
 
 impl<T: 'static> AnyInbox for Inner<T> {

@@ -10,11 +10,11 @@ use std::panic::Location;
 use std::rc::Rc;
 use std::time::Duration;
 
+use crate::engine::scheduler;
+use crate::engine::timer::deadline_after;
 use crate::error::TimeoutError;
 use crate::messaging::mailbox::{Block, Inner};
 use crate::messaging::message::Messages;
-use crate::engine::scheduler;
-use crate::engine::timer::deadline_after;
 
 /// The blocking iterator [`receive`] returns: each `next` takes the oldest message, waiting
 /// for one if the mailbox is empty. It does not end by itself: the tasklet leaves it with

@@ -10,10 +10,10 @@ use std::rc::Rc;
 use std::time::Duration;
 
 use super::{TcpListener, TcpStream};
-use crate::task::builder::Builder;
-use crate::messaging::mailbox::Mailbox;
-use crate::task::tasklet::Tasklet;
 use crate::engine::timer::sleep;
+use crate::messaging::mailbox::Mailbox;
+use crate::task::builder::Builder;
+use crate::task::tasklet::Tasklet;
 
 /// A TCP server run by tasklets: one accepts connections, and each connection runs the handler
 /// in a tasklet of its own, named after the peer's address.

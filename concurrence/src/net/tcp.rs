@@ -7,8 +7,8 @@ use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, IntoRawFd, RawFd};
 use std::time::Duration;
 
 use super::{each_addr, resolve, Timeouts};
-use crate::io::source::{Dir, Registered};
 use crate::engine::timer::deadline_after;
+use crate::io::source::{Dir, Registered};
 
 /// A TCP socket server, listening for connections: std's `TcpListener` whose `accept` suspends
 /// only the calling tasklet.

@@ -9,8 +9,8 @@ use std::path::Path;
 use std::time::Duration;
 
 use super::Timeouts;
-use crate::io::source::{Dir, Registered};
 use crate::engine::timer::deadline_after;
+use crate::io::source::{Dir, Registered};
 
 /// A Unix-domain socket server: std's `UnixListener` whose `accept` suspends only the calling
 /// tasklet.

@@ -6,12 +6,13 @@ use std::marker::PhantomData;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
-use crate::messaging::mailbox::{AnyInbox, Mailbox};
-use crate::messaging::message::{Messages, NoMessages};
-use crate::task::periodic;
 use crate::engine::scheduler::{self, default_name, SpawnOptions};
 use crate::engine::stack::StackMode;
+use crate::engine::state::AnyInbox;
 use crate::engine::state::{DerivedName, Name};
+use crate::messaging::mailbox::Mailbox;
+use crate::messaging::message::{Messages, NoMessages};
+use crate::task::periodic;
 use crate::task::tasklet::Tasklet;
 
 /// Options for a new tasklet, then the function to run: the Rust form of

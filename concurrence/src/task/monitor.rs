@@ -3,24 +3,11 @@
 
 use std::rc::Rc;
 
-use crate::error::{JoinCause, JoinError};
+use crate::engine::end::{down_of, Down};
+use crate::engine::scheduler;
 use crate::messaging::mailbox::Inner;
 use crate::messaging::message::{Accepts, Messages};
-use crate::engine::scheduler;
-use crate::engine::state::{Outcome, Task};
 use crate::task::tasklet::Tasklet;
-
-/// How a monitored tasklet ended, as [`MSG_DOWN`] reports it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Down {
-    /// The tasklet's id.
-    pub id: u64,
-    /// The tasklet's name.
-    pub name: String,
-    /// `Ok` when it returned (its value stays for a join); the [`JoinError`] of a panic, a
-    /// kill, or a start without a stack.
-    pub result: Result<(), JoinError>,
-}
 
 crate::message!(
     /// The message a monitor delivers when the monitored tasklet ends: list it in the watcher's
@@ -129,24 +116,6 @@ pub(crate) fn monitor_into<U, N>(watched: &Tasklet<U, N>, downs: &crate::Mailbox
         deliver(down_of(&watched.task));
     } else {
         scheduler::get().add_monitor(watched.task.id, deliver);
-    }
-}
-
-/// How a finished tasklet ended, as a monitor reports it.
-pub(crate) fn down_of(task: &Task) -> Down {
-    let cause = match &*task.outcome.borrow() {
-        Outcome::Value(_) | Outcome::Taken | Outcome::Pending(_) => None,
-        Outcome::Panicked(message) => Some(JoinCause::Panicked(message.to_string())),
-        Outcome::Killed => Some(JoinCause::Killed),
-        Outcome::NoStack(why) => Some(JoinCause::NoStack(why.to_string())),
-    };
-    Down {
-        id: task.id,
-        name: task.name().to_owned(),
-        result: match cause {
-            None => Ok(()),
-            Some(cause) => Err(task.join_error(cause)),
-        },
     }
 }
 

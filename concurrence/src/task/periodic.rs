@@ -6,10 +6,11 @@
 use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
 use std::time::{Duration, Instant};
 
-use crate::error::panic_message;
+use crate::engine::end::TaskletExit;
 use crate::engine::scheduler;
-use crate::task::tasklet::{current, yield_, TaskletExit};
 use crate::engine::timer::{deadline_after, sleep, sleep_until};
+use crate::error::panic_message;
+use crate::task::tasklet::{current, yield_};
 
 /// Calls `f`; a panic is logged and swallowed, a kill goes on unwinding. Returns whether `f`
 /// returned normally.

@@ -5,15 +5,16 @@ use std::marker::PhantomData;
 use std::process::{ExitCode, Termination};
 use std::rc::Rc;
 
-use crate::task::builder::SpawnMessages;
-use crate::messaging::mailbox::AnyInbox;
-use crate::messaging::message::{Messages, NoMessages};
+use crate::engine::end::ExitReason;
 use crate::engine::overflow;
 use crate::engine::reactor::Reactor;
 use crate::engine::scheduler::{self, Scheduler, SpawnOptions};
 use crate::engine::stack::{StackMode, DEFAULT_STACK_SIZE};
+use crate::engine::state::AnyInbox;
 use crate::engine::state::Outcome;
 use crate::engine::state::{trim_type_name, Name};
+use crate::messaging::message::{Messages, NoMessages};
+use crate::task::builder::SpawnMessages;
 
 /// Settings for a dispatcher, then [`run`](Dispatcher::run) to start it. [`dispatch`] runs one
 /// with the defaults.
@@ -293,59 +294,6 @@ pub fn quit(code: i32) {
 pub struct ExitStatus<T = ()> {
     reason: ExitReason,
     value: Option<T>,
-}
-
-/// Why a dispatcher ended.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum ExitReason {
-    /// Every non-daemon tasklet finished. Status 0.
-    Finished,
-    /// Every non-daemon tasklet finished, but the first one (the function given to
-    /// [`dispatch`]) panicked with this message. Status 101, as for a panicking `main`.
-    Panicked(String),
-    /// Every non-daemon tasklet finished, but the first one was killed before it returned (by
-    /// another tasklet, by itself, or as the partner of a linked tasklet that crashed). Status
-    /// 137, the shells' convention for a process killed by SIGKILL (128 + 9).
-    Killed,
-    /// [`quit`] was called with this code, which is the status.
-    Quit(i32),
-    /// SIGINT arrived. Status 130, the shells' convention for death by SIGINT (128 + 2).
-    Interrupted,
-    /// SIGTERM arrived, with [`Dispatcher::handle_sigterm`] on. Status 143 (128 + 15).
-    Terminated,
-    /// Tasklets were left that nothing could ever wake: nothing ready, no timer, no IO source.
-    /// These are the blocked tasklets. Status 70 (`EX_SOFTWARE`).
-    Deadlock(Vec<BlockedTasklet>),
-}
-
-/// A tasklet found blocked forever when a dispatcher deadlocked.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct BlockedTasklet {
-    /// Its name.
-    pub name: String,
-    /// Its id.
-    pub id: u64,
-    /// Whether it is a daemon.
-    pub daemon: bool,
-    /// What it was waiting for, e.g. `"join of tasklet #3"`.
-    pub waiting_on: String,
-    /// Where the blocking call was made, as `file:line:column`.
-    pub at: String,
-}
-
-impl fmt::Display for BlockedTasklet {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "tasklet '{}' (#{}{}) blocked in {} at {}",
-            self.name,
-            self.id,
-            if self.daemon { ", daemon" } else { "" },
-            self.waiting_on,
-            self.at
-        )
-    }
 }
 
 /// The status codes, as constants (on `ExitStatus<()>`, so that `ExitStatus::SIGINT` needs no

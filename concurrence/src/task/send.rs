@@ -10,13 +10,13 @@
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
-use crate::messaging::mailbox::{Block, Mailbox};
-use crate::messaging::message::{Accepts, Call, CallError, Messages, Reply, ReplySlot, SendError};
 use crate::engine::scheduler;
 use crate::engine::state::WaitOn;
-use crate::task::tasklet::Tasklet;
 use crate::engine::timer::deadline_after;
 use crate::engine::wait::Wait;
+use crate::messaging::mailbox::{Block, Mailbox};
+use crate::messaging::message::{Accepts, Call, CallError, Messages, Reply, ReplySlot, SendError};
+use crate::task::tasklet::Tasklet;
 
 impl<T> Tasklet<T> {
     /// This handle, able to send the messages of `M` when the tasklet receives that message

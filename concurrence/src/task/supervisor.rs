@@ -5,9 +5,10 @@ use std::collections::VecDeque;
 use std::fmt;
 use std::time::{Duration, Instant};
 
-use crate::task::builder::Builder;
+use crate::engine::end::Down;
 use crate::messaging::mailbox::Mailbox;
-use crate::task::monitor::{monitor_into, Down};
+use crate::task::builder::Builder;
+use crate::task::monitor::monitor_into;
 use crate::task::tasklet::Tasklet;
 
 /// How a supervisor gave up.

@@ -9,60 +9,13 @@ use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 use crate::engine::condition::{sealed, wait_until, Condition, Label, Waiter};
-use crate::error::{JoinCause, JoinError, TimeoutError};
-use crate::messaging::mailbox;
-use crate::messaging::message::NoMessages;
 use crate::engine::scheduler;
 use crate::engine::state::{Task, WaitOn};
 use crate::engine::timer::deadline_after;
 use crate::engine::wait::{Ended, Wait};
-
-/// The panic payload a killed tasklet unwinds with.
-///
-/// [`Tasklet::kill`] makes the victim's blocking call unwind with this payload (through
-/// [`std::panic::resume_unwind`], so no panic message is printed), which runs every destructor on
-/// the way. A tasklet may catch it with [`std::panic::catch_unwind`] and go on, refusing to die, as
-/// the original allows; it should normally resume the unwind.
-///
-/// # Examples
-///
-/// ```
-/// use concurrence::{dispatch, sleep, spawn, TaskletExit};
-/// use std::panic::{catch_unwind, resume_unwind};
-/// use std::time::Duration;
-///
-/// dispatch(|| {
-///     let stubborn = spawn(|| {
-///         let caught = catch_unwind(|| sleep(Duration::from_secs(60)));
-///         match caught {
-///             Err(payload) if payload.is::<TaskletExit>() => "survived a kill",
-///             Err(payload) => resume_unwind(payload),
-///             Ok(()) => "slept",
-///         }
-///     });
-///     concurrence::yield_(); // let it start sleeping
-///     stubborn.kill();
-///     assert_eq!(stubborn.join().unwrap(), "survived a kill");
-/// });
-/// ```
-#[derive(Debug, PartialEq, Eq)]
-pub struct TaskletExit {
-    /// The tasklet it unwinds: dropping the payload (it was caught) tells the runtime that this
-    /// tasklet is no longer unwinding.
-    tasklet: u64,
-}
-
-impl TaskletExit {
-    pub(crate) fn new(tasklet: u64) -> TaskletExit {
-        TaskletExit { tasklet }
-    }
-}
-
-impl Drop for TaskletExit {
-    fn drop(&mut self) {
-        scheduler::exit_caught(self.tasklet);
-    }
-}
+use crate::error::{JoinCause, JoinError, TimeoutError};
+use crate::messaging::mailbox;
+use crate::messaging::message::NoMessages;
 
 /// A handle to a tasklet: a cooperative, stackful activity run by the dispatcher of the thread
 /// that created it.
@@ -240,7 +193,7 @@ impl<T, M> Tasklet<T, M> {
     }
 
     /// Kills the tasklet, synchronously: before `kill` returns, the victim has unwound from the
-    /// point where it was suspended with a [`TaskletExit`] payload, running every destructor on
+    /// point where it was suspended with a [`TaskletExit`](crate::TaskletExit) payload, running every destructor on
     /// its stack, and its joiners see [`JoinCause::Killed`].
     ///
     /// * A tasklet that is sleeping, joining or blocked in any other wait unwinds from that wait.
@@ -248,7 +201,7 @@ impl<T, M> Tasklet<T, M> {
     ///   function (the function and what it captured are dropped).
     /// * A finished tasklet is left alone.
     /// * A tasklet that kills itself unwinds at once, from this call.
-    /// * A tasklet may catch [`TaskletExit`] and go on; then `kill` returns when it next
+    /// * A tasklet may catch [`TaskletExit`](crate::TaskletExit) and go on; then `kill` returns when it next
     ///   suspends, and it is not finished. Likewise, a destructor that blocks (sleeps, joins)
     ///   while the victim unwinds suspends it there, and `kill` returns before it has finished.
     /// * Killing a tasklet that is already unwinding (from a kill or a panic, blocked in a
