@@ -437,6 +437,19 @@ impl Drop for Task {
     }
 }
 
+/// A tasklet's mailbox with its item type erased, as the tasklet's record keeps it.
+pub(crate) trait AnyInbox {
+    /// Empties and closes it (the tasklet has finished): returns the unread messages, to be
+    /// dropped by the caller where their destructors may run (see `scheduler::run_entry`).
+    fn close(&self) -> Box<dyn std::any::Any>;
+    /// The typed mailbox, for `downcast`.
+    fn into_any(self: Rc<Self>) -> Rc<dyn std::any::Any>;
+    /// The name of its item type (the tasklet's message set), for error messages.
+    fn message_set(&self) -> &'static str;
+    /// Whether it was closed (its tasklet finished).
+    fn is_closed(&self) -> bool;
+}
+
 #[cfg(test)]
 mod tests {
     /// With the `Rc` counts and malloc's header, a 328-byte record takes a 352-byte chunk; one
@@ -450,17 +463,4 @@ mod tests {
             std::mem::size_of::<super::Task>()
         );
     }
-}
-
-/// A tasklet's mailbox with its item type erased, as the tasklet's record keeps it.
-pub(crate) trait AnyInbox {
-    /// Empties and closes it (the tasklet has finished): returns the unread messages, to be
-    /// dropped by the caller where their destructors may run (see `scheduler::run_entry`).
-    fn close(&self) -> Box<dyn std::any::Any>;
-    /// The typed mailbox, for `downcast`.
-    fn into_any(self: Rc<Self>) -> Rc<dyn std::any::Any>;
-    /// The name of its item type (the tasklet's message set), for error messages.
-    fn message_set(&self) -> &'static str;
-    /// Whether it was closed (its tasklet finished).
-    fn is_closed(&self) -> bool;
 }
