@@ -441,10 +441,11 @@ pub use messaging::receive::{
     receive, receive_batch, receive_matching, receive_matching_timeout, receive_timeout,
     try_receive, Receive,
 };
+pub use task::idle::{wait_idle, wait_idle_timeout};
+pub use task::join::{
+    join_all, join_all_timeout, join_children, join_children_timeout, ErasedResult,
+};
 pub use task::monitor::{trap_exits, MSG_DOWN, MSG_EXIT};
 pub use task::runtime::{dispatch, quit, Dispatcher, ExitStatus};
 pub use task::supervisor::{Supervisor, SupervisorError};
-pub use task::tasklet::{
-    current, join_all, join_all_timeout, join_children, join_children_timeout, try_current,
-    wait_idle, wait_idle_timeout, yield_, ErasedResult, Tasklet, Tree,
-};
+pub use task::tasklet::{current, try_current, yield_, Tasklet, Tree};

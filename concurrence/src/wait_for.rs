@@ -39,7 +39,8 @@ pub use crate::messaging::channel::{ChannelReceiver, ChannelValue};
 pub use crate::messaging::mailbox::{Item, Matching};
 pub use crate::process::Exit;
 pub use crate::signal::Signal;
-pub use crate::task::tasklet::{Idle, Join};
+pub use crate::task::idle::Idle;
+pub use crate::task::join::Join;
 
 #[doc(hidden)]
 pub use crate::engine::condition::{Label, Waiter};

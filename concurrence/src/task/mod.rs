@@ -4,6 +4,8 @@
 //! (`monitor`), and the supervisor.
 
 pub(crate) mod builder;
+pub(crate) mod idle;
+pub(crate) mod join;
 pub(crate) mod monitor;
 pub(crate) mod periodic;
 pub(crate) mod runtime;

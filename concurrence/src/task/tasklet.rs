@@ -6,14 +6,9 @@ use std::fmt;
 use std::hash::{Hash, Hasher};
 use std::marker::PhantomData;
 use std::rc::Rc;
-use std::time::{Duration, Instant};
 
-use crate::engine::condition::{sealed, wait_until, Condition, Label, Waiter};
 use crate::engine::scheduler;
-use crate::engine::state::{Task, WaitOn};
-use crate::engine::timer::deadline_after;
-use crate::engine::wait::{Ended, Wait};
-use crate::error::{JoinCause, JoinError, TimeoutError};
+use crate::engine::state::Task;
 use crate::messaging::mailbox;
 use crate::messaging::message::NoMessages;
 
@@ -194,7 +189,7 @@ impl<T, M> Tasklet<T, M> {
 
     /// Kills the tasklet, synchronously: before `kill` returns, the victim has unwound from the
     /// point where it was suspended with a [`TaskletExit`](crate::TaskletExit) payload, running every destructor on
-    /// its stack, and its joiners see [`JoinCause::Killed`].
+    /// its stack, and its joiners see [`JoinCause::Killed`](crate::JoinCause::Killed).
     ///
     /// * A tasklet that is sleeping, joining or blocked in any other wait unwinds from that wait.
     /// * A tasklet that was spawned but never ran finishes as killed without running its
@@ -208,7 +203,7 @@ impl<T, M> Tasklet<T, M> {
     ///   destructor) never unwinds it a second time, which would abort the process: the call it
     ///   is blocked in ends early instead, and the unwinding goes on. Calls with a way to say so
     ///   report it: a `*_timeout` call as a timeout, [`join`](Tasklet::join) as
-    ///   [`JoinCause::Interrupted`], the [`receive`](crate::receive) iterator by ending, a send
+    ///   [`JoinCause::Interrupted`](crate::JoinCause::Interrupted), the [`receive`](crate::receive) iterator by ending, a send
     ///   by giving the value back. Calls that can only return their value
     ///   ([`Mailbox::pop`](crate::Mailbox::pop), [`Channel::receive`](crate::Channel::receive),
     ///   [`Channel::send`](crate::Channel::send)) wait on.
@@ -243,109 +238,6 @@ impl<T, M> Tasklet<T, M> {
             return;
         }
         scheduler::get().kill(&self.task);
-    }
-}
-
-impl<T: 'static, M> Tasklet<T, M> {
-    /// Blocks the current tasklet until this one finishes, and returns its result.
-    ///
-    /// The value goes to the first join that asks for it; a later join of the same tasklet
-    /// (from the same or another tasklet) gets [`JoinCause::AlreadyJoined`]. A panic or kill is
-    /// reported to every join. Several tasklets may wait on the same one at once: all are woken
-    /// when it finishes, in the order they started waiting.
-    ///
-    /// # Errors
-    ///
-    /// [`JoinError`] when the tasklet panicked, was killed, could not start, was already joined,
-    /// or is the current tasklet itself.
-    ///
-    /// # Panics
-    ///
-    /// Panics when the tasklet has not finished and the caller is not a tasklet.
-    #[track_caller]
-    pub fn join(&self) -> Result<T, JoinError> {
-        match self.join_until(None) {
-            Ok(result) => result,
-            Err(_) => Err(self.task.join_error(JoinCause::Interrupted)),
-        }
-    }
-
-    /// As [`join`](Tasklet::join), giving up after `timeout`. The outer `Result` says whether
-    /// the tasklet finished in time, the inner one what it finished with. A join that timed out
-    /// took nothing and may be retried.
-    ///
-    /// # Errors
-    ///
-    /// [`TimeoutError`] when the tasklet is still running after `timeout` (or the joining
-    /// tasklet, already unwinding, was killed again: see [`Tasklet::kill`]).
-    #[track_caller]
-    pub fn join_timeout(&self, timeout: Duration) -> Result<Result<T, JoinError>, TimeoutError> {
-        Ok(self.join_until(Some(deadline_after(timeout)))?)
-    }
-
-    /// Waits for the tasklet until `deadline`; `Err` when the wait ended first.
-    #[track_caller]
-    fn join_until(&self, deadline: Option<Instant>) -> Result<Result<T, JoinError>, Ended> {
-        if let Some(sched) = scheduler::try_get() {
-            if sched.is_current(&self.task) {
-                return Ok(Err(self.task.join_error(JoinCause::JoinedSelf)));
-            }
-        }
-        if !self.task.is_finished() {
-            let wait = Wait::begin(WaitOn::Join(self.task.id));
-            self.task.add_joiner(wait.task().clone(), wait.epoch());
-            wait.suspend(deadline)?;
-        }
-        Ok(self.task.take_result::<T>())
-    }
-}
-
-/// A tasklet finishing (kiwi's `WaitForTasklet`): the condition of
-/// [`wait_for::join`](crate::wait_for::join). It fires with what [`Tasklet::join`] would
-/// return, taking the result as a join does.
-pub struct Join<'a, T, M> {
-    tasklet: &'a Tasklet<T, M>,
-}
-
-impl<'a, T, M> Join<'a, T, M> {
-    pub(crate) fn new(tasklet: &'a Tasklet<T, M>) -> Join<'a, T, M> {
-        Join { tasklet }
-    }
-}
-
-impl<T: 'static, M> sealed::Sealed for Join<'_, T, M> {}
-
-impl<T: 'static, M> Condition for Join<'_, T, M> {
-    type Output = Result<T, JoinError>;
-
-    fn poll(&mut self) -> Option<Result<T, JoinError>> {
-        let task = &self.tasklet.task;
-        if scheduler::try_get().is_some_and(|s| s.is_current(task)) {
-            return Some(Err(task.join_error(JoinCause::JoinedSelf)));
-        }
-        task.is_finished().then(|| task.take_result::<T>())
-    }
-
-    fn arm(&mut self, waiter: &Waiter) {
-        self.tasklet
-            .task
-            .add_joiner(waiter.task.clone(), waiter.epoch);
-    }
-
-    fn disarm(&mut self, waiter: &Waiter) {
-        self.tasklet.task.remove_joiner(Rc::as_ptr(&waiter.task));
-    }
-
-    fn label(&self) -> Label {
-        Label(WaitOn::Join(self.tasklet.task.id))
-    }
-}
-
-impl<T, M> fmt::Debug for Join<'_, T, M> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Join")
-            .field("tasklet", &self.tasklet.task.id)
-            .finish()
     }
 }
 
@@ -499,206 +391,4 @@ pub fn yield_() {
         return;
     }
     crate::engine::wait::yield_now(sched, me);
-}
-
-/// Waits until the dispatcher has nothing else to run (kiwi's `WaitForIdle`): no other
-/// tasklet is ready, and due timers and IO readiness have been handed out. Every tasklet that
-/// waits for idle is woken together then. Use it for background work that should yield to
-/// everything else (a cache cleanup, a low-priority flush). A tasklet that waits for idle in a
-/// loop keeps the dispatcher busy: it never sleeps in the poller while one waits.
-///
-/// # Panics
-///
-/// Panics outside a tasklet. A tasklet killed while it waits unwinds from here.
-///
-/// # Examples
-///
-/// ```
-/// use concurrence::{dispatch, spawn, wait_idle, yield_};
-/// use std::cell::RefCell;
-/// use std::rc::Rc;
-///
-/// dispatch(|| {
-///     let log = Rc::new(RefCell::new(Vec::new()));
-///     let l = log.clone();
-///     let background = spawn(move || {
-///         wait_idle();
-///         l.borrow_mut().push("idle work");
-///     });
-///     let l = log.clone();
-///     let busy = spawn(move || {
-///         for _ in 0..3 {
-///             l.borrow_mut().push("busy");
-///             yield_();
-///         }
-///     });
-///     busy.join().unwrap();
-///     background.join().unwrap();
-///     assert_eq!(*log.borrow(), ["busy", "busy", "busy", "idle work"]);
-/// });
-/// ```
-#[track_caller]
-pub fn wait_idle() {
-    let _ = wait_idle_until(None);
-}
-
-/// [`wait_idle`], at most `timeout` (the dispatcher may stay busy).
-///
-/// # Errors
-///
-/// [`TimeoutError`] when the dispatcher was not idle in time.
-#[track_caller]
-pub fn wait_idle_timeout(timeout: Duration) -> Result<(), TimeoutError> {
-    Ok(wait_idle_until(Some(deadline_after(timeout)))?)
-}
-
-#[track_caller]
-fn wait_idle_until(deadline: Option<Instant>) -> Result<(), Ended> {
-    wait_until(Idle::new(), deadline).ok_or(Ended::TimedOut)
-}
-
-/// The dispatcher having nothing else to run (kiwi's `WaitForIdle`): the condition of
-/// [`wait_for::idle`](crate::wait_for::idle) and [`wait_idle`]. It fires with `()` once no
-/// tasklet is ready to run after timers and IO had their turn, never at once (the waiting
-/// tasklet itself is running).
-#[derive(Debug, Default)]
-pub struct Idle {
-    /// The dispatcher's idle round when armed.
-    round: Option<u64>,
-}
-
-impl Idle {
-    pub(crate) fn new() -> Idle {
-        Idle::default()
-    }
-}
-
-impl sealed::Sealed for Idle {}
-
-impl Condition for Idle {
-    type Output = ();
-
-    fn poll(&mut self) -> Option<()> {
-        let round = self.round?;
-        let now = scheduler::try_get()?.idle_rounds.get();
-        (now != round).then(|| self.round = None)
-    }
-
-    fn arm(&mut self, waiter: &Waiter) {
-        waiter
-            .sched
-            .idle_waiters
-            .borrow_mut()
-            .push_token(&waiter.task, waiter.epoch);
-        self.round = Some(waiter.sched.idle_rounds.get());
-    }
-
-    fn disarm(&mut self, waiter: &Waiter) {
-        waiter
-            .sched
-            .idle_waiters
-            .borrow_mut()
-            .remove(Rc::as_ptr(&waiter.task));
-    }
-
-    fn label(&self) -> Label {
-        Label(WaitOn::Idle)
-    }
-}
-
-/// Waits for every tasklet in `tasks` to finish and returns their results in the same order;
-/// a tasklet that failed has its [`JoinError`] in its place.
-///
-/// # Panics
-///
-/// Panics when a tasklet has not finished and the caller is not a tasklet.
-///
-/// # Examples
-///
-/// ```
-/// use concurrence::{dispatch, join_all, spawn};
-///
-/// dispatch(|| {
-///     let tasks: Vec<_> = (0..3).map(|i| spawn(move || i * 10)).collect();
-///     let results: Vec<i32> = join_all(&tasks).into_iter().map(Result::unwrap).collect();
-///     assert_eq!(results, [0, 10, 20]);
-/// });
-/// ```
-#[track_caller]
-pub fn join_all<T: 'static, M>(tasks: &[Tasklet<T, M>]) -> Vec<Result<T, JoinError>> {
-    // Ended early only by a kill while unwinding: what finished is reported, the rest as
-    // interrupted.
-    let _ = join_all_until(tasks, None);
-    tasks
-        .iter()
-        .map(|t| {
-            if t.task.is_finished() || try_current().is_some_and(|me| me.task.id == t.task.id) {
-                t.join()
-            } else {
-                Err(t.task.join_error(JoinCause::Interrupted))
-            }
-        })
-        .collect()
-}
-
-/// As [`join_all`], with one overall `timeout` for the whole set.
-///
-/// # Errors
-///
-/// [`TimeoutError`] when some tasklet is still running after `timeout`; then no result has been
-/// taken, and the join may be retried.
-#[track_caller]
-pub fn join_all_timeout<T: 'static, M>(
-    tasks: &[Tasklet<T, M>],
-    timeout: Duration,
-) -> Result<Vec<Result<T, JoinError>>, TimeoutError> {
-    join_all_until(tasks, Some(deadline_after(timeout)))?;
-    Ok(tasks.iter().map(Tasklet::join).collect())
-}
-
-/// Waits until every tasklet of `tasks` (but the caller) has finished, or `deadline`.
-#[track_caller]
-fn join_all_until<T: 'static, M>(
-    tasks: &[Tasklet<T, M>],
-    deadline: Option<Instant>,
-) -> Result<(), Ended> {
-    let me = try_current();
-    // Waiting for the last first: tasklets spawned together usually end in spawn order, so the
-    // others have ended by then and the waiter is woken once, not once per tasklet.
-    for tasklet in tasks.iter().rev() {
-        if me.as_ref().is_some_and(|me| me.task.id == tasklet.task.id) {
-            continue; // reported as JoinedSelf, without waiting
-        }
-        while !tasklet.task.is_finished() {
-            let wait = Wait::begin(WaitOn::JoinAll);
-            tasklet.task.add_joiner(wait.task().clone(), wait.epoch());
-            wait.suspend(deadline)?;
-        }
-    }
-    Ok(())
-}
-
-/// The result of joining a tasklet through a handle that does not know its result type, as
-/// [`join_children`] returns them: downcast the box to what the tasklet returns.
-pub type ErasedResult = Result<Box<dyn Any>, JoinError>;
-
-/// Joins every child of the current tasklet, as [`join_all`] on [`Tasklet::children`] taken at
-/// the time of the call. Results are `Box<dyn Any>`: downcast them to what each child returns.
-///
-/// # Panics
-///
-/// Panics outside a tasklet.
-#[track_caller]
-pub fn join_children() -> Vec<ErasedResult> {
-    join_all(&current().children())
-}
-
-/// As [`join_children`], with one overall `timeout`.
-///
-/// # Errors
-///
-/// [`TimeoutError`] when some child is still running after `timeout`.
-#[track_caller]
-pub fn join_children_timeout(timeout: Duration) -> Result<Vec<ErasedResult>, TimeoutError> {
-    join_all_timeout(&current().children(), timeout)
 }

@@ -1,19 +1,17 @@
 //! Values nobody took (results never joined, messages never read, closures of tasklets that
 //! never ran): their destructors are user code, so they are dropped in a tasklet of their own.
 
-use super::get;
-use super::kill::panic_caught;
-use super::try_get;
-use super::Scheduler;
-use super::SpawnOptions;
-use crate::engine::end::TaskletExit;
-use crate::engine::state::Name;
-use crate::engine::state::Task;
-use crate::error::panic_message;
 use std::any::Any;
 use std::borrow::Cow;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::rc::Rc;
+
+use crate::engine::end::TaskletExit;
+use crate::engine::state::{Name, Task};
+use crate::error::panic_message;
+
+use super::kill::panic_caught;
+use super::{get, try_get, Scheduler, SpawnOptions};
 
 impl Scheduler {
     /// Starts a tasklet that drops the values buried so far (see [`bury`]), unless one is

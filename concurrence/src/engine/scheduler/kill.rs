@@ -2,18 +2,16 @@
 //! second time (that aborts the process). The runtime counts each tasklet's unwinds: the kills
 //! it raises and, through a panic hook that wraps the program's own, the panics.
 
-use super::try_get;
-use super::Scheduler;
-use crate::engine::coroutine::Wake;
-use crate::engine::end::TaskletExit;
-use crate::engine::state::Body;
-use crate::engine::state::State;
-use crate::engine::state::Task;
-use crate::engine::state::WaitOn;
-use crate::engine::wait::Wait;
 use std::any::Any;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::rc::Rc;
+
+use crate::engine::coroutine::Wake;
+use crate::engine::end::TaskletExit;
+use crate::engine::state::{Body, State, Task, WaitOn};
+use crate::engine::wait::Wait;
+
+use super::{try_get, Scheduler};
 
 impl Scheduler {
     /// Whether `task` uses a shared stack that a running tasklet (its killer, or one the killer

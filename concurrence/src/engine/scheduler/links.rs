@@ -1,12 +1,13 @@
 //! Monitors, links and exit traps: what the scheduler delivers when a tasklet ends.
 
-use super::Scheduler;
-use crate::engine::end::Down;
-use crate::engine::state::State;
-use crate::engine::state::Task;
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::Rc;
+
+use crate::engine::end::Down;
+use crate::engine::state::{State, Task};
+
+use super::Scheduler;
 
 impl Scheduler {
     /// Adds a monitor of the tasklet `watched` (see `Tasklet::monitor`).

@@ -41,8 +41,7 @@ use crate::engine::reactor::Reactor;
 use crate::engine::readiness::IoTable;
 use crate::engine::run_queue::RunQueue;
 use crate::engine::stack::{StackMode, StackPool};
-use crate::engine::state::AnyInbox;
-use crate::engine::state::{DerivedName, Name, State, Task};
+use crate::engine::state::{AnyInbox, DerivedName, Name, State, Task};
 use crate::engine::wait::{is_live, WaitList};
 use crate::engine::wheel::Timers;
 

@@ -5,25 +5,17 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::ptr::NonNull;
 use std::rc::{Rc, Weak};
 
-use super::graveyard::bury;
-use super::graveyard::drop_caught;
-use super::kill::{caught_one, drop_payload};
-use super::links::take_entry;
-use super::remove_indexed;
-use super::Scheduler;
-use crate::engine::compact;
-use crate::engine::compact::Saved;
-use crate::engine::coroutine::Coro;
-use crate::engine::coroutine::Suspender;
-use crate::engine::coroutine::Wake;
-use crate::engine::end::down_of;
-use crate::engine::end::TaskletExit;
-use crate::engine::state::Body;
-use crate::engine::state::Outcome;
-use crate::engine::state::State;
-use crate::engine::state::Task;
+use crate::engine::compact::{self, Saved};
+use crate::engine::coroutine::{Coro, Suspender, Wake};
+use crate::engine::end::{down_of, TaskletExit};
+use crate::engine::state::{Body, Outcome, State, Task};
 use crate::engine::wait::is_live;
 use crate::error::panic_message;
+
+use super::graveyard::{bury, drop_caught};
+use super::kill::{caught_one, drop_payload};
+use super::links::take_entry;
+use super::{remove_indexed, Scheduler};
 
 impl Scheduler {
     /// Runs `task` (new or suspended) until it suspends or finishes; then what it spawned or

@@ -1,18 +1,16 @@
 //! The tick loop: passes over the run queues, timers and IO between passes, parking in the
 //! reactor when nothing is ready, and the reasons to stop.
 
-use super::Scheduler;
-use super::MIN_PASS;
-use super::NEXT_STREAK;
-use crate::engine::coroutine::Wake;
-use crate::engine::end::ExitReason;
-use crate::engine::readiness;
-use crate::engine::run_queue;
-use crate::engine::stack::TRIM_PERIOD;
-use crate::engine::state::State;
-use crate::engine::state::Task;
 use std::rc::Rc;
 use std::time::Instant;
+
+use crate::engine::coroutine::Wake;
+use crate::engine::end::ExitReason;
+use crate::engine::stack::TRIM_PERIOD;
+use crate::engine::state::{State, Task};
+use crate::engine::{readiness, run_queue};
+
+use super::{Scheduler, MIN_PASS, NEXT_STREAK};
 
 impl Scheduler {
     /// Runs tasklets until `quit`, SIGINT, no non-daemon tasklet left, or a deadlock.

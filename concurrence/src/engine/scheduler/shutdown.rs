@@ -4,17 +4,14 @@
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::rc::Rc;
 
-use super::graveyard::drop_caught;
-use super::graveyard::drop_caught_quietly;
-use super::kill::count_panics;
-use super::Scheduler;
 use crate::engine::coroutine::Wake;
 use crate::engine::end::BlockedTasklet;
-use crate::engine::state::Body;
-use crate::engine::state::Outcome;
-use crate::engine::state::State;
-use crate::engine::state::Task;
+use crate::engine::state::{Body, Outcome, State, Task};
 use crate::error::panic_message;
+
+use super::graveyard::{drop_caught, drop_caught_quietly};
+use super::kill::count_panics;
+use super::Scheduler;
 
 impl Scheduler {
     /// The unfinished tasklets and what each waits for.

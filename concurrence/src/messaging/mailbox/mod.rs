@@ -16,7 +16,6 @@ use std::panic::Location;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
-use crate::engine::condition::{sealed, Condition, Label, Waiter};
 use crate::engine::scheduler;
 use crate::engine::state::AnyInbox;
 use crate::engine::state::{Task, WaitOn};
@@ -24,6 +23,10 @@ use crate::engine::timer::deadline_after;
 use crate::engine::wait::{Ended, Wait, WaitList};
 use crate::error::TimeoutError;
 use crate::messaging::message::SendError;
+
+mod conditions;
+
+pub use conditions::{Item, Matching};
 
 /// A queue that tasklets block on: the Rust form of the original's `Mailbox(iterable, maxlen)`.
 ///
@@ -548,100 +551,6 @@ impl<F: Fn() -> bool> Drop for Leave<'_, F> {
     fn drop(&mut self) {
         let pass_on = (self.pass_on)();
         self.list.borrow_mut().leave(self.task, pass_on);
-    }
-}
-
-/// An item of a mailbox, or a message of the current tasklet: the condition of
-/// [`wait_for::popleft`](crate::wait_for::popleft), [`wait_for::pop`](crate::wait_for::pop) and
-/// [`wait_for::message`](crate::wait_for::message). It fires with the item it takes (the first,
-/// or for `pop` the last); an item stays in the mailbox unless this condition wins.
-pub struct Item<T> {
-    inner: Rc<Inner<T>>,
-    end: End,
-}
-
-impl<T> Item<T> {
-    /// The first item of `inner` (`front`) or its last.
-    pub(crate) fn new(inner: Rc<Inner<T>>, front: bool) -> Item<T> {
-        let end = if front { End::Front } else { End::Back };
-        Item { inner, end }
-    }
-}
-
-impl<T: 'static> sealed::Sealed for Item<T> {}
-
-impl<T: 'static> Condition for Item<T> {
-    type Output = T;
-
-    fn poll(&mut self) -> Option<T> {
-        self.inner.take(self.end, Block::No).ok()
-    }
-
-    fn arm(&mut self, waiter: &Waiter) {
-        let mut takers = self.inner.takers.borrow_mut();
-        takers.push_token(&waiter.task, waiter.epoch);
-    }
-
-    fn disarm(&mut self, waiter: &Waiter) {
-        let pass_on = !self.inner.items.borrow().is_empty();
-        let mut takers = self.inner.takers.borrow_mut();
-        takers.leave(Rc::as_ptr(&waiter.task), pass_on);
-    }
-
-    fn label(&self) -> Label {
-        Label(WaitOn::Receive)
-    }
-}
-
-impl<T> fmt::Debug for Item<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Item").finish_non_exhaustive()
-    }
-}
-
-/// The first item a filter accepts, of the current tasklet's mailbox: the condition of
-/// [`wait_for::message_matching`](crate::wait_for::message_matching) (kiwi's `WaitForMessages`
-/// with `accept`). It fires with the message it takes; every other message stays where it is,
-/// in order.
-pub struct Matching<T, F> {
-    inner: Rc<Inner<T>>,
-    pick: F,
-}
-
-impl<T, F> Matching<T, F> {
-    pub(crate) fn new(inner: Rc<Inner<T>>, pick: F) -> Matching<T, F> {
-        Matching { inner, pick }
-    }
-}
-
-impl<T: 'static, F: FnMut(&T) -> bool> sealed::Sealed for Matching<T, F> {}
-
-impl<T: 'static, F: FnMut(&T) -> bool> Condition for Matching<T, F> {
-    type Output = T;
-
-    fn poll(&mut self) -> Option<T> {
-        self.inner.take_matching(&mut self.pick, Block::No).ok()
-    }
-
-    fn arm(&mut self, waiter: &Waiter) {
-        let mut pickers = self.inner.pickers.borrow_mut();
-        pickers.push_token(&waiter.task, waiter.epoch);
-    }
-
-    fn disarm(&mut self, waiter: &Waiter) {
-        // Every picker is woken by each arrival: nothing to pass on.
-        let mut pickers = self.inner.pickers.borrow_mut();
-        pickers.leave(Rc::as_ptr(&waiter.task), false);
-    }
-
-    fn label(&self) -> Label {
-        Label(WaitOn::Receive)
-    }
-}
-
-impl<T, F> fmt::Debug for Matching<T, F> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Matching").finish_non_exhaustive()
     }
 }
 
