@@ -160,6 +160,28 @@ impl Workload {
     }
 }
 
+/// A runtime as a command-line argument of the binaries: its name, as in the tables.
+impl clap::ValueEnum for Runtime {
+    fn value_variants<'a>() -> &'a [Self] {
+        &Runtime::ALL
+    }
+
+    fn to_possible_value(&self) -> Option<clap::builder::PossibleValue> {
+        Some(clap::builder::PossibleValue::new(self.name()))
+    }
+}
+
+/// A workload as a command-line argument of the binaries: its name, as in the tables.
+impl clap::ValueEnum for Workload {
+    fn value_variants<'a>() -> &'a [Self] {
+        &Workload::ALL
+    }
+
+    fn to_possible_value(&self) -> Option<clap::builder::PossibleValue> {
+        Some(clap::builder::PossibleValue::new(self.name()))
+    }
+}
+
 /// One measurement: the main figure, and the second one some workloads have.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Sample {

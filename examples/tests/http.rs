@@ -9,6 +9,7 @@ fn url(port: u16, path: &str) -> String {
 }
 
 #[test]
+#[cfg_attr(not(has_curl), ignore = "needs curl (apt-get install curl)")]
 fn curl_gets_hello_and_posts_are_echoed() {
     let server = ServerProcess::start(&example("http"));
     let out = client(
@@ -54,6 +55,7 @@ fn curl_gets_hello_and_posts_are_echoed() {
 }
 
 #[test]
+#[cfg_attr(not(has_curl), ignore = "needs curl (apt-get install curl)")]
 fn curl_reuses_one_keep_alive_connection_for_several_requests() {
     let server = ServerProcess::start(&example("http"));
     let u = url(server.port, "/");
@@ -67,6 +69,7 @@ fn curl_reuses_one_keep_alive_connection_for_several_requests() {
 }
 
 #[test]
+#[cfg_attr(not(has_socat), ignore = "needs socat (apt-get install socat)")]
 fn pipelined_requests_are_answered_in_order_on_one_connection() {
     let server = ServerProcess::start(&example("http"));
     let requests = b"GET / HTTP/1.1\r\nHost: x\r\n\r\n\
@@ -94,6 +97,10 @@ GET /missing HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
 }
 
 #[test]
+#[cfg_attr(
+    not(all(has_socat, has_curl)),
+    ignore = "needs socat and curl (apt-get install socat curl)"
+)]
 fn a_malformed_request_gets_400_and_the_server_goes_on() {
     let server = ServerProcess::start(&example("http"));
     let target = format!("TCP:127.0.0.1:{}", server.port);
@@ -113,6 +120,10 @@ fn a_malformed_request_gets_400_and_the_server_goes_on() {
 }
 
 #[test]
+#[cfg_attr(
+    not(all(has_socat, has_curl)),
+    ignore = "needs socat and curl (apt-get install socat curl)"
+)]
 fn a_client_that_disconnects_mid_request_leaves_the_server_serving() {
     let server = ServerProcess::start(&example("http"));
     let target = format!("TCP:127.0.0.1:{}", server.port);
@@ -139,6 +150,7 @@ fn a_client_that_disconnects_mid_request_leaves_the_server_serving() {
 }
 
 #[test]
+#[cfg_attr(not(has_curl), ignore = "needs curl (apt-get install curl)")]
 fn an_idle_client_is_disconnected_after_the_read_timeout() {
     use std::io::Read;
     let server = ServerProcess::start_with(&example("http"), &["200"]);

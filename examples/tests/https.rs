@@ -8,6 +8,10 @@ use std::process::Command;
 use util::{client, example, ServerProcess};
 
 #[test]
+#[cfg_attr(
+    not(all(has_openssl, has_curl)),
+    ignore = "needs openssl and curl (apt-get install openssl curl)"
+)]
 fn curl_gets_a_greeting_over_tls_from_rustls_on_a_tasklet_socket() {
     let dir = std::env::temp_dir().join(format!("concurrence-https-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
@@ -28,7 +32,7 @@ fn curl_gets_a_greeting_over_tls_from_rustls_on_a_tasklet_socket() {
         .arg("-out")
         .arg(&cert)
         .output()
-        .expect("openssl is installed (.ci/run installs it)");
+        .expect("openssl is installed (scripts/test installs it)");
     assert!(
         made.status.success(),
         "{}",

@@ -19,6 +19,10 @@ fn redis_cli(port: u16, args: &[&str]) -> String {
 }
 
 #[test]
+#[cfg_attr(
+    not(has_redis_cli),
+    ignore = "needs redis-cli (apt-get install redis-tools)"
+)]
 fn redis_cli_sets_gets_increments_and_deletes() {
     let server = ServerProcess::start(&example("kv"));
     let port = server.port;
@@ -40,6 +44,10 @@ fn redis_cli_sets_gets_increments_and_deletes() {
 }
 
 #[test]
+#[cfg_attr(
+    not(has_redis_cli),
+    ignore = "needs redis-cli (apt-get install redis-tools)"
+)]
 fn redis_cli_pipes_many_commands_over_one_connection() {
     let server = ServerProcess::start(&example("kv"));
     let port = server.port.to_string();
@@ -56,6 +64,10 @@ fn redis_cli_pipes_many_commands_over_one_connection() {
 }
 
 #[test]
+#[cfg_attr(
+    not(all(has_socat, has_redis_cli)),
+    ignore = "needs socat and redis-cli (apt-get install socat redis-tools)"
+)]
 fn malformed_protocol_gets_an_error_and_the_server_goes_on() {
     let server = ServerProcess::start(&example("kv"));
     let target = format!("TCP:127.0.0.1:{}", server.port);

@@ -49,7 +49,7 @@ impl Memcached {
                 .stdout(Stdio::null())
                 .stderr(Stdio::null())
                 .spawn()
-                .expect("memcached is installed (.ci/run installs it)");
+                .expect("memcached is installed (scripts/test installs it)");
             let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
             let deadline = Instant::now() + Duration::from_secs(10);
             let mut up = false;
@@ -115,6 +115,10 @@ fn run(f: impl FnOnce() + Send + 'static) {
 }
 
 #[test]
+#[cfg_attr(
+    not(has_memcached),
+    ignore = "needs memcached (apt-get install memcached)"
+)]
 fn two_hundred_tasklets_share_a_pool_of_four_connections() {
     let server = Memcached::start();
     let addr = server.addr;
@@ -146,6 +150,10 @@ fn two_hundred_tasklets_share_a_pool_of_four_connections() {
 }
 
 #[test]
+#[cfg_attr(
+    not(has_memcached),
+    ignore = "needs memcached (apt-get install memcached)"
+)]
 fn a_request_to_a_server_that_stopped_answering_times_out() {
     let server = Memcached::start();
     let addr = server.addr;

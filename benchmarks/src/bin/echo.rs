@@ -14,22 +14,67 @@ use std::net::SocketAddr;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use clap::{Parser, Subcommand};
+
 const MESSAGE: usize = 64;
 const RUNTIMES: [&str; 4] = ["concurrence", "tokio-ct", "may-1", "threads"];
 
+/// TCP echo, side by side: for each runtime and each connection count (1, 100, 1000), an echo
+/// server in a child process and a client in another, which reports messages per second and
+/// the 99th percentile of the round trip; then the table.
+#[derive(Parser)]
+#[command(name = "echo", args_conflicts_with_subcommands = true)]
+struct Cli {
+    /// Half a second per measurement instead of three: a smoke run.
+    #[arg(long)]
+    quick: bool,
+    #[command(subcommand)]
+    half: Option<Half>,
+}
+
+/// One half of a measurement, run alone (the benchmark spawns both for each cell).
+#[derive(Subcommand)]
+enum Half {
+    /// Runs the echo server of RUNTIME on a free loopback port, prints the port, and serves
+    /// until killed.
+    Server {
+        /// The runtime to serve on.
+        #[arg(value_parser = RUNTIMES)]
+        runtime: String,
+    },
+    /// Keeps CONNECTIONS connections to the server on PORT busy for SECONDS and prints the
+    /// messages per second and the 99th percentile of the round trip in microseconds.
+    Client {
+        /// The server's port on 127.0.0.1.
+        port: u16,
+        /// How many connections to keep busy.
+        connections: usize,
+        /// How long to measure, in seconds (a fraction is allowed).
+        #[arg(value_parser = seconds)]
+        seconds: Duration,
+    },
+}
+
 fn main() {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    match args.first().map(String::as_str) {
-        Some("server") => server(&args[1]),
-        Some("client") => {
-            let port: u16 = args[1].parse().unwrap();
-            let conns: usize = args[2].parse().unwrap();
-            let secs: f64 = args[3].parse().unwrap();
-            let (rate, p99) = client(port, conns, Duration::from_secs_f64(secs));
+    let cli = Cli::parse();
+    match cli.half {
+        Some(Half::Server { runtime }) => server(&runtime),
+        Some(Half::Client {
+            port,
+            connections,
+            seconds,
+        }) => {
+            let (rate, p99) = client(port, connections, seconds);
             println!("{rate:.0} {}", p99.as_micros());
         }
-        _ => bench(args.iter().any(|a| a == "--quick")),
+        None => bench(cli.quick),
     }
+}
+
+/// Parses a number of seconds, such as `3` or `0.5`, into a duration.
+fn seconds(text: &str) -> Result<Duration, String> {
+    let seconds: f64 = text.parse().map_err(|err| format!("{err}"))?;
+    Duration::try_from_secs_f64(seconds).map_err(|err| err.to_string())
 }
 
 /// Runs the echo server of `runtime` on a free port, prints the port, serves until killed.

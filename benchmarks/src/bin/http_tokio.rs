@@ -1,11 +1,22 @@
-//! The HTTP peer for the wrk comparison: the same server as `examples/src/bin/http.rs` (GET /
+//! The HTTP peer for the wrk comparison: the same server as `examples/http.rs` (GET /
 //! says hello, keep-alive, pipelining, requests parsed by httparse), on tokio's current-thread
 //! runtime, hand-written as a tokio user would, without a framework.
 //!
 //! `http_tokio [ADDRESS]` prints `... listening on ADDRESS` and serves until killed.
 
+use clap::Parser;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
+
+/// The HTTP server of the http example on tokio's current-thread runtime: prints
+/// `... listening on ADDRESS`, then serves until killed.
+#[derive(Parser)]
+#[command(name = "http_tokio")]
+struct Cli {
+    /// The address to listen on (port 0: a free port, printed at the start).
+    #[arg(default_value = "127.0.0.1:8081")]
+    address: String,
+}
 
 /// Parses one request at the front of `buf`: `Some((keep_alive, bytes))` when complete,
 /// `None` when more is needed; `Err` for garbage.
@@ -77,9 +88,7 @@ async fn serve(mut stream: TcpStream) {
 }
 
 fn main() {
-    let addr = std::env::args()
-        .nth(1)
-        .unwrap_or_else(|| "127.0.0.1:8081".to_owned());
+    let addr = Cli::parse().address;
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_io()
         .build()

@@ -2,23 +2,31 @@
 //! instructions reproducibly): `probe WORKLOAD N`. Compare two sizes to get the cost per
 //! operation without the start-up. `probe --compact WORKLOAD N` runs it with compact stacks.
 
+use clap::Parser;
+use concurrence_benchmarks::{measure, Runtime, Workload};
+
+/// Runs one workload of concurrence in this process and prints what it measured (for
+/// profilers: compare two sizes to get the cost per operation without the start-up).
+#[derive(Parser)]
+#[command(name = "probe")]
+struct Cli {
+    /// Runs the tasklets on compact stacks (`StackMode::compact`).
+    #[arg(long)]
+    compact: bool,
+    /// The workload to run.
+    #[arg(value_enum)]
+    workload: Workload,
+    /// The workload's size.
+    n: u64,
+}
+
 fn main() {
-    let mut args: Vec<String> = std::env::args().skip(1).collect();
-    let runtime = if args.first().map(String::as_str) == Some("--compact") {
-        args.remove(0);
-        concurrence_benchmarks::Runtime::ConcurrenceCompact
+    let cli = Cli::parse();
+    let runtime = if cli.compact {
+        Runtime::ConcurrenceCompact
     } else {
-        concurrence_benchmarks::Runtime::Concurrence
+        Runtime::Concurrence
     };
-    let workload = args
-        .first()
-        .and_then(|w| concurrence_benchmarks::Workload::from_name(w))
-        .expect("usage: probe WORKLOAD N");
-    let n: u64 = args
-        .get(1)
-        .and_then(|n| n.parse().ok())
-        .expect("usage: probe WORKLOAD N");
-    let sample = concurrence_benchmarks::measure(runtime, workload, n)
-        .expect("concurrence has every workload");
+    let sample = measure(runtime, cli.workload, cli.n).expect("concurrence has every workload");
     println!("{sample}");
 }

@@ -2,19 +2,59 @@
 //! fresh child process, the median of several runs, printed as a table with ratios.
 //!
 //! ```text
-//! cargo run --release -p concurrence-benchmarks --features peers --bin runner -- [options]
-//!   --quick            tiny sizes (a smoke run, a few seconds)
-//!   --runs K           runs per measurement, the median is kept (default 3)
-//!   --only a,b         only these workloads (names as in the table)
-//!   --csv FILE         also write the medians as CSV (for plot.py)
-//! runner child RUNTIME WORKLOAD N   one measurement in this process (what the runner spawns)
+//! cargo run --release -p concurrence-benchmarks --features peers --bin runner -- [OPTIONS]
 //! ```
+//!
+//! `runner --help` lists the options: `--quick` (tiny sizes, a smoke run of a few seconds),
+//! `--runs K` (runs per measurement, the median is kept; 3 by default), `--only a,b` (only these
+//! workloads, named as in the table) and `--csv FILE` (also write the medians as CSV, for
+//! plot.py). `runner child RUNTIME WORKLOAD N` makes one measurement in its own process: it is
+//! what the runner spawns for each cell.
 
 use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use clap::{Parser, Subcommand};
 use concurrence_benchmarks::{measure, Runtime, Sample, Workload};
+
+/// Runs every workload on every runtime, each measurement in a fresh child process, and prints
+/// the medians as a table with ratios.
+#[derive(Parser)]
+#[command(name = "runner", args_conflicts_with_subcommands = true)]
+struct Cli {
+    /// Tiny sizes: a smoke run of a few seconds.
+    #[arg(long)]
+    quick: bool,
+    /// Runs per measurement; the median is kept.
+    #[arg(long, value_name = "K", default_value_t = 3)]
+    runs: usize,
+    /// Only these workloads (named as in the table), separated by commas.
+    #[arg(long, value_name = "WORKLOADS", value_enum, value_delimiter = ',')]
+    only: Option<Vec<Workload>>,
+    /// Also write the medians as CSV to FILE (for plot.py).
+    #[arg(long, value_name = "FILE")]
+    csv: Option<PathBuf>,
+    #[command(subcommand)]
+    mode: Option<Mode>,
+}
+
+/// What the runner does instead of the whole table.
+#[derive(Subcommand)]
+enum Mode {
+    /// Makes one measurement in this process and prints it (the runner spawns one per cell).
+    Child {
+        /// The runtime to measure.
+        #[arg(value_enum)]
+        runtime: Runtime,
+        /// The workload to run.
+        #[arg(value_enum)]
+        workload: Workload,
+        /// The workload's size.
+        n: u64,
+    },
+}
 
 /// One row of the table: a workload at a size.
 struct Row {
@@ -63,39 +103,22 @@ fn size_for(runtime: Runtime, row: &Row) -> u64 {
 }
 
 fn main() {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    if args.first().map(String::as_str) == Some("child") {
-        child(&args[1..]);
+    let cli = Cli::parse();
+    if let Some(Mode::Child {
+        runtime,
+        workload,
+        n,
+    }) = cli.mode
+    {
+        child(runtime, workload, n);
         return;
-    }
-    let mut quick = false;
-    let mut runs = 3;
-    let mut only: Option<Vec<String>> = None;
-    let mut csv = None;
-    let mut it = args.iter();
-    while let Some(arg) = it.next() {
-        match arg.as_str() {
-            "--quick" => quick = true,
-            "--runs" => runs = it.next().and_then(|r| r.parse().ok()).expect("--runs K"),
-            "--only" => {
-                only = Some(
-                    it.next()
-                        .expect("--only a,b")
-                        .split(',')
-                        .map(str::to_owned)
-                        .collect(),
-                )
-            }
-            "--csv" => csv = Some(it.next().expect("--csv FILE").clone()),
-            other => panic!("unknown argument {other}; see the top of runner.rs"),
-        }
     }
     let started = Instant::now();
     let exe = std::env::current_exe().expect("the runner's path");
     let mut results: Vec<(String, Workload, Vec<Option<Sample>>)> = Vec::new();
-    for row in rows(quick) {
-        if let Some(only) = &only {
-            if !only.iter().any(|o| o == row.workload.name()) {
+    for row in rows(cli.quick) {
+        if let Some(only) = &cli.only {
+            if !only.contains(&row.workload) {
                 continue;
             }
         }
@@ -103,14 +126,14 @@ fn main() {
         for runtime in Runtime::ALL {
             eprint!("{} on {} ...", row.label, runtime.name());
             let n = size_for(runtime, &row);
-            let cell = median(runs, || run_child(&exe, runtime, row.workload, n));
+            let cell = median(cli.runs, || run_child(&exe, runtime, row.workload, n));
             eprintln!(" {}", cell.map_or("n/a".to_owned(), |s| s.to_string()));
             cells.push(cell);
         }
         results.push((row.label, row.workload, cells));
     }
     print_table(&results);
-    if let Some(path) = csv {
+    if let Some(path) = cli.csv {
         write_csv(&path, &results);
     }
     eprintln!("runner: done in {:.0?}", started.elapsed());
@@ -183,10 +206,8 @@ fn median(runs: usize, mut once: impl FnMut() -> Option<Sample>) -> Option<Sampl
     Some(samples[samples.len() / 2])
 }
 
-fn child(args: &[String]) {
-    let runtime = Runtime::from_name(&args[0]).expect("a runtime name");
-    let workload = Workload::from_name(&args[1]).expect("a workload name");
-    let n: u64 = args[2].parse().expect("a size");
+/// Makes one measurement and prints it as one line (`n/a` when the runtime lacks the workload).
+fn child(runtime: Runtime, workload: Workload, n: u64) {
     #[cfg(feature = "peers")]
     match runtime {
         Runtime::May1 => concurrence_benchmarks::may_rt::configure(1),
@@ -266,7 +287,7 @@ fn print_table(results: &[(String, Workload, Vec<Option<Sample>>)]) {
     );
 }
 
-fn write_csv(path: &str, results: &[(String, Workload, Vec<Option<Sample>>)]) {
+fn write_csv(path: &Path, results: &[(String, Workload, Vec<Option<Sample>>)]) {
     let mut out = String::from("workload,runtime,value,extra,failed\n");
     for (label, _, cells) in results {
         for (runtime, cell) in Runtime::ALL.iter().zip(cells) {

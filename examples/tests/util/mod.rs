@@ -224,7 +224,7 @@ pub fn client(program: &str, args: &[&str], input: &[u8]) -> Output {
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .unwrap_or_else(|err| panic!("{program} is installed (.ci/run installs it): {err}"));
+        .unwrap_or_else(|err| panic!("{program} is installed (scripts/test installs it): {err}"));
     child.stdin.take().unwrap().write_all(input).unwrap();
     let start = Instant::now();
     while child.try_wait().unwrap().is_none() {
