@@ -446,6 +446,9 @@ pub use task::join::{
     join_all, join_all_timeout, join_children, join_children_timeout, ErasedResult,
 };
 pub use task::monitor::{trap_exits, MSG_DOWN, MSG_EXIT};
+pub use task::placement::{
+    current_dispatcher, dispatcher_count, spawn_next, spawn_on, SendTasklet,
+};
 pub use task::runtime::{dispatch, quit, Dispatcher, ExitStatus};
 pub use task::supervisor::{Supervisor, SupervisorError};
 pub use task::tasklet::{current, try_current, yield_, Tasklet, Tree};

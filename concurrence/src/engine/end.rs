@@ -124,16 +124,22 @@ pub struct BlockedTasklet {
     pub waiting_on: String,
     /// Where the blocking call was made, as `file:line:column`.
     pub at: String,
+    /// The dispatcher it runs on (0 but with [`Dispatcher::threads`](crate::Dispatcher::threads)).
+    pub dispatcher: usize,
 }
 
 impl fmt::Display for BlockedTasklet {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "tasklet '{}' (#{}{}) blocked in {} at {}",
+            "tasklet '{}' (#{}{}{}) blocked in {} at {}",
             self.name,
             self.id,
             if self.daemon { ", daemon" } else { "" },
+            match self.dispatcher {
+                0 => String::new(),
+                n => format!(", dispatcher {n}"),
+            },
             self.waiting_on,
             self.at
         )

@@ -34,36 +34,93 @@ pub(crate) struct Readiness {
     pub(crate) writable: bool,
 }
 
-/// A dispatcher's address for other threads: they end waits of its tasklets by key, and wake
-/// it out of `poll` to notice. `Send + Sync`; the keys mean something only to its dispatcher.
+/// Work another dispatcher of the group hands to this one (a tasklet to spawn), run in its loop.
+pub(crate) type Job = Box<dyn FnOnce() + Send>;
+
+/// A dispatcher's address for other threads: they end waits of its tasklets by key, hand it jobs
+/// (the dispatchers of a group), and wake it out of `poll` to notice. `Send + Sync`; the keys mean
+/// something only to its dispatcher.
+///
+/// Wake-ups are coalesced: a notice sets `notified` and calls the `mio::Waker` (a syscall) only
+/// when it was clear; the dispatcher clears it before it takes the notices, so a notice that comes
+/// after the take wakes it again, and a flood of notices costs one wake-up per take.
 pub(crate) struct Remote {
     waker: Waker,
     woken: Mutex<Vec<u64>>,
+    jobs: Mutex<Vec<Job>>,
+    notified: AtomicBool,
+    /// The group's count of notices sent and not yet taken (see `engine::group`), when the
+    /// dispatcher is one of a group.
+    pending: OnceLock<Arc<AtomicUsize>>,
 }
 
 impl Remote {
     /// Ends the wait registered under `key` (see `Scheduler::remote_wait`), from any thread.
     pub(crate) fn wake(&self, key: u64) {
+        self.count_notice();
         self.woken
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .push(key);
-        if let Err(err) = self.waker.wake() {
-            crate::engine::logging::log_at!(
-                Error,
-                "concurrence: cannot wake the dispatcher: {err}"
-            );
+        self.notify();
+    }
+
+    /// Hands the dispatcher `job`, to run in its loop, from any thread.
+    pub(crate) fn post(&self, job: Job) {
+        self.count_notice();
+        self.jobs
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .push(job);
+        self.notify();
+    }
+
+    /// Counts a notice as pending in the group, before it is queued (see `engine::group`).
+    fn count_notice(&self) {
+        if let Some(pending) = self.pending.get() {
+            pending.fetch_add(1, Ordering::SeqCst);
         }
     }
 
-    /// The keys woken since the last call.
-    pub(crate) fn take_woken(&self) -> Vec<u64> {
-        std::mem::take(
+    /// Wakes the dispatcher unless a wake-up is on its way already.
+    fn notify(&self) {
+        if !self.notified.swap(true, Ordering::SeqCst) {
+            if let Err(err) = self.waker.wake() {
+                crate::engine::logging::log_at!(
+                    Error,
+                    "concurrence: cannot wake the dispatcher: {err}"
+                );
+            }
+        }
+    }
+
+    /// Whether a notice may be waiting (read between passes of a group's dispatcher).
+    pub(crate) fn notified(&self) -> bool {
+        self.notified.load(Ordering::SeqCst)
+    }
+
+    /// Joins the group whose count of pending notices is `pending`.
+    pub(crate) fn join_group(&self, pending: Arc<AtomicUsize>) {
+        let _ = self.pending.set(pending);
+    }
+
+    /// The keys woken and the jobs posted since the last call. Clears the wake-up flag first,
+    /// so that a notice after the take wakes the dispatcher again.
+    pub(crate) fn take_notices(&self) -> (Vec<u64>, Vec<Job>) {
+        self.notified.store(false, Ordering::SeqCst);
+        let woken = std::mem::take(
             &mut *self
                 .woken
                 .lock()
                 .unwrap_or_else(std::sync::PoisonError::into_inner),
-        )
+        );
+        let jobs = std::mem::take(
+            &mut *self
+                .jobs
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner),
+        );
+        (woken, jobs)
     }
 }
 
@@ -242,6 +299,9 @@ impl Reactor {
         let remote = Arc::new(Remote {
             waker: Waker::new(poll.registry(), WAKER_TOKEN)?,
             woken: Mutex::new(Vec::new()),
+            jobs: Mutex::new(Vec::new()),
+            notified: AtomicBool::new(false),
+            pending: OnceLock::new(),
         });
         Ok(Reactor {
             poll,

@@ -318,6 +318,15 @@ impl RemoteToken {
         RemoteToken { remote, key }
     }
 
+    /// [`register`](RemoteToken::register) for a wait that another dispatcher of `sched`'s
+    /// group ends: it does not keep the dispatcher from counting as settled (see
+    /// `Scheduler::internal_remote_wait`).
+    pub(crate) fn register_internal(sched: &Scheduler, task: &Rc<Task>, epoch: u32) -> RemoteToken {
+        let key = sched.internal_remote_wait(task.clone(), epoch);
+        let remote = sched.reactor.borrow().remote().clone();
+        RemoteToken { remote, key }
+    }
+
     /// Ends the wait, from any thread (nothing if it has ended already).
     pub(crate) fn wake(&self) {
         self.remote.wake(self.key);
@@ -361,6 +370,11 @@ impl WaitList<RemoteToken> {
             }
             None => false,
         }
+    }
+
+    /// Wakes every waiter (an event all of them see: a tasklet's end).
+    pub(crate) fn wake_all_remote(&mut self) {
+        while self.wake_one_remote() {}
     }
 
     /// The waiter of `token` leaves (served or not): its entry goes and, when what the list

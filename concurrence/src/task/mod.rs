@@ -8,6 +8,7 @@ pub(crate) mod idle;
 pub(crate) mod join;
 pub(crate) mod monitor;
 pub(crate) mod periodic;
+pub(crate) mod placement;
 pub(crate) mod runtime;
 pub(crate) mod send;
 pub(crate) mod supervisor;

@@ -4,8 +4,11 @@ use std::fmt;
 use std::marker::PhantomData;
 use std::process::{ExitCode, Termination};
 use std::rc::Rc;
+use std::sync::Arc;
+use std::thread::JoinHandle;
 
-use crate::engine::end::ExitReason;
+use crate::engine::end::{BlockedTasklet, ExitReason};
+use crate::engine::group::{Group, GroupEnd};
 use crate::engine::overflow;
 use crate::engine::reactor::Reactor;
 use crate::engine::scheduler::{self, Scheduler, SpawnOptions};
@@ -41,6 +44,7 @@ pub struct Dispatcher<M = NoMessages> {
     stack_mode: StackMode,
     handle_sigint: bool,
     handle_sigterm: bool,
+    threads: usize,
     _messages: PhantomData<fn() -> M>,
 }
 
@@ -51,6 +55,7 @@ impl Default for Dispatcher {
             stack_mode: StackMode::GUARDED,
             handle_sigint: true,
             handle_sigterm: false,
+            threads: 1,
             _messages: PhantomData,
         }
     }
@@ -69,6 +74,7 @@ impl<M> fmt::Debug for Dispatcher<M> {
             .field("stack_mode", &self.stack_mode)
             .field("handle_sigint", &self.handle_sigint)
             .field("handle_sigterm", &self.handle_sigterm)
+            .field("threads", &self.threads)
             .field("messages", &std::any::type_name::<M>())
             .finish()
     }
@@ -107,6 +113,7 @@ impl<M> Dispatcher<M> {
             stack_mode: self.stack_mode,
             handle_sigint: self.handle_sigint,
             handle_sigterm: self.handle_sigterm,
+            threads: self.threads,
             _messages: PhantomData,
         }
     }
@@ -142,6 +149,36 @@ impl<M> Dispatcher<M> {
         self
     }
 
+    /// How many dispatchers run the program, each on a thread of its own (`0`: one per
+    /// available core); 1 by default. The calling thread is dispatcher 0 and runs the first
+    /// tasklet; [`spawn_on`](crate::spawn_on) starts a tasklet on another. A tasklet lives and
+    /// dies on the dispatcher that started it (its stack holds references that cannot move
+    /// between threads).
+    ///
+    /// The dispatchers are one program: it ends when no non-daemon tasklet is left on any of
+    /// them and no spawn is on its way; [`quit`] on any dispatcher, and SIGINT (and SIGTERM,
+    /// when handled), stop them all; every dispatcher kills its tasklets, so that every
+    /// destructor runs, before [`run`](Dispatcher::run) returns. The program is deadlocked
+    /// only when every dispatcher is settled with blocked tasklets that nothing can wake, and
+    /// the report lists the blocked tasklets of each.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use concurrence::{current_dispatcher, spawn_on, Dispatcher};
+    ///
+    /// let status = Dispatcher::new().threads(2).run(|| {
+    ///     let far = spawn_on(1, || current_dispatcher() * 10);
+    ///     assert_eq!(far.join().unwrap(), 10);
+    ///     current_dispatcher()
+    /// });
+    /// assert_eq!(status.into_value(), Some(0));
+    /// ```
+    pub fn threads(mut self, threads: usize) -> Dispatcher<M> {
+        self.threads = threads;
+        self
+    }
+
     /// Runs a dispatcher on this thread with `f` as its first tasklet, until [`quit`] is called,
     /// SIGINT arrives, no non-daemon tasklet is left, or no tasklet can ever be woken again (a
     /// deadlock, reported in the status). Tasklets still alive at that point are killed, so their
@@ -162,9 +199,36 @@ impl<M> Dispatcher<M> {
         );
         let _alt_stack = overflow::prepare_thread();
         scheduler::count_panics();
-        let reactor = Reactor::new(self.handle_sigint, self.handle_sigterm)
-            .unwrap_or_else(|err| panic!("concurrence: cannot create the poller: {err}"));
-        let sched = Rc::new(Scheduler::new(reactor, self.stack_size, self.stack_mode));
+        let threads = match self.threads {
+            0 => std::thread::available_parallelism().map_or(1, usize::from),
+            n => n,
+        };
+        let poller = |sigint, sigterm| {
+            Reactor::new(sigint, sigterm)
+                .unwrap_or_else(|err| panic!("concurrence: cannot create the poller: {err}"))
+        };
+        let reactor = poller(self.handle_sigint, self.handle_sigterm);
+        // The other dispatchers of a group, each on its thread (only dispatcher 0 handles the
+        // stop signals, and ends the group on them).
+        let (group, members) = if threads > 1 {
+            let reactors: Vec<Reactor> = (1..threads).map(|_| poller(false, false)).collect();
+            let remotes = std::iter::once(reactor.remote().clone())
+                .chain(reactors.iter().map(|r| r.remote().clone()))
+                .collect();
+            let group = Group::new(remotes);
+            let members = start_members(&group, reactors, self.stack_size, self.stack_mode);
+            (Some(group), members)
+        } else {
+            (None, Vec::new())
+        };
+        // Dispatcher 0 left by unwinding (a bug of the runtime) stops the others too.
+        let _end_group = EndGroupOnUnwind(group.clone());
+        let sched = Rc::new(Scheduler::new(
+            reactor,
+            self.stack_size,
+            self.stack_mode,
+            group.clone().map(|group| (group, 0)),
+        ));
         let installed = scheduler::Installed::new(&sched);
         // Whatever happens below, the tasklets are shut down before the scheduler is
         // uninstalled: a `dispatch` left by unwinding leaves no record to resume later.
@@ -191,7 +255,10 @@ impl<M> Dispatcher<M> {
                 _ => {}
             }
         }
-        if matches!(reason, ExitReason::Deadlock(_) | ExitReason::Panicked(_)) {
+        // (A group's deadlock is reported once every dispatcher has listed its blocked
+        // tasklets, below.)
+        let deadlocked_alone = matches!(reason, ExitReason::Deadlock(_)) && group.is_none();
+        if deadlocked_alone || matches!(reason, ExitReason::Panicked(_)) {
             crate::engine::logging::report(format_args!("concurrence: {}", describe(&reason)));
         }
         // The first tasklet's value, when it returned one (it may have, and the dispatcher
@@ -206,8 +273,102 @@ impl<M> Dispatcher<M> {
             reason = ExitReason::Quit(code);
         }
         drop(installed);
+        if let Some(group) = group {
+            // The others shut down too: every destructor has run when `run` returns.
+            let blocked = join_members(members);
+            match (&mut reason, group.ended()) {
+                (ExitReason::Deadlock(mine), _) => {
+                    mine.extend(blocked);
+                    crate::engine::logging::report(format_args!(
+                        "concurrence: {}",
+                        describe(&reason)
+                    ));
+                }
+                (_, Some(GroupEnd::Quit(code))) => reason = ExitReason::Quit(code),
+                _ => {}
+            }
+        }
         ExitStatus { reason, value }
     }
+}
+
+/// Ends the group when dropped while the thread unwinds, so that its other dispatchers do not
+/// wait for ever.
+struct EndGroupOnUnwind(Option<Arc<Group>>);
+
+impl Drop for EndGroupOnUnwind {
+    fn drop(&mut self) {
+        if let (Some(group), true) = (&self.0, std::thread::panicking()) {
+            group.end(GroupEnd::Quit(ExitStatus::PANIC));
+        }
+    }
+}
+
+/// Starts dispatchers 1.. of `group` on threads of their own, one per reactor. A thread that
+/// cannot be started ends the group (the others stop at once) and panics.
+fn start_members(
+    group: &Arc<Group>,
+    reactors: Vec<Reactor>,
+    stack_size: usize,
+    stack_mode: StackMode,
+) -> Vec<JoinHandle<Vec<BlockedTasklet>>> {
+    let mut members = Vec::new();
+    for (index, reactor) in (1..).zip(reactors) {
+        let member = group.clone();
+        let started = std::thread::Builder::new()
+            .name(format!("concurrence-{index}"))
+            .spawn(move || run_member(reactor, member, index, stack_size, stack_mode));
+        match started {
+            Ok(handle) => members.push(handle),
+            Err(err) => {
+                group.end(GroupEnd::Quit(1));
+                join_members(members);
+                panic!("concurrence: cannot start dispatcher {index}'s thread: {err}");
+            }
+        }
+    }
+    members
+}
+
+/// The body of dispatcher `index` of `group`: runs its loop until the group ends, then kills
+/// its tasklets; returns its blocked tasklets when the group ended deadlocked.
+fn run_member(
+    reactor: Reactor,
+    group: Arc<Group>,
+    index: usize,
+    stack_size: usize,
+    stack_mode: StackMode,
+) -> Vec<BlockedTasklet> {
+    let _alt_stack = overflow::prepare_thread();
+    let sched = Rc::new(Scheduler::new(
+        reactor,
+        stack_size,
+        stack_mode,
+        Some((group, index)),
+    ));
+    let installed = scheduler::Installed::new(&sched);
+    let shutdown = scheduler::ShutdownGuard(&sched);
+    let blocked = match sched.run_loop() {
+        ExitReason::Deadlock(blocked) => blocked,
+        _ => Vec::new(),
+    };
+    sched.shutdown();
+    drop(shutdown);
+    drop(installed);
+    blocked
+}
+
+/// Waits for the dispatchers' threads to end; returns their blocked tasklets. A thread that
+/// panicked (a bug of the runtime: tasklets' panics are caught) panics here too.
+fn join_members(members: Vec<JoinHandle<Vec<BlockedTasklet>>>) -> Vec<BlockedTasklet> {
+    let mut blocked = Vec::new();
+    for member in members {
+        match member.join() {
+            Ok(list) => blocked.extend(list),
+            Err(payload) => std::panic::resume_unwind(payload),
+        }
+    }
+    blocked
 }
 
 /// Runs a dispatcher on this thread with `f` as its first tasklet; see [`Dispatcher::run`].

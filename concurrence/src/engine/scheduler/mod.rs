@@ -33,10 +33,12 @@ use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::ptr::{self, NonNull};
 use std::rc::{Rc, Weak};
+use std::sync::Arc;
 use std::time::Instant;
 
 use crate::engine::compact::SharedStacks;
 use crate::engine::coroutine::Wake;
+use crate::engine::group::{Group, Settled};
 use crate::engine::reactor::Reactor;
 use crate::engine::readiness::IoTable;
 use crate::engine::run_queue::RunQueue;
@@ -167,6 +169,10 @@ pub(crate) struct SpawnOptions {
     pub(crate) inbox: Option<Rc<dyn AnyInbox>>,
 }
 
+/// A remote wait's tasklet, the epoch of its wait, and whether another dispatcher of the group
+/// ends it (see `Scheduler::remote_wait`).
+type RemoteWaiter = (Rc<Task>, u32, bool);
+
 /// One dispatcher's state.
 pub(crate) struct Scheduler {
     /// Tasklets due to run, with the epoch they were queued for (stale entries are skipped).
@@ -221,8 +227,12 @@ pub(crate) struct Scheduler {
     pub(crate) idle_rounds: Cell<u64>,
     /// Tasklets waiting for IO readiness now: while there are some, nothing is deadlocked.
     pub(crate) io_waiters: Cell<usize>,
-    /// Waits other threads end through the reactor's `Remote`, by key (see `remote_wait`).
-    remote_waits: RefCell<HashMap<u64, (Rc<Task>, u32)>>,
+    /// Waits other threads end through the reactor's `Remote`, by key (see `remote_wait`),
+    /// each with whether another dispatcher of the group ends it (an internal wait).
+    remote_waits: RefCell<HashMap<u64, RemoteWaiter>>,
+    /// How many of `remote_waits` are internal: those do not keep the dispatcher from being
+    /// settled (the group's accounting covers them, see `engine::group`).
+    internal_waits: Cell<usize>,
     /// Monitors by the id of the tasklet they watch: each tells its watcher once it ends.
     monitors: RefCell<HashMap<u64, Vec<DeliverDown>>>,
     /// Links by tasklet id, both ways.
@@ -232,10 +242,25 @@ pub(crate) struct Scheduler {
     next_remote_key: Cell<u64>,
     stack_size: usize,
     stack_mode: StackMode,
+    /// The group this dispatcher belongs to, with its place in it (`Dispatcher::threads`).
+    pub(crate) group: Option<Arc<Group>>,
+    pub(crate) index: usize,
+    /// How it stands in its group (see `engine::group`).
+    settled: Cell<Settled>,
 }
 
 impl Scheduler {
-    pub(crate) fn new(reactor: Reactor, stack_size: usize, stack_mode: StackMode) -> Scheduler {
+    /// A scheduler on `reactor`, alone or as dispatcher `index` of `group`.
+    pub(crate) fn new(
+        reactor: Reactor,
+        stack_size: usize,
+        stack_mode: StackMode,
+        group: Option<(Arc<Group>, usize)>,
+    ) -> Scheduler {
+        let (group, index) = match group {
+            Some((group, index)) => (Some(group), index),
+            None => (None, 0),
+        };
         Scheduler {
             queue: RunQueue::default(),
             front: RunQueue::default(),
@@ -262,12 +287,16 @@ impl Scheduler {
             idle_waiters: RefCell::new(WaitList::default()),
             idle_rounds: Cell::new(0),
             remote_waits: RefCell::new(HashMap::new()),
+            internal_waits: Cell::new(0),
             monitors: RefCell::new(HashMap::new()),
             links: RefCell::new(HashMap::new()),
             trappers: RefCell::new(HashMap::new()),
             next_remote_key: Cell::new(0),
             stack_size,
             stack_mode,
+            group,
+            index,
+            settled: Cell::new(Settled::No),
         }
     }
 
@@ -338,6 +367,33 @@ impl Scheduler {
             f,
         ));
         self.register(&task, parent, opts.inbox);
+        task
+    }
+
+    /// [`spawn`](Scheduler::spawn) without a parent, whoever spawns it (a tasklet started at
+    /// another dispatcher's request belongs to no tasklet here).
+    pub(crate) fn spawn_detached<F, T>(
+        &self,
+        opts: SpawnOptions,
+        f: F,
+        default_name: Name,
+    ) -> Rc<Task>
+    where
+        F: FnOnce() -> T + 'static,
+        T: 'static,
+    {
+        let id = self.next_id.get();
+        self.next_id.set(id + 1);
+        let task = Rc::new(Task::new(
+            id,
+            opts.name.map_or(default_name, Name::Given),
+            opts.daemon,
+            u32::try_from(opts.stack_size.unwrap_or(self.stack_size)).unwrap_or(u32::MAX),
+            opts.stack_mode.unwrap_or(self.stack_mode),
+            None,
+            f,
+        ));
+        self.register(&task, None, opts.inbox);
         task
     }
 

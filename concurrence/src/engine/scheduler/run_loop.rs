@@ -6,6 +6,8 @@ use std::time::Instant;
 
 use crate::engine::coroutine::Wake;
 use crate::engine::end::ExitReason;
+use crate::engine::group::{Group, GroupEnd, Settled};
+use crate::engine::reactor::Job;
 use crate::engine::stack::TRIM_PERIOD;
 use crate::engine::state::{State, Task};
 use crate::engine::{readiness, run_queue};
@@ -16,6 +18,9 @@ impl Scheduler {
     /// Runs tasklets until `quit`, SIGINT, no non-daemon tasklet left, or a deadlock.
     pub(crate) fn run_loop(&self) -> ExitReason {
         loop {
+            if let Some(end) = self.group.as_ref().and_then(|group| group.ended()) {
+                return self.reason_of(end);
+            }
             // A pass runs what was ready when it began, but at least a few dozen tasklets when
             // that many keep becoming ready: the checks between passes are not paid per switch.
             let mut pass = (self.queue.len() + self.front.len()).max(MIN_PASS);
@@ -35,6 +40,9 @@ impl Scheduler {
             }
             if let Some(reason) = self.should_stop() {
                 return reason;
+            }
+            if self.group.is_some() {
+                self.take_notices();
             }
             self.reap();
             if self.passes.get() >= TRIM_CHECK_PASSES {
@@ -56,7 +64,19 @@ impl Scheduler {
             }
             let next_deadline = self.timers.borrow().next_deadline();
             if next_deadline.is_none() && !self.waits_outside() {
-                return ExitReason::Deadlock(self.blocked());
+                let Some(group) = &self.group else {
+                    return ExitReason::Deadlock(self.blocked());
+                };
+                // Nothing here can wake what is left: settled until a notice comes (or for
+                // good: the last to settle ends the group).
+                let how = match self.non_daemon.get() {
+                    0 => Settled::Quiet,
+                    _ => Settled::Stuck,
+                };
+                self.settle(group, how);
+                if let Some(end) = group.ended() {
+                    return self.reason_of(end);
+                }
             }
             let mut timeout = next_deadline.map(|d| d.saturating_duration_since(Instant::now()));
             if self.stacks.borrow().has_untrimmed() {
@@ -97,6 +117,9 @@ impl Scheduler {
 
     /// Why the loop must stop now, if it must.
     fn should_stop(&self) -> Option<ExitReason> {
+        if let Some(group) = &self.group {
+            return self.group_should_stop(group);
+        }
         if let Some(code) = self.quit.get() {
             Some(ExitReason::Quit(code))
         } else if self.non_daemon.get() == 0 {
@@ -107,6 +130,39 @@ impl Scheduler {
             Some(ExitReason::Terminated)
         } else {
             None
+        }
+    }
+
+    /// [`should_stop`](Scheduler::should_stop) for a dispatcher of a group: a quit or a stop
+    /// signal here ends the whole group; no non-daemon tasklet left settles this dispatcher
+    /// (it stops when the group ends, see `engine::group`).
+    #[inline(never)]
+    fn group_should_stop(&self, group: &Group) -> Option<ExitReason> {
+        if let Some(code) = self.quit.get() {
+            group.end(GroupEnd::Quit(code));
+        } else if self.reactor.borrow().interrupted() {
+            group.end(GroupEnd::Interrupted);
+        } else if self.reactor.borrow().terminated() {
+            group.end(GroupEnd::Terminated);
+        } else if self.non_daemon.get() == 0 {
+            self.settle(group, Settled::Quiet);
+        } else if self.settled.get() == Settled::Quiet {
+            // A daemon spawned a non-daemon tasklet: work again (what daemons start after their
+            // dispatcher's last non-daemon tasklet ended may also be cut short, as alone).
+            self.settled.set(Settled::No);
+            group.unsettle(Settled::Quiet);
+        }
+        group.ended().map(|end| self.reason_of(end))
+    }
+
+    /// This dispatcher's reason to stop when its group ended for `end`.
+    fn reason_of(&self, end: GroupEnd) -> ExitReason {
+        match end {
+            GroupEnd::Finished => ExitReason::Finished,
+            GroupEnd::Deadlock => ExitReason::Deadlock(self.blocked()),
+            GroupEnd::Quit(code) => ExitReason::Quit(code),
+            GroupEnd::Interrupted => ExitReason::Interrupted,
+            GroupEnd::Terminated => ExitReason::Terminated,
         }
     }
 
@@ -138,19 +194,19 @@ impl Scheduler {
     /// Whether a tasklet waits for something from outside the dispatcher: IO readiness, or a
     /// wait another thread ends (`io::blocking`).
     fn waits_outside(&self) -> bool {
-        self.io_waiters.get() > 0 || !self.remote_waits.borrow().is_empty()
+        self.io_waiters.get() > 0 || self.remote_waits.borrow().len() > self.internal_waits.get()
     }
 
     /// Blocks in the reactor for at most `timeout`, then wakes what it reported: tasklets
     /// waiting for IO readiness, and waits ended from other threads.
     fn poll(&self, timeout: Option<std::time::Duration>) {
-        let (polled, ready, woken) = {
+        let (polled, ready, (woken, jobs)) = {
             let mut reactor = self.reactor.borrow_mut();
             let polled = reactor.poll(timeout);
             (
                 polled,
                 std::mem::take(&mut reactor.ready),
-                reactor.remote().take_woken(),
+                reactor.remote().take_notices(),
             )
         };
         // Logged once the reactor is no longer borrowed: the logger may call the runtime.
@@ -166,33 +222,117 @@ impl Scheduler {
                 readiness::deliver(&state, readiness, self);
             }
         }
+        self.handle_notices(woken, jobs);
+    }
+
+    /// Takes the notices other threads sent, between passes of a group's dispatcher (where a
+    /// flag says whether there are any).
+    fn take_notices(&self) {
+        let notices = {
+            let reactor = self.reactor.borrow();
+            let remote = reactor.remote();
+            remote.notified().then(|| remote.take_notices())
+        };
+        if let Some((woken, jobs)) = notices {
+            self.handle_notices(woken, jobs);
+        }
+    }
+
+    /// Ends the remote waits of `woken` and runs `jobs` (spawns other dispatchers asked for);
+    /// in a group, a settled dispatcher leaves that state first, and the notices are counted as
+    /// handled last (see `engine::group`).
+    fn handle_notices(&self, woken: Vec<u64>, jobs: Vec<Job>) {
+        let count = woken.len() + jobs.len();
+        if count == 0 {
+            return;
+        }
+        if let Some(group) = &self.group {
+            if group.ended().is_some() {
+                // Too late: the group ended, and what it ended with must stand (a wake-up
+                // from another dispatcher's shutdown must not run a tasklet the deadlock report
+                // lists as blocked). The loop stops at its next check.
+                return;
+            }
+            let settled = self.settled.replace(Settled::No);
+            if settled != Settled::No {
+                group.unsettle(settled);
+            }
+        }
         for key in woken {
             let waiter = self.remote_waits.borrow_mut().remove(&key);
-            if let Some((task, epoch)) = waiter {
+            if let Some((task, epoch, internal)) = waiter {
+                if internal {
+                    self.internal_waits.set(self.internal_waits.get() - 1);
+                }
                 self.wake(&task, epoch, Wake::Ready);
             }
         }
+        for job in jobs {
+            job();
+        }
+        if let Some(group) = &self.group {
+            group.handled(count);
+        }
+    }
+
+    /// Settles this dispatcher in its group as `how` (see `engine::group`), unless it is so
+    /// already; the last to settle may end the group.
+    fn settle(&self, group: &Group, how: Settled) {
+        let was = self.settled.get();
+        if was == how {
+            return;
+        }
+        if was != Settled::No {
+            group.unsettle(was);
+        }
+        self.settled.set(how);
+        group.settle(how);
     }
 
     /// Registers the wait `epoch` of `task` to be ended by another thread through
     /// [`Remote::wake`](crate::engine::reactor::Remote::wake) with the key returned; while registered,
     /// the dispatcher does not count as deadlocked.
     pub(crate) fn remote_wait(&self, task: Rc<Task>, epoch: u32) -> u64 {
+        self.remote_wait_of(task, epoch, false)
+    }
+
+    /// [`remote_wait`](Scheduler::remote_wait) for a wait that another dispatcher of the group
+    /// ends (a join of one of its tasklets): it does not keep this dispatcher from counting as
+    /// settled, since the group's accounting sees the other side (see `engine::group`).
+    pub(crate) fn internal_remote_wait(&self, task: Rc<Task>, epoch: u32) -> u64 {
+        self.remote_wait_of(task, epoch, true)
+    }
+
+    fn remote_wait_of(&self, task: Rc<Task>, epoch: u32, internal: bool) -> u64 {
         let key = self.next_remote_key.get();
         self.next_remote_key.set(key + 1);
-        self.remote_waits.borrow_mut().insert(key, (task, epoch));
+        self.remote_waits
+            .borrow_mut()
+            .insert(key, (task, epoch, internal));
+        if internal {
+            self.internal_waits.set(self.internal_waits.get() + 1);
+        }
         key
     }
 
-    /// Points the remote wait `key` at a new wait of its tasklet (one that waits again).
+    /// Points the remote wait `key` (an outside one) at a new wait of its tasklet, one that
+    /// waits again after a wake-up that was not its answer.
     pub(crate) fn renew_remote_wait(&self, key: u64, task: Rc<Task>, epoch: u32) {
-        self.remote_waits.borrow_mut().insert(key, (task, epoch));
+        let old = self
+            .remote_waits
+            .borrow_mut()
+            .insert(key, (task, epoch, false));
+        debug_assert!(old.as_ref().is_none_or(|(_, _, internal)| !internal));
+        drop(old);
     }
 
     /// Forgets a remote wait that ended otherwise (a timeout, a kill); a later wake-up by its
     /// key does nothing.
     pub(crate) fn forget_remote_wait(&self, key: u64) {
         let removed = self.remote_waits.borrow_mut().remove(&key);
+        if let Some((_, _, true)) = removed {
+            self.internal_waits.set(self.internal_waits.get() - 1);
+        }
         drop(removed);
     }
 

@@ -27,6 +27,7 @@ impl Scheduler {
                 daemon: t.daemon,
                 waiting_on: t.waiting_on.get().0.to_string(),
                 at: t.waiting_on.get().1.to_string(),
+                dispatcher: self.index,
             })
             .collect();
         blocked.sort_by_key(|b| b.id);
@@ -59,6 +60,7 @@ impl Scheduler {
         self.next.clear();
         self.timers.borrow_mut().clear();
         self.remote_waits.borrow_mut().clear();
+        self.internal_waits.set(0);
         let monitors = std::mem::take(&mut *self.monitors.borrow_mut());
         drop_caught(monitors, "the monitors left at the dispatcher's end");
         self.links.borrow_mut().clear();

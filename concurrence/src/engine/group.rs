@@ -1,0 +1,158 @@
+//! Several dispatchers as one program (`Dispatcher::threads(n)`): one dispatcher per thread,
+//! each with its own scheduler, stacks, timers and poller; a tasklet lives and dies on the
+//! dispatcher that started it. What they share is this `Group`: how to reach each other
+//! (each one's [`Remote`]: jobs and wake-ups, coalesced), and when the program ends.
+//!
+//! **When the group ends.** A dispatcher is *settled* when it has nothing to do that it could
+//! do on its own: no non-daemon tasklet is left (*quiet*; its daemons may still run), or its
+//! tasklets are blocked on nothing that its own timers, descriptors or outside threads can end
+//! (*stuck*: they wait for other dispatchers, or for ever). Every notice one dispatcher sends
+//! another (a job, a wake-up of a remote wait) is counted in `pending` before it is queued, and
+//! uncounted by the receiver after it has handled it, which it does only after leaving the
+//! settled state. So when the last dispatcher settles and `pending` is zero, no dispatcher runs
+//! a tasklet and no notice is on its way that could make one run: the group ends, as finished
+//! when no dispatcher is stuck, as deadlocked otherwise. A `quit`, SIGINT or SIGTERM ends it at
+//! once. Every dispatcher then shuts down its own tasklets, and `run` returns when all have.
+
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+
+use crate::engine::reactor::{Job, Remote};
+
+/// Why a group of dispatchers ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum GroupEnd {
+    /// No non-daemon tasklet left anywhere, nothing pending.
+    Finished,
+    /// Every dispatcher settled, at least one with blocked tasklets, nothing pending.
+    Deadlock,
+    /// A `quit` with this code, on any dispatcher.
+    Quit(i32),
+    /// SIGINT.
+    Interrupted,
+    /// SIGTERM (when handled).
+    Terminated,
+}
+
+/// How a dispatcher of a group stands (see the module docs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Settled {
+    /// It runs tasklets, or could.
+    No,
+    /// No non-daemon tasklet left on it.
+    Quiet,
+    /// Blocked tasklets that only another dispatcher could wake.
+    Stuck,
+}
+
+/// The dispatchers of one `Dispatcher::run` (see the module docs). `Send + Sync`.
+pub(crate) struct Group {
+    remotes: Vec<Arc<Remote>>,
+    /// Dispatchers settled, and how many of them are stuck.
+    settled: AtomicUsize,
+    stuck: AtomicUsize,
+    /// Notices sent between dispatchers (or from outside threads) and not yet handled.
+    pending: Arc<AtomicUsize>,
+    /// Set once `end` is.
+    ended: AtomicBool,
+    end: Mutex<Option<GroupEnd>>,
+    /// The next dispatcher `spawn_next` picks.
+    next: AtomicUsize,
+}
+
+impl Group {
+    /// A group of the dispatchers reached through `remotes` (dispatcher `i` through the `i`th).
+    pub(crate) fn new(remotes: Vec<Arc<Remote>>) -> Arc<Group> {
+        let pending = Arc::new(AtomicUsize::new(0));
+        for remote in &remotes {
+            remote.join_group(pending.clone());
+        }
+        Arc::new(Group {
+            remotes,
+            settled: AtomicUsize::new(0),
+            stuck: AtomicUsize::new(0),
+            pending,
+            ended: AtomicBool::new(false),
+            end: Mutex::new(None),
+            next: AtomicUsize::new(0),
+        })
+    }
+
+    /// How many dispatchers the group has.
+    pub(crate) fn size(&self) -> usize {
+        self.remotes.len()
+    }
+
+    /// The dispatcher after the last one this picked, round-robin.
+    pub(crate) fn pick_next(&self) -> usize {
+        self.next.fetch_add(1, Ordering::Relaxed) % self.size()
+    }
+
+    /// Hands dispatcher `to` a job to run in its loop (counted as pending until it ran).
+    pub(crate) fn post(&self, to: usize, job: Job) {
+        self.remotes[to].post(job);
+    }
+
+    /// How the group ended, once it has.
+    pub(crate) fn ended(&self) -> Option<GroupEnd> {
+        if self.ended.load(Ordering::SeqCst) {
+            *self.end.lock().unwrap_or_else(PoisonError::into_inner)
+        } else {
+            None
+        }
+    }
+
+    /// Ends the group for `why` and wakes every dispatcher to notice. The first reason stays,
+    /// except that a quit replaces an earlier quit's code (a later `quit` replaces the code) or
+    /// a finished end (a quit from a destructor at shutdown).
+    pub(crate) fn end(&self, why: GroupEnd) {
+        {
+            let mut end = self.end.lock().unwrap_or_else(PoisonError::into_inner);
+            match (*end, why) {
+                (None, _) => *end = Some(why),
+                (Some(GroupEnd::Quit(_) | GroupEnd::Finished), GroupEnd::Quit(_)) => {
+                    *end = Some(why)
+                }
+                _ => {}
+            }
+        }
+        if !self.ended.swap(true, Ordering::SeqCst) {
+            for remote in &self.remotes {
+                remote.post(Box::new(|| {})); // a notice to wake it; nothing to do
+            }
+        }
+    }
+
+    /// A dispatcher settles (see the module docs); the last one to settle, with nothing
+    /// pending, ends the group.
+    pub(crate) fn settle(&self, how: Settled) {
+        if how == Settled::Stuck {
+            self.stuck.fetch_add(1, Ordering::SeqCst);
+        }
+        let settled = self.settled.fetch_add(1, Ordering::SeqCst) + 1;
+        if settled == self.size() && self.pending.load(Ordering::SeqCst) == 0 {
+            let deadlocked = self.stuck.load(Ordering::SeqCst) > 0;
+            self.end(if deadlocked {
+                GroupEnd::Deadlock
+            } else {
+                GroupEnd::Finished
+            });
+        }
+    }
+
+    /// A settled dispatcher has work again (a notice came, or a daemon spawned a non-daemon
+    /// tasklet): called before it handles the notices that woke it.
+    pub(crate) fn unsettle(&self, how: Settled) {
+        self.settled.fetch_sub(1, Ordering::SeqCst);
+        if how == Settled::Stuck {
+            self.stuck.fetch_sub(1, Ordering::SeqCst);
+        }
+    }
+
+    /// `count` notices were handled.
+    pub(crate) fn handled(&self, count: usize) {
+        if count > 0 {
+            self.pending.fetch_sub(count, Ordering::SeqCst);
+        }
+    }
+}
