@@ -12,6 +12,7 @@ use crate::engine::stack::TRIM_PERIOD;
 use crate::engine::state::{State, Task};
 use crate::engine::{readiness, run_queue};
 
+use super::graveyard::drop_caught;
 use super::{Scheduler, MIN_PASS, NEXT_STREAK};
 
 impl Scheduler {
@@ -250,7 +251,9 @@ impl Scheduler {
             if group.ended().is_some() {
                 // Too late: the group ended, and what it ended with must stand (a wake-up
                 // from another dispatcher's shutdown must not run a tasklet the deadlock report
-                // lists as blocked). The loop stops at its next check.
+                // lists as blocked). The loop stops at its next check. A job dropped here drops
+                // a user's closure: its destructor's panic is caught.
+                drop_caught(jobs, "a spawn requested after the program ended");
                 return;
             }
             let settled = self.settled.replace(Settled::No);
