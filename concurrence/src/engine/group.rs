@@ -7,14 +7,17 @@
 //! do on its own: no non-daemon tasklet is left (*quiet*; its daemons may still run), or its
 //! tasklets are blocked on nothing that its own timers, descriptors or outside threads can end
 //! (*stuck*: they wait for other dispatchers, or for ever). Every notice one dispatcher sends
-//! another (a job, a wake-up of a remote wait) is counted in `pending` before it is queued, and
+//! another (a job, a wake-up of a remote wait) is counted as pending before it is queued, and
 //! uncounted by the receiver after it has handled it, which it does only after leaving the
-//! settled state. So when the last dispatcher settles and `pending` is zero, no dispatcher runs
+//! settled state. So when the last dispatcher settles and nothing is pending, no dispatcher runs
 //! a tasklet and no notice is on its way that could make one run: the group ends, as finished
-//! when no dispatcher is stuck, as deadlocked otherwise. A `quit`, SIGINT or SIGTERM ends it at
+//! when no dispatcher is stuck, as deadlocked otherwise. The three counts (settled, stuck,
+//! pending) share one atomic word, so that the last to settle reads all three at one instant:
+//! read one after another, a dispatcher could take the last pending notice and start running
+//! between the reads, and the group would end under it. A `quit`, SIGINT or SIGTERM ends it at
 //! once. Every dispatcher then shuts down its own tasklets, and `run` returns when all have.
 
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use crate::engine::reactor::{Job, Remote};
@@ -45,14 +48,20 @@ pub(crate) enum Settled {
     Stuck,
 }
 
+/// One settled dispatcher, in [`Group::counts`].
+const SETTLED: u64 = 1 << 48;
+/// One stuck dispatcher, in [`Group::counts`].
+const STUCK: u64 = 1 << 32;
+/// The pending notices' part of [`Group::counts`].
+const PENDING: u64 = STUCK - 1;
+
 /// The dispatchers of one `Dispatcher::run` (see the module docs). `Send + Sync`.
 pub(crate) struct Group {
     remotes: Vec<Arc<Remote>>,
-    /// Dispatchers settled, and how many of them are stuck.
-    settled: AtomicUsize,
-    stuck: AtomicUsize,
-    /// Notices sent between dispatchers (or from outside threads) and not yet handled.
-    pending: Arc<AtomicUsize>,
+    /// Dispatchers settled (bits 48..64), how many of them are stuck (32..48), and notices
+    /// sent between dispatchers (or from outside threads) and not yet handled (0..32), in one
+    /// word (see the module docs). At most 65,535 dispatchers.
+    counts: Arc<AtomicU64>,
     /// Set once `end` is.
     ended: AtomicBool,
     end: Mutex<Option<GroupEnd>>,
@@ -63,15 +72,17 @@ pub(crate) struct Group {
 impl Group {
     /// A group of the dispatchers reached through `remotes` (dispatcher `i` through the `i`th).
     pub(crate) fn new(remotes: Vec<Arc<Remote>>) -> Arc<Group> {
-        let pending = Arc::new(AtomicUsize::new(0));
+        assert!(
+            remotes.len() < 1 << 16,
+            "concurrence: at most 65,535 dispatchers"
+        );
+        let counts = Arc::new(AtomicU64::new(0));
         for remote in &remotes {
-            remote.join_group(pending.clone());
+            remote.join_group(counts.clone());
         }
         Arc::new(Group {
             remotes,
-            settled: AtomicUsize::new(0),
-            stuck: AtomicUsize::new(0),
-            pending,
+            counts,
             ended: AtomicBool::new(false),
             end: Mutex::new(None),
             next: AtomicUsize::new(0),
@@ -126,13 +137,12 @@ impl Group {
     /// A dispatcher settles (see the module docs); the last one to settle, with nothing
     /// pending, ends the group.
     pub(crate) fn settle(&self, how: Settled) {
-        if how == Settled::Stuck {
-            self.stuck.fetch_add(1, Ordering::SeqCst);
-        }
-        let settled = self.settled.fetch_add(1, Ordering::SeqCst) + 1;
-        if settled == self.size() && self.pending.load(Ordering::SeqCst) == 0 {
-            let deadlocked = self.stuck.load(Ordering::SeqCst) > 0;
-            self.end(if deadlocked {
+        let add = SETTLED + if how == Settled::Stuck { STUCK } else { 0 };
+        let counts = self.counts.fetch_add(add, Ordering::SeqCst) + add;
+        let settled = (counts / SETTLED) as usize;
+        if settled == self.size() && counts & PENDING == 0 {
+            let stuck = (counts / STUCK) & 0xffff;
+            self.end(if stuck > 0 {
                 GroupEnd::Deadlock
             } else {
                 GroupEnd::Finished
@@ -143,16 +153,14 @@ impl Group {
     /// A settled dispatcher has work again (a notice came, or a daemon spawned a non-daemon
     /// tasklet): called before it handles the notices that woke it.
     pub(crate) fn unsettle(&self, how: Settled) {
-        self.settled.fetch_sub(1, Ordering::SeqCst);
-        if how == Settled::Stuck {
-            self.stuck.fetch_sub(1, Ordering::SeqCst);
-        }
+        let sub = SETTLED + if how == Settled::Stuck { STUCK } else { 0 };
+        self.counts.fetch_sub(sub, Ordering::SeqCst);
     }
 
     /// `count` notices were handled.
     pub(crate) fn handled(&self, count: usize) {
         if count > 0 {
-            self.pending.fetch_sub(count, Ordering::SeqCst);
+            self.counts.fetch_sub(count as u64, Ordering::SeqCst);
         }
     }
 }

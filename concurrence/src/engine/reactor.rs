@@ -13,7 +13,7 @@
 //! which is how `io::blocking` delivers its results.
 
 use std::io;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
@@ -49,9 +49,9 @@ pub(crate) struct Remote {
     woken: Mutex<Vec<u64>>,
     jobs: Mutex<Vec<Job>>,
     notified: AtomicBool,
-    /// The group's count of notices sent and not yet taken (see `engine::group`), when the
-    /// dispatcher is one of a group.
-    pending: OnceLock<Arc<AtomicUsize>>,
+    /// The group's counts, whose low bits are the notices sent and not yet handled (see
+    /// `engine::group`), when the dispatcher is one of a group.
+    pending: OnceLock<Arc<AtomicU64>>,
 }
 
 impl Remote {
@@ -99,8 +99,8 @@ impl Remote {
         self.notified.load(Ordering::SeqCst)
     }
 
-    /// Joins the group whose count of pending notices is `pending`.
-    pub(crate) fn join_group(&self, pending: Arc<AtomicUsize>) {
+    /// Joins the group whose counts (pending notices in the low bits) are `pending`.
+    pub(crate) fn join_group(&self, pending: Arc<AtomicU64>) {
         let _ = self.pending.set(pending);
     }
 
