@@ -12,14 +12,16 @@
 //! settled state. So when the last dispatcher settles and nothing is pending, no dispatcher runs
 //! a tasklet and no notice is on its way that could make one run: the group ends, as finished
 //! when no dispatcher is stuck, as deadlocked otherwise. The three counts (settled, stuck,
-//! pending) share one atomic word, so that the last to settle reads all three at one instant:
+//! pending) share one atomic word (`engine::quiescence`, model-checked with loom), so that the
+//! last to settle reads all three at one instant:
 //! read one after another, a dispatcher could take the last pending notice and start running
 //! between the reads, and the group would end under it. A `quit`, SIGINT or SIGTERM ends it at
 //! once. Every dispatcher then shuts down its own tasklets, and `run` returns when all have.
 
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
+use crate::engine::quiescence::{Counts, Quiet};
 use crate::engine::reactor::{Job, Remote};
 
 /// Why a group of dispatchers ended.
@@ -48,20 +50,12 @@ pub(crate) enum Settled {
     Stuck,
 }
 
-/// One settled dispatcher, in [`Group::counts`].
-const SETTLED: u64 = 1 << 48;
-/// One stuck dispatcher, in [`Group::counts`].
-const STUCK: u64 = 1 << 32;
-/// The pending notices' part of [`Group::counts`].
-const PENDING: u64 = STUCK - 1;
-
 /// The dispatchers of one `Dispatcher::run` (see the module docs). `Send + Sync`.
 pub(crate) struct Group {
     remotes: Vec<Arc<Remote>>,
-    /// Dispatchers settled (bits 48..64), how many of them are stuck (32..48), and notices
-    /// sent between dispatchers (or from outside threads) and not yet handled (0..32), in one
-    /// word (see the module docs). At most 65,535 dispatchers.
-    counts: Arc<AtomicU64>,
+    /// Dispatchers settled, how many of them are stuck, and notices sent between dispatchers
+    /// (or from outside threads) and not yet handled, in one word (see the module docs).
+    counts: Arc<Counts>,
     /// Set once `end` is.
     ended: AtomicBool,
     end: Mutex<Option<GroupEnd>>,
@@ -72,11 +66,7 @@ pub(crate) struct Group {
 impl Group {
     /// A group of the dispatchers reached through `remotes` (dispatcher `i` through the `i`th).
     pub(crate) fn new(remotes: Vec<Arc<Remote>>) -> Arc<Group> {
-        assert!(
-            remotes.len() < 1 << 16,
-            "concurrence: at most 65,535 dispatchers"
-        );
-        let counts = Arc::new(AtomicU64::new(0));
+        let counts = Arc::new(Counts::new(remotes.len()));
         for remote in &remotes {
             remote.join_group(counts.clone());
         }
@@ -137,30 +127,23 @@ impl Group {
     /// A dispatcher settles (see the module docs); the last one to settle, with nothing
     /// pending, ends the group.
     pub(crate) fn settle(&self, how: Settled) {
-        let add = SETTLED + if how == Settled::Stuck { STUCK } else { 0 };
-        let counts = self.counts.fetch_add(add, Ordering::SeqCst) + add;
-        let settled = (counts / SETTLED) as usize;
-        if settled == self.size() && counts & PENDING == 0 {
-            let stuck = (counts / STUCK) & 0xffff;
-            self.end(if stuck > 0 {
-                GroupEnd::Deadlock
-            } else {
-                GroupEnd::Finished
-            });
+        match self.counts.settle(how == Settled::Stuck) {
+            Some(Quiet::Finished) => self.end(GroupEnd::Finished),
+            Some(Quiet::Deadlocked) => self.end(GroupEnd::Deadlock),
+            None => {}
         }
     }
 
     /// A settled dispatcher has work again (a notice came, or a daemon spawned a non-daemon
     /// tasklet): called before it handles the notices that woke it.
     pub(crate) fn unsettle(&self, how: Settled) {
-        let sub = SETTLED + if how == Settled::Stuck { STUCK } else { 0 };
-        self.counts.fetch_sub(sub, Ordering::SeqCst);
+        self.counts.unsettle(how == Settled::Stuck);
     }
 
     /// `count` notices were handled.
     pub(crate) fn handled(&self, count: usize) {
         if count > 0 {
-            self.counts.fetch_sub(count as u64, Ordering::SeqCst);
+            self.counts.handled(count as u64);
         }
     }
 }

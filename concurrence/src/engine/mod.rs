@@ -18,6 +18,7 @@ pub(crate) mod end;
 pub(crate) mod group;
 pub(crate) mod logging;
 pub(crate) mod overflow;
+pub(crate) mod quiescence;
 pub(crate) mod reactor;
 pub(crate) mod readiness;
 pub(crate) mod run_queue;

@@ -13,7 +13,7 @@
 //! which is how `io::blocking` delivers its results.
 
 use std::io;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
@@ -21,6 +21,8 @@ use mio::{Events, Interest, Poll, Registry, Token, Waker};
 use signal_hook::consts::{SIGINT, SIGTERM};
 use signal_hook::SigId;
 use signal_hook_mio::v1_0::Signals;
+
+use crate::engine::quiescence::Counts;
 
 const SIGINT_TOKEN: Token = Token(usize::MAX - 1);
 const SIGTERM_TOKEN: Token = Token(usize::MAX - 3);
@@ -51,7 +53,7 @@ pub(crate) struct Remote {
     notified: AtomicBool,
     /// The group's counts, whose low bits are the notices sent and not yet handled (see
     /// `engine::group`), when the dispatcher is one of a group.
-    pending: OnceLock<Arc<AtomicU64>>,
+    pending: OnceLock<Arc<Counts>>,
 }
 
 impl Remote {
@@ -78,7 +80,7 @@ impl Remote {
     /// Counts a notice as pending in the group, before it is queued (see `engine::group`).
     fn count_notice(&self) {
         if let Some(pending) = self.pending.get() {
-            pending.fetch_add(1, Ordering::SeqCst);
+            pending.notice();
         }
     }
 
@@ -100,7 +102,7 @@ impl Remote {
     }
 
     /// Joins the group whose counts (pending notices in the low bits) are `pending`.
-    pub(crate) fn join_group(&self, pending: Arc<AtomicU64>) {
+    pub(crate) fn join_group(&self, pending: Arc<Counts>) {
         let _ = self.pending.set(pending);
     }
 
