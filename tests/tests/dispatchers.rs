@@ -267,3 +267,66 @@ fn many_round_trips_between_dispatchers_never_end_the_program_under_a_running_ta
     assert!(status.success(), "{status}");
     assert_eq!(status.into_value(), Some(N * (N - 1) / 2));
 }
+
+#[test]
+fn a_kill_from_another_dispatcher_unwinds_the_tasklet_where_it_waits() {
+    let drops = Arc::new(AtomicUsize::new(0));
+    let d = drops.clone();
+    let status = run_status_with(two(), move || {
+        let held = Counted(d.clone());
+        let sleeper = spawn_on(1, move || {
+            let _held = held;
+            sleep(Duration::from_secs(3600));
+        });
+        sleep(Duration::from_millis(20)); // it sleeps on dispatcher 1 by now
+        sleeper.kill();
+        let err = sleeper.join().unwrap_err();
+        assert_eq!(err.cause(), &JoinCause::Killed);
+        assert_eq!(d.load(Ordering::SeqCst), 1, "its destructor ran");
+        sleeper.kill(); // finished: nothing happens
+    });
+    assert!(status.success(), "{status}");
+    assert_eq!(drops.load(Ordering::SeqCst), 1);
+}
+
+#[test]
+fn a_tasklet_killed_before_it_started_only_drops_its_closure() {
+    let drops = Arc::new(AtomicUsize::new(0));
+    let d = drops.clone();
+    let ran = Arc::new(AtomicBool::new(false));
+    let r = ran.clone();
+    let status = run_status_with(two(), move || {
+        // Dispatcher 1 is kept busy (its thread blocked) until the kill was asked for.
+        let busy = Arc::new(AtomicBool::new(false));
+        let b = busy.clone();
+        spawn_on(1, move || {
+            b.store(true, Ordering::SeqCst);
+            std::thread::sleep(Duration::from_millis(200));
+        });
+        while !busy.load(Ordering::SeqCst) {
+            sleep(Duration::from_millis(1));
+        }
+        let held = Counted(d.clone());
+        let never = spawn_on(1, move || {
+            let _held = held;
+            r.store(true, Ordering::SeqCst);
+        });
+        never.kill(); // before dispatcher 1 took the request
+        assert_eq!(never.join().unwrap_err().cause(), &JoinCause::Killed);
+    });
+    assert!(status.success(), "{status}");
+    assert!(!ran.load(Ordering::SeqCst), "it never ran");
+    assert_eq!(drops.load(Ordering::SeqCst), 1, "its closure was dropped");
+}
+
+#[test]
+fn a_plain_thread_kills_a_tasklet_of_a_dispatcher() {
+    let status = run_status_with(two(), || {
+        let sleeper = spawn_on(1, || sleep(Duration::from_secs(3600)));
+        sleep(Duration::from_millis(20));
+        let killer = sleeper.clone();
+        std::thread::spawn(move || killer.kill()).join().unwrap();
+        assert_eq!(sleeper.join().unwrap_err().cause(), &JoinCause::Killed);
+    });
+    assert!(status.success(), "{status}");
+}

@@ -89,6 +89,11 @@ impl Group {
         self.next.fetch_add(1, Ordering::Relaxed) % self.size()
     }
 
+    /// Dispatcher `index`'s address.
+    pub(crate) fn remote(&self, index: usize) -> &Arc<Remote> {
+        &self.remotes[index]
+    }
+
     /// Hands dispatcher `to` a job to run in its loop (counted as pending until it ran).
     pub(crate) fn post(&self, to: usize, job: Job) {
         self.remotes[to].post(job);

@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 use crate::engine::condition::{sealed, wait_until, Condition, Label, Waiter};
 use crate::engine::end::Down;
 use crate::engine::group::Group;
+use crate::engine::reactor::Remote;
 use crate::engine::scheduler::{self, Sched, SpawnOptions};
 use crate::engine::state::{Name, Task, WaitOn};
 use crate::engine::timer::deadline_after;
@@ -80,8 +81,13 @@ where
          Dispatcher::threads sets how many"
     );
     let name = scheduler::default_name::<F>();
+    let remote = match &sched.group {
+        Some(group) => group.remote(dispatcher).clone(),
+        None => sched.reactor.borrow().remote().clone(),
+    };
     let shared = Arc::new(Shared {
         dispatcher,
+        remote,
         group: sched.group.clone(),
         slot: Mutex::new(Slot::default()),
         done: Condvar::new(),
@@ -127,6 +133,8 @@ pub struct SendTasklet<T> {
 /// What the handles of one tasklet share with the tasklet's dispatcher.
 struct Shared<T> {
     dispatcher: usize,
+    /// The tasklet's dispatcher's address, for a kill from elsewhere.
+    remote: Arc<Remote>,
     /// The group of the dispatcher that spawned it: a tasklet of the same group that joins
     /// waits as an internal wait (see `engine::group`).
     group: Option<Arc<Group>>,
@@ -142,6 +150,8 @@ struct Slot<T> {
     /// Set when it ended; taken by the first join.
     result: Option<Result<T, JoinError>>,
     ended: bool,
+    /// A kill was asked for before the tasklet started: it is killed as soon as it does.
+    kill_requested: bool,
     /// Tasklets joining it, on any dispatcher.
     joiners: WaitList<RemoteToken>,
 }
@@ -153,6 +163,7 @@ impl<T> Default for Slot<T> {
             name: None,
             result: None,
             ended: false,
+            kill_requested: false,
             joiners: WaitList::default(),
         }
     }
@@ -213,13 +224,15 @@ impl<T: Send + 'static> Start<T> {
             inbox: None,
         };
         let task = spawn_unparented(sched, opts, f, name);
-        {
+        let kill = {
             let shared = self.shared.as_ref().expect("a start reports once");
             let mut slot = shared.lock();
             slot.id = Some(task.id);
             slot.name = Some(task.name().to_owned());
-        }
+            slot.kill_requested
+        };
         let id = task.id;
+        let victim = kill.then(|| task.clone());
         sched.add_monitor(
             id,
             Box::new(move |down: Down| {
@@ -237,6 +250,9 @@ impl<T: Send + 'static> Start<T> {
                 }
             }),
         );
+        if let Some(victim) = victim {
+            sched.kill(&victim); // killed before it started: only its closure is dropped
+        }
     }
 }
 
@@ -342,6 +358,53 @@ impl<T: Send + 'static> SendTasklet<T> {
 }
 
 impl<T> SendTasklet<T> {
+    /// Kills the tasklet: it unwinds where it waits, on its own dispatcher, as with
+    /// [`Tasklet::kill`](crate::Tasklet::kill), and its joins see [`JoinCause::Killed`]. From a
+    /// tasklet of the same dispatcher it has unwound when this returns; from anywhere else the
+    /// kill is a request that its dispatcher carries out soon (Erlang's `exit/2` and tokio's
+    /// `abort` are asynchronous too): [`join`](SendTasklet::join) waits for the end. A tasklet
+    /// that has not started yet is killed as it starts (its closure is dropped, on its
+    /// dispatcher); a finished one is left alone.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use concurrence::{sleep, spawn_on, Dispatcher, JoinCause};
+    /// use std::time::Duration;
+    ///
+    /// let status = Dispatcher::new().threads(2).run(|| {
+    ///     let sleeper = spawn_on(1, || sleep(Duration::from_secs(3600)));
+    ///     sleeper.kill();
+    ///     assert_eq!(sleeper.join().unwrap_err().cause(), &JoinCause::Killed);
+    /// });
+    /// assert!(status.success());
+    /// ```
+    pub fn kill(&self) {
+        let id = {
+            let mut slot = self.shared.lock();
+            if slot.ended {
+                return;
+            }
+            slot.kill_requested = true;
+            slot.id
+        };
+        let Some(id) = id else {
+            return; // not started yet: killed as it starts
+        };
+        match scheduler::try_get() {
+            Some(sched)
+                if sched.index == self.shared.dispatcher
+                    && Arc::ptr_eq(sched.reactor.borrow().remote(), &self.shared.remote) =>
+            {
+                sched.kill_by_id(id);
+            }
+            _ => self
+                .shared
+                .remote
+                .post(Box::new(move || scheduler::get().kill_by_id(id))),
+        }
+    }
+
     /// Whether the tasklet has finished (returned, panicked or been killed).
     pub fn has_finished(&self) -> bool {
         self.shared.lock().ended

@@ -47,6 +47,15 @@ impl Scheduler {
         }
     }
 
+    /// Kills the unfinished tasklet `id` of this dispatcher, if there is one (a kill another
+    /// thread asked for through a `SendTasklet`); a finished one is left alone.
+    pub(crate) fn kill_by_id(&self, id: u64) {
+        let task = self.live.borrow().iter().find(|t| t.id == id).cloned();
+        if let Some(task) = task {
+            self.kill(&task);
+        }
+    }
+
     /// Kills `task`: it unwinds from its suspension point before this returns. See
     /// [`Tasklet::kill`](crate::Tasklet::kill) for the cases.
     pub(crate) fn kill(&self, task: &Rc<Task>) {
