@@ -330,3 +330,39 @@ fn a_plain_thread_kills_a_tasklet_of_a_dispatcher() {
     });
     assert!(status.success(), "{status}");
 }
+
+#[test]
+fn a_spawn_the_program_ended_before_reports_its_tasklet_killed_to_a_joining_thread() {
+    let drops = Arc::new(AtomicUsize::new(0));
+    let d = drops.clone();
+    let status = run_value(two(), move || {
+        // Dispatcher 1's thread is blocked until after the program ended: it never takes the
+        // request.
+        let busy = Arc::new(AtomicBool::new(false));
+        let b = busy.clone();
+        spawn_on(1, move || {
+            b.store(true, Ordering::SeqCst);
+            std::thread::sleep(Duration::from_millis(200));
+        });
+        while !busy.load(Ordering::SeqCst) {
+            sleep(Duration::from_millis(1));
+        }
+        let held = Counted(d);
+        let never = spawn_on(1, move || drop(held));
+        quit(0);
+        never
+    });
+    assert_eq!(status.reason(), &ExitReason::Quit(0), "{status}");
+    let never = status
+        .into_value()
+        .expect("the first tasklet returned the handle");
+    let joined = never
+        .join_timeout(Duration::from_secs(10))
+        .expect("the join does not wait for ever");
+    assert_eq!(joined.unwrap_err().cause(), &JoinCause::Killed);
+    assert_eq!(
+        drops.load(Ordering::SeqCst),
+        1,
+        "the request's closure was dropped"
+    );
+}

@@ -129,6 +129,25 @@ impl Group {
         }
     }
 
+    /// Drops the notices no dispatcher took before the group ended (once every dispatcher has
+    /// stopped): a spawn request dropped reports its tasklet killed, so that a thread joining it
+    /// does not wait for ever, and the requests' references to the group go. A panic of a
+    /// destructor there is caught and reported.
+    pub(crate) fn drain(&self) {
+        for remote in &self.remotes {
+            let (_, jobs) = remote.take_notices();
+            let dropped =
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || drop(jobs)));
+            if let Err(payload) = dropped {
+                crate::engine::logging::report(format_args!(
+                    "concurrence: dropping a spawn request after the program ended panicked: {}",
+                    crate::error::panic_message(&*payload)
+                ));
+                std::mem::forget(payload);
+            }
+        }
+    }
+
     /// A dispatcher settles (see the module docs); the last one to settle, with nothing
     /// pending, ends the group.
     pub(crate) fn settle(&self, how: Settled) {

@@ -276,6 +276,7 @@ impl<M> Dispatcher<M> {
         if let Some(group) = group {
             // The others shut down too: every destructor has run when `run` returns.
             let blocked = join_members(members);
+            group.drain();
             match (&mut reason, group.ended()) {
                 (ExitReason::Deadlock(mine), _) => {
                     mine.extend(blocked);
