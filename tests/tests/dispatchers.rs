@@ -34,6 +34,20 @@ where
         .expect("the dispatchers ended within the limit")
 }
 
+/// Blocks dispatcher 1's thread for 200 ms (a tasklet there sleeps the OS thread), from when
+/// this returns: requests posted to it meanwhile wait.
+fn block_dispatcher_1() {
+    let busy = Arc::new(AtomicBool::new(false));
+    let b = busy.clone();
+    spawn_on(1, move || {
+        b.store(true, Ordering::SeqCst);
+        std::thread::sleep(Duration::from_millis(200));
+    });
+    while !busy.load(Ordering::SeqCst) {
+        sleep(Duration::from_millis(1));
+    }
+}
+
 /// Counts its drops in a shared counter.
 struct Counted(Arc<AtomicUsize>);
 
@@ -296,16 +310,7 @@ fn a_tasklet_killed_before_it_started_only_drops_its_closure() {
     let ran = Arc::new(AtomicBool::new(false));
     let r = ran.clone();
     let status = run_status_with(two(), move || {
-        // Dispatcher 1 is kept busy (its thread blocked) until the kill was asked for.
-        let busy = Arc::new(AtomicBool::new(false));
-        let b = busy.clone();
-        spawn_on(1, move || {
-            b.store(true, Ordering::SeqCst);
-            std::thread::sleep(Duration::from_millis(200));
-        });
-        while !busy.load(Ordering::SeqCst) {
-            sleep(Duration::from_millis(1));
-        }
+        block_dispatcher_1(); // until after the kill was asked for
         let held = Counted(d.clone());
         let never = spawn_on(1, move || {
             let _held = held;
@@ -336,17 +341,7 @@ fn a_spawn_the_program_ended_before_reports_its_tasklet_killed_to_a_joining_thre
     let drops = Arc::new(AtomicUsize::new(0));
     let d = drops.clone();
     let status = run_value(two(), move || {
-        // Dispatcher 1's thread is blocked until after the program ended: it never takes the
-        // request.
-        let busy = Arc::new(AtomicBool::new(false));
-        let b = busy.clone();
-        spawn_on(1, move || {
-            b.store(true, Ordering::SeqCst);
-            std::thread::sleep(Duration::from_millis(200));
-        });
-        while !busy.load(Ordering::SeqCst) {
-            sleep(Duration::from_millis(1));
-        }
+        block_dispatcher_1(); // until after the program ended: it never takes the request
         let held = Counted(d);
         let never = spawn_on(1, move || drop(held));
         quit(0);

@@ -12,8 +12,8 @@ use crate::engine::condition::{sealed, wait_until, Condition, Label, Waiter};
 use crate::engine::end::Down;
 use crate::engine::group::Group;
 use crate::engine::reactor::Remote;
-use crate::engine::scheduler::{self, Sched, SpawnOptions};
-use crate::engine::state::{Name, Task, WaitOn};
+use crate::engine::scheduler::{self, SpawnOptions};
+use crate::engine::state::{Name, WaitOn};
 use crate::engine::timer::deadline_after;
 use crate::engine::wait::{RemoteToken, WaitList};
 use crate::error::{JoinCause, JoinError, TimeoutError};
@@ -223,7 +223,8 @@ impl<T: Send + 'static> Start<T> {
             stack_mode: None,
             inbox: None,
         };
-        let task = spawn_unparented(sched, opts, f, name);
+        // No parent: a tasklet started at another dispatcher's request belongs to no tasklet.
+        let task = sched.spawn_detached(opts, f, name);
         let kill = {
             let shared = self.shared.as_ref().expect("a start reports once");
             let mut slot = shared.lock();
@@ -270,15 +271,6 @@ impl<T> Drop for Start<T> {
             }));
         }
     }
-}
-
-/// Spawns `f` with no parent (a tasklet started for another dispatcher belongs to none).
-fn spawn_unparented<F, T>(sched: Sched, opts: SpawnOptions, f: F, name: Name) -> std::rc::Rc<Task>
-where
-    F: FnOnce() -> T + 'static,
-    T: 'static,
-{
-    sched.spawn_detached(opts, f, name)
 }
 
 impl<T: Send + 'static> SendTasklet<T> {

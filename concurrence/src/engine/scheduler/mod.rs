@@ -354,26 +354,32 @@ impl Scheduler {
         F: FnOnce() -> T + 'static,
         T: 'static,
     {
-        let id = self.next_id.get();
-        self.next_id.set(id + 1);
         let parent = if opts.daemon { None } else { self.current() };
-        let task = Rc::new(Task::new(
-            id,
-            opts.name.map_or(default_name, Name::Given),
-            opts.daemon,
-            u32::try_from(opts.stack_size.unwrap_or(self.stack_size)).unwrap_or(u32::MAX),
-            opts.stack_mode.unwrap_or(self.stack_mode),
-            parent.as_ref().map(Rc::downgrade),
-            f,
-        ));
-        self.register(&task, parent, opts.inbox);
-        task
+        self.spawn_under(parent, opts, f, default_name)
     }
 
     /// [`spawn`](Scheduler::spawn) without a parent, whoever spawns it (a tasklet started at
     /// another dispatcher's request belongs to no tasklet here).
     pub(crate) fn spawn_detached<F, T>(
         &self,
+        opts: SpawnOptions,
+        f: F,
+        default_name: Name,
+    ) -> Rc<Task>
+    where
+        F: FnOnce() -> T + 'static,
+        T: 'static,
+    {
+        self.spawn_under(None, opts, f, default_name)
+    }
+
+    /// Creates a tasklet with `parent` (or none) and queues it (see [`spawn`]).
+    ///
+    /// [`spawn`]: Scheduler::spawn
+    #[inline]
+    fn spawn_under<F, T>(
+        &self,
+        parent: Option<Rc<Task>>,
         opts: SpawnOptions,
         f: F,
         default_name: Name,
@@ -390,10 +396,10 @@ impl Scheduler {
             opts.daemon,
             u32::try_from(opts.stack_size.unwrap_or(self.stack_size)).unwrap_or(u32::MAX),
             opts.stack_mode.unwrap_or(self.stack_mode),
-            None,
+            parent.as_ref().map(Rc::downgrade),
             f,
         ));
-        self.register(&task, None, opts.inbox);
+        self.register(&task, parent, opts.inbox);
         task
     }
 

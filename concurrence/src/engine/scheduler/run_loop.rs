@@ -99,10 +99,11 @@ impl Scheduler {
     /// tens of them. Returns whether a notice came (it was handled).
     fn spin_for_notice(&self, timeout: Option<std::time::Duration>) -> bool {
         let limit = timeout.map_or(SPIN, |t| t.min(SPIN));
+        let remote = self.reactor.borrow().remote().clone();
         let start = Instant::now();
         loop {
             for _ in 0..64 {
-                if self.reactor.borrow().remote().notified() {
+                if remote.notified() {
                     self.take_notices();
                     return true;
                 }
