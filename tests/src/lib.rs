@@ -253,3 +253,24 @@ impl Rng {
         (next >> 33) % n
     }
 }
+
+/// Two dispatchers (`Dispatcher::threads(2)`), SIGINT left alone.
+pub fn two() -> Dispatcher {
+    Dispatcher::new().threads(2).handle_sigint(false)
+}
+
+/// Runs `f` as the first tasklet of `dispatcher` on a thread of its own, bounded by [`LIMIT`],
+/// and returns the status with `f`'s value.
+pub fn run_value<T, F>(dispatcher: Dispatcher, f: F) -> ExitStatus<T>
+where
+    T: Send + 'static,
+    F: FnOnce() -> T + Send + 'static,
+{
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let status = dispatcher.run(f);
+        let _ = tx.send(status);
+    });
+    rx.recv_timeout(LIMIT)
+        .expect("the dispatchers ended within the limit")
+}

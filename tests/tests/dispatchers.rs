@@ -11,28 +11,7 @@ use concurrence::{
     current_dispatcher, dispatcher_count, quit, sleep, spawn_next, spawn_on, Channel, Dispatcher,
     ExitReason, ExitStatus, JoinCause,
 };
-use concurrence_tests::{assert_child_passed, is_child, run_status_with, LIMIT};
-
-/// Two dispatchers, SIGINT left alone.
-fn two() -> Dispatcher {
-    Dispatcher::new().threads(2).handle_sigint(false)
-}
-
-/// Runs `f` as the first tasklet of `dispatcher` on a thread of its own, bounded by [`LIMIT`],
-/// and returns the status with `f`'s value.
-fn run_value<T, F>(dispatcher: Dispatcher, f: F) -> ExitStatus<T>
-where
-    T: Send + 'static,
-    F: FnOnce() -> T + Send + 'static,
-{
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let status = dispatcher.run(f);
-        let _ = tx.send(status);
-    });
-    rx.recv_timeout(LIMIT)
-        .expect("the dispatchers ended within the limit")
-}
+use concurrence_tests::{assert_child_passed, is_child, run_status_with, run_value, two};
 
 /// Blocks dispatcher 1's thread for 200 ms (a tasklet there sleeps the OS thread), from when
 /// this returns: requests posted to it meanwhile wait.

@@ -21,7 +21,7 @@
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
-use crate::engine::quiescence::{Counts, Quiet};
+use crate::engine::quiescence::{Counts, Kind, Quiet};
 use crate::engine::reactor::{Job, Remote};
 
 /// Why a group of dispatchers ended.
@@ -44,10 +44,23 @@ pub(crate) enum GroupEnd {
 pub(crate) enum Settled {
     /// It runs tasklets, or could.
     No,
-    /// No non-daemon tasklet left on it.
+    /// No non-daemon tasklet left on it, and nothing can run.
     Quiet,
+    /// No non-daemon tasklet left on it, but daemon tasklets run or may.
+    Busy,
     /// Blocked tasklets that only another dispatcher could wake.
     Stuck,
+}
+
+impl Settled {
+    fn kind(self) -> Kind {
+        match self {
+            Settled::Quiet => Kind::Idle,
+            Settled::Busy => Kind::Busy,
+            Settled::Stuck => Kind::Stuck,
+            Settled::No => unreachable!("a dispatcher that runs is not settled"),
+        }
+    }
 }
 
 /// The dispatchers of one `Dispatcher::run` (see the module docs). `Send + Sync`.
@@ -151,7 +164,7 @@ impl Group {
     /// A dispatcher settles (see the module docs); the last one to settle, with nothing
     /// pending, ends the group.
     pub(crate) fn settle(&self, how: Settled) {
-        match self.counts.settle(how == Settled::Stuck) {
+        match self.counts.settle(how.kind()) {
             Some(Quiet::Finished) => self.end(GroupEnd::Finished),
             Some(Quiet::Deadlocked) => self.end(GroupEnd::Deadlock),
             None => {}
@@ -161,7 +174,7 @@ impl Group {
     /// A settled dispatcher has work again (a notice came, or a daemon spawned a non-daemon
     /// tasklet): called before it handles the notices that woke it.
     pub(crate) fn unsettle(&self, how: Settled) {
-        self.counts.unsettle(how == Settled::Stuck);
+        self.counts.unsettle(how.kind());
     }
 
     /// `count` notices were handled.

@@ -16,6 +16,7 @@ pub(crate) mod condition;
 pub(crate) mod coroutine;
 pub(crate) mod end;
 pub(crate) mod group;
+pub(crate) mod homes;
 pub(crate) mod logging;
 pub(crate) mod overflow;
 pub(crate) mod quiescence;

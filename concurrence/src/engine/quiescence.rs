@@ -10,11 +10,38 @@ use loom::sync::atomic::{AtomicU64, Ordering};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 /// One settled dispatcher.
-const SETTLED: u64 = 1 << 48;
+const SETTLED: u64 = 1 << 52;
 /// One stuck dispatcher.
-const STUCK: u64 = 1 << 32;
+const STUCK: u64 = 1 << 40;
+/// One quiet dispatcher whose daemon tasklets still run.
+const BUSY: u64 = 1 << 28;
 /// The pending notices' part.
-const PENDING: u64 = STUCK - 1;
+const PENDING: u64 = BUSY - 1;
+/// Each count's mask, once shifted down.
+const COUNT: u64 = (1 << 12) - 1;
+
+/// How a dispatcher settles.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kind {
+    /// No non-daemon tasklet, and nothing can run.
+    Idle,
+    /// No non-daemon tasklet, but daemon tasklets run or may: the group may finish, but is
+    /// not deadlocked while one dispatcher is so (its daemons may wake a stuck tasklet).
+    Busy,
+    /// Blocked non-daemon tasklets that only another dispatcher could wake.
+    Stuck,
+}
+
+impl Kind {
+    fn amount(self) -> u64 {
+        SETTLED
+            + match self {
+                Kind::Idle => 0,
+                Kind::Busy => BUSY,
+                Kind::Stuck => STUCK,
+            }
+    }
+}
 
 /// How a group stands once every dispatcher settled with nothing pending.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -25,8 +52,9 @@ pub(crate) enum Quiet {
     Deadlocked,
 }
 
-/// Dispatchers settled (bits 48..64), how many of them are stuck (32..48), and notices sent
-/// and not yet handled (0..32), in one word. At most 65,535 dispatchers.
+/// Dispatchers settled (bits 52..64), how many of them are stuck (40..52) and how many busy
+/// (28..40), and notices sent and not yet handled (0..28), in one word. At most 4,095
+/// dispatchers.
 pub(crate) struct Counts {
     word: AtomicU64,
     dispatchers: u64,
@@ -36,8 +64,8 @@ impl Counts {
     /// The counts of a group of `dispatchers`, all running, nothing pending.
     pub(crate) fn new(dispatchers: usize) -> Counts {
         assert!(
-            dispatchers < 1 << 16,
-            "concurrence: at most 65,535 dispatchers"
+            (dispatchers as u64) <= COUNT,
+            "concurrence: at most 4,095 dispatchers"
         );
         Counts {
             word: AtomicU64::new(0),
@@ -55,31 +83,34 @@ impl Counts {
         self.word.fetch_sub(count, Ordering::SeqCst);
     }
 
-    /// A dispatcher settles, stuck or not; returns how the group stands when that made every
-    /// dispatcher settled with nothing pending, at one instant.
-    pub(crate) fn settle(&self, stuck: bool) -> Option<Quiet> {
-        let add = SETTLED + if stuck { STUCK } else { 0 };
+    /// A dispatcher settles as `kind`; returns how the group stands when that made every
+    /// dispatcher settled with nothing pending, at one instant: finished when none is stuck,
+    /// deadlocked when some are and none is busy.
+    pub(crate) fn settle(&self, kind: Kind) -> Option<Quiet> {
+        let add = kind.amount();
         let word = self.word.fetch_add(add, Ordering::SeqCst) + add;
-        if word / SETTLED == self.dispatchers && word & PENDING == 0 {
-            Some(match (word / STUCK) & 0xffff {
-                0 => Quiet::Finished,
-                _ => Quiet::Deadlocked,
-            })
-        } else {
-            None
+        if word / SETTLED != self.dispatchers || word & PENDING != 0 {
+            return None;
+        }
+        let stuck = (word / STUCK) & COUNT;
+        let busy = (word / BUSY) & COUNT;
+        match (stuck, busy) {
+            (0, _) => Some(Quiet::Finished),
+            (_, 0) => Some(Quiet::Deadlocked),
+            _ => None,
         }
     }
 
-    /// A settled dispatcher has work again (before it handles the notices that woke it).
-    pub(crate) fn unsettle(&self, stuck: bool) {
-        self.word
-            .fetch_sub(SETTLED + if stuck { STUCK } else { 0 }, Ordering::SeqCst);
+    /// A dispatcher settled as `kind` has work again (before it handles the notices that woke
+    /// it), or settles otherwise.
+    pub(crate) fn unsettle(&self, kind: Kind) {
+        self.word.fetch_sub(kind.amount(), Ordering::SeqCst);
     }
 }
 
 #[cfg(all(test, loom))]
 mod tests {
-    use super::{Counts, Quiet};
+    use super::{Counts, Kind, Quiet};
     use loom::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
     use loom::sync::Arc;
 
@@ -104,7 +135,7 @@ mod tests {
                 loom::thread::spawn(move || {
                     counts.notice(); // B's tasklet ends: the answer to A
                     mailbox.fetch_add(1, Ordering::SeqCst);
-                    if let Some(end) = counts.settle(false) {
+                    if let Some(end) = counts.settle(Kind::Idle) {
                         assert!(!a_running.load(Ordering::SeqCst), "ended under a running A");
                         assert_eq!(end, Quiet::Finished);
                         ended.fetch_add(1, Ordering::SeqCst);
@@ -114,7 +145,7 @@ mod tests {
             // A: blocked on B's answer, settles stuck (unless the answer is already there).
             let mut stuck = mailbox.load(Ordering::SeqCst) == 0;
             if stuck {
-                if let Some(end) = counts.settle(true) {
+                if let Some(end) = counts.settle(Kind::Stuck) {
                     // Only possible if B settled and nothing is pending: not the case while A
                     // still has to take B's notice.
                     panic!("ended while A waits for a notice on its way: {end:?}");
@@ -122,7 +153,7 @@ mod tests {
                 while mailbox.load(Ordering::SeqCst) == 0 {
                     loom::thread::yield_now();
                 }
-                counts.unsettle(true);
+                counts.unsettle(Kind::Stuck);
                 stuck = false;
             }
             let taken = mailbox.swap(0, Ordering::SeqCst) as u64;
@@ -130,7 +161,7 @@ mod tests {
             counts.handled(taken);
             a_running.store(false, Ordering::SeqCst);
             assert!(!stuck);
-            if let Some(end) = counts.settle(false) {
+            if let Some(end) = counts.settle(Kind::Idle) {
                 assert_eq!(end, Quiet::Finished);
                 ended.fetch_add(1, Ordering::SeqCst);
             }

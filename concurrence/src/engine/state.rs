@@ -237,6 +237,9 @@ pub(crate) struct Task {
     joiners: RefCell<Joiners>,
     /// Its mailbox, if it receives messages; taken (and closed) when it finishes.
     inbox: Cell<Option<Rc<dyn AnyInbox>>>,
+    /// What its handles on other threads share (the task layer's `SendTasklet` record), once
+    /// one was made.
+    pub(crate) sendable: RefCell<Option<Box<dyn std::any::Any>>>,
 }
 
 impl Task {
@@ -293,6 +296,7 @@ impl Task {
             panic_seen: Cell::new(false),
             joiners: RefCell::new(Joiners::None),
             inbox: Cell::new(None),
+            sendable: RefCell::new(None),
         }
     }
 
@@ -356,9 +360,11 @@ impl Task {
                 let mut value: Option<T> = None;
                 work.take_value(&mut value);
                 *outcome = Outcome::Taken;
-                return Ok(
-                    value.expect("a typed tasklet handle always matches its tasklet's result type")
-                );
+                match value {
+                    Some(value) => return Ok(value),
+                    // A forwarded value (see `forward_value`) a handle on another thread took.
+                    None => JoinCause::AlreadyJoined,
+                }
             }
             Outcome::Pending(_) => unreachable!("take_result on an unfinished tasklet"),
             Outcome::Taken => JoinCause::AlreadyJoined,
@@ -370,6 +376,29 @@ impl Task {
             Outcome::NoStack(why) => JoinCause::NoStack(why.to_string()),
         };
         Err(self.join_error(cause))
+    }
+
+    /// Moves the value of a tasklet that returned (and was not joined yet) to `forward`, which
+    /// keeps it where handles on other threads reach it and gives back the payload that takes
+    /// its place here: a join on this dispatcher then takes the value from there, so that the
+    /// first join anywhere gets it. Does nothing to a tasklet that did not return a value.
+    pub(crate) fn forward_value<T: 'static>(
+        &self,
+        forward: impl FnOnce(T) -> Box<dyn Payload>,
+    ) -> bool {
+        let mut outcome = self.outcome.borrow_mut();
+        let Outcome::Value(work) = &*outcome else {
+            return false;
+        };
+        let mut value: Option<T> = None;
+        work.take_value(&mut value);
+        match value {
+            Some(value) => {
+                *outcome = Outcome::Value(forward(value));
+                true
+            }
+            None => false,
+        }
     }
 
     /// Adds a joiner, dropping tokens that went stale (joiners that timed out and left).

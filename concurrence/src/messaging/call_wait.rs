@@ -3,16 +3,16 @@
 
 use std::collections::VecDeque;
 use std::fmt;
-use std::sync::{Arc, Condvar, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use crate::engine::condition::{sealed, wait_until, Condition, Label, Waiter};
-use crate::engine::scheduler;
 use crate::engine::state::WaitOn;
 use crate::engine::timer::deadline_after;
 use crate::engine::wait::{Ended, RemoteToken, WaitList};
 use crate::error::TimeoutError;
 use crate::messaging::message::CallError;
+use crate::messaging::oneshot::{Oneshot, Waiting};
 
 /// The name call errors give for a call-wait.
 const NAME: &str = "CallWait";
@@ -68,41 +68,8 @@ struct State<A, R> {
     waiters: WaitList<RemoteToken>,
 }
 
-/// Where a call's answer goes, and how its caller learns of it.
-struct Answer<R> {
-    slot: Mutex<AnswerState<R>>,
-    ready: Condvar,
-}
-
-struct AnswerState<R> {
-    value: Option<Result<R, CallError>>,
-    /// A calling tasklet while it waits, as a remote wait of its dispatcher (a calling thread
-    /// uses `ready`).
-    caller: Option<RemoteToken>,
-}
-
-impl<R> Answer<R> {
-    fn lock(&self) -> std::sync::MutexGuard<'_, AnswerState<R>> {
-        self.slot.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
-    /// The answer, if it came (taken once).
-    fn take(&self) -> Option<Result<R, CallError>> {
-        self.lock().value.take()
-    }
-
-    fn set(&self, value: Result<R, CallError>) {
-        let mut slot = self.lock();
-        if slot.value.is_some() {
-            return;
-        }
-        slot.value = Some(value);
-        if let Some(caller) = slot.caller.take() {
-            caller.wake();
-        }
-        self.ready.notify_all();
-    }
-}
+/// Where a call's answer goes: set by the answering tasklet, taken by the caller.
+type Answer<R> = Oneshot<Result<R, CallError>>;
 
 /// A call received by [`CallWait::wait`]: its arguments, and the way to answer.
 pub struct Called<A, R> {
@@ -122,7 +89,8 @@ impl<A, R> Called<A, R> {
     /// Answers the call: the caller's `call` returns `value`.
     pub fn reply(mut self, value: R) {
         if let Some(answer) = self.answer.take() {
-            answer.set(Ok(value));
+            // Refused when the caller gave up: the value is dropped.
+            let _ = answer.set(Ok(value));
         }
     }
 
@@ -138,7 +106,7 @@ impl<A, R> Called<A, R> {
 impl<A, R> Drop for Called<A, R> {
     fn drop(&mut self) {
         if let Some(answer) = self.answer.take() {
-            answer.set(Err(CallError::NoReply { message: NAME }));
+            let _ = answer.set(Err(CallError::NoReply { message: NAME }));
         }
     }
 }
@@ -152,7 +120,8 @@ impl<R> CallReply<R> {
     /// Answers the call.
     pub fn reply(mut self, value: R) {
         if let Some(answer) = self.answer.take() {
-            answer.set(Ok(value));
+            // Refused when the caller gave up: the value is dropped.
+            let _ = answer.set(Ok(value));
         }
     }
 }
@@ -160,7 +129,7 @@ impl<R> CallReply<R> {
 impl<R> Drop for CallReply<R> {
     fn drop(&mut self) {
         if let Some(answer) = self.answer.take() {
-            answer.set(Err(CallError::NoReply { message: NAME }));
+            let _ = answer.set(Err(CallError::NoReply { message: NAME }));
         }
     }
 }
@@ -245,57 +214,25 @@ impl<A, R> CallWait<A, R> {
 
     #[track_caller]
     fn call_until(&self, args: A, deadline: Option<std::time::Instant>) -> Result<R, CallError> {
-        let answer = Arc::new(Answer {
-            slot: Mutex::new(AnswerState {
-                value: None,
-                caller: None,
-            }),
-            ready: Condvar::new(),
-        });
+        let answer = Answer::new();
         {
             let mut state = self.lock();
             state.calls.push_back((args, answer.clone()));
             state.waiters.wake_one_remote();
         }
-        let timed_out = || Err(CallError::TimedOut { message: NAME });
-        match scheduler::try_get() {
-            Some(sched) if sched.current().is_some() => {
-                // `None`: the deadline passed, or the tasklet, already unwinding, was killed
-                // again; an answer that came meanwhile is still taken.
-                wait_until(Answered::new(&answer), deadline)
-                    .or_else(|| answer.take())
-                    .unwrap_or_else(timed_out)
-            }
-            Some(_) => panic!(
-                "concurrence: CallWait::call outside a tasklet on a dispatcher's thread would \
-                 block the tasklet that must answer; call it from a tasklet or another thread"
-            ),
-            None => {
-                let mut slot = answer.lock();
-                loop {
-                    if let Some(value) = slot.value.take() {
-                        return value;
-                    }
-                    slot = match deadline {
-                        None => answer
-                            .ready
-                            .wait(slot)
-                            .unwrap_or_else(PoisonError::into_inner),
-                        Some(d) => {
-                            let left = d.saturating_duration_since(std::time::Instant::now());
-                            if left.is_zero() {
-                                return timed_out();
-                            }
-                            answer
-                                .ready
-                                .wait_timeout(slot, left)
-                                .unwrap_or_else(PoisonError::into_inner)
-                                .0
-                        }
-                    };
-                }
-            }
-        }
+        let how = Waiting {
+            label: WaitOn::Reply(&NAME_REF),
+            internal: false,
+            misuse: "concurrence: CallWait::call outside a tasklet on a dispatcher's thread would \
+                     block the tasklet that must answer; call it from a tasklet or another thread",
+        };
+        // `None`: the deadline passed (or the calling tasklet, already unwinding, was killed
+        // again); an answer that comes later is refused, and dropped by the one who answers.
+        answer.wait(deadline, how).unwrap_or_else(|| {
+            answer
+                .abandon()
+                .unwrap_or(Err(CallError::TimedOut { message: NAME }))
+        })
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, State<A, R>> {
@@ -308,57 +245,6 @@ impl<A, R> CallWait<A, R> {
 
 /// `NAME` behind a `&'static &'static str`, as `WaitOn::Reply` keeps it.
 static NAME_REF: &str = NAME;
-
-/// The answer to a call coming: what a calling tasklet waits for. Armed, the caller is a
-/// remote wait of its dispatcher, which `Answer::set` ends from any thread; disarmed (on
-/// every way out, a kill's unwinding included) it is withdrawn.
-struct Answered<'a, R> {
-    answer: &'a Answer<R>,
-    /// The caller's registration while armed.
-    armed: Option<RemoteToken>,
-}
-
-impl<'a, R> Answered<'a, R> {
-    fn new(answer: &'a Answer<R>) -> Answered<'a, R> {
-        Answered {
-            answer,
-            armed: None,
-        }
-    }
-}
-
-impl<R> sealed::Sealed for Answered<'_, R> {}
-
-impl<R> Condition for Answered<'_, R> {
-    type Output = Result<R, CallError>;
-
-    fn poll(&mut self) -> Option<Result<R, CallError>> {
-        self.answer.take()
-    }
-
-    fn arm(&mut self, waiter: &Waiter) {
-        // Checked and registered under one lock: an answer from another thread cannot slip
-        // in between.
-        let mut slot = self.answer.lock();
-        let token = RemoteToken::register(&waiter.sched, &waiter.task, waiter.epoch);
-        slot.caller = Some(token.share());
-        self.armed = Some(token);
-        if slot.value.is_some() {
-            waiter.wake();
-        }
-    }
-
-    fn disarm(&mut self, waiter: &Waiter) {
-        if let Some(token) = self.armed.take() {
-            self.answer.lock().caller = None;
-            token.forget(&waiter.sched);
-        }
-    }
-
-    fn label(&self) -> Label {
-        Label(WaitOn::Reply(&NAME_REF))
-    }
-}
 
 impl<A, R> Clone for CallWait<A, R> {
     fn clone(&self) -> Self {

@@ -6,14 +6,10 @@
 //! every send through [`Accepts`]: a tasklet handle `Tasklet<T, M>` takes a message `X` only when
 //! `M: Accepts<X>`.
 
-use std::cell::{Cell, RefCell};
 use std::error::Error;
 use std::fmt;
-use std::rc::Rc;
 
-use crate::engine::scheduler;
-use crate::engine::state::Task;
-use crate::engine::wait::is_live;
+pub use crate::messaging::reply::Reply;
 
 /// A message type, declared with [`message!`](crate::message).
 ///
@@ -93,157 +89,6 @@ pub trait CalledNotSent<X> {
 /// and the erased handles of [`current`](crate::current) use it, so nothing can be sent to them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum NoMessages {}
-
-/// What happened to a call, as its reply slot records it.
-enum Slot<R> {
-    /// Not answered yet.
-    Pending,
-    /// Answered; the caller has not taken it yet.
-    Replied(R),
-    /// The caller took the answer.
-    Taken,
-    /// The receiver dropped the token without answering.
-    Dropped,
-    /// The caller stopped waiting (timed out or was killed).
-    Abandoned,
-}
-
-/// The state shared by a caller and the [`Reply`] token it sent.
-pub(crate) struct ReplySlot<R> {
-    slot: RefCell<Slot<R>>,
-    /// The caller's wait, once it waits.
-    caller: RefCell<Option<(Rc<Task>, u32)>>,
-    /// The name of the call's message, for errors.
-    pub(crate) message: Cell<&'static str>,
-}
-
-impl<R> ReplySlot<R> {
-    pub(crate) fn new() -> Rc<ReplySlot<R>> {
-        Rc::new(ReplySlot {
-            slot: RefCell::new(Slot::Pending),
-            caller: RefCell::new(None),
-            message: Cell::new(""),
-        })
-    }
-
-    /// Registers the caller's wait: step 2 of its blocking call.
-    pub(crate) fn set_caller(&self, task: Rc<Task>, epoch: u32) {
-        *self.caller.borrow_mut() = Some((task, epoch));
-    }
-
-    /// The answer, if there is one: `Ok(Some)` answered, `Ok(None)` still pending,
-    /// `Err(NoReply)` dropped unanswered.
-    pub(crate) fn take(&self) -> Result<Option<R>, CallError> {
-        let mut slot = self.slot.borrow_mut();
-        match std::mem::replace(&mut *slot, Slot::Taken) {
-            Slot::Replied(value) => Ok(Some(value)),
-            Slot::Pending => {
-                *slot = Slot::Pending;
-                Ok(None)
-            }
-            other => {
-                *slot = other;
-                Err(CallError::NoReply {
-                    message: self.message.get(),
-                })
-            }
-        }
-    }
-
-    /// The caller gives up: a later answer is dropped.
-    pub(crate) fn abandon(&self) {
-        let mut slot = self.slot.borrow_mut();
-        if matches!(*slot, Slot::Pending) {
-            *slot = Slot::Abandoned;
-        }
-        self.caller.borrow_mut().take();
-    }
-
-    /// Settles a pending call with `outcome` and wakes the caller; returns the value back when
-    /// the call was no longer pending.
-    fn settle(&self, outcome: Slot<R>) -> Option<Slot<R>> {
-        {
-            let mut slot = self.slot.borrow_mut();
-            if !matches!(*slot, Slot::Pending) {
-                return Some(outcome);
-            }
-            *slot = outcome;
-        }
-        let caller = self.caller.borrow_mut().take();
-        if let Some((task, epoch)) = caller {
-            if is_live(&task, epoch) {
-                if let Some(sched) = scheduler::try_get() {
-                    sched.wake(&task, epoch, crate::engine::coroutine::Wake::Ready);
-                }
-            }
-        }
-        None
-    }
-}
-
-/// The token a called message carries: the receiver answers the caller through it.
-///
-/// [`reply`](Reply::reply) never blocks. Dropping the token without replying (including when the
-/// receiving tasklet finishes or is killed with the message unanswered) makes the caller's call
-/// fail at once with [`CallError::NoReply`]; a reply that comes after the caller gave up is
-/// dropped harmlessly.
-///
-/// # Examples
-///
-/// ```
-/// use concurrence::{dispatch, message, receive, tasklet};
-///
-/// message!(MSG_DOUBLE(u32) -> u32);
-///
-/// #[tasklet(receives(MSG_DOUBLE))]
-/// fn doubler() {
-///     for msg in receive::<DoublerMsg>() {
-///         let DoublerMsg::MSG_DOUBLE(MSG_DOUBLE(n, reply)) = msg;
-///         reply.reply(2 * n);
-///     }
-/// }
-///
-/// dispatch(|| {
-///     let doubler = Doubler::new().daemon(true).spawn();
-///     assert_eq!(MSG_DOUBLE::call(&doubler)(21), Ok(42));
-/// });
-/// ```
-pub struct Reply<R> {
-    slot: Rc<ReplySlot<R>>,
-}
-
-impl<R> Reply<R> {
-    pub(crate) fn new(slot: Rc<ReplySlot<R>>) -> Reply<R> {
-        Reply { slot }
-    }
-
-    /// Answers the call: the caller is woken with `value` (it runs at its turn; the replier goes
-    /// on). Never blocks; when the caller has given up already, `value` is dropped.
-    pub fn reply(self, value: R) {
-        // Drop sees a settled slot and does nothing more.
-        drop(self.slot.settle(Slot::Replied(value)));
-    }
-
-    /// Whether the caller has stopped waiting (timed out or was killed): a reply would be
-    /// dropped.
-    pub fn is_abandoned(&self) -> bool {
-        matches!(*self.slot.slot.borrow(), Slot::Abandoned)
-    }
-}
-
-impl<R> Drop for Reply<R> {
-    fn drop(&mut self) {
-        drop(self.slot.settle(Slot::Dropped));
-    }
-}
-
-impl<R> fmt::Debug for Reply<R> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Reply")
-            .field("message", &self.slot.message.get())
-            .finish_non_exhaustive()
-    }
-}
 
 /// Why a send failed; the message comes back in every case, so nothing is lost.
 pub enum SendError<T> {

@@ -6,4 +6,7 @@ pub(crate) mod call_wait;
 pub(crate) mod channel;
 pub(crate) mod mailbox;
 pub(crate) mod message;
+pub(crate) mod oneshot;
+pub(crate) mod port;
 pub(crate) mod receive;
+pub(crate) mod reply;

@@ -8,9 +8,8 @@ use std::time::{Duration, Instant};
 
 use crate::engine::scheduler::{self, default_name, SpawnOptions};
 use crate::engine::stack::StackMode;
-use crate::engine::state::AnyInbox;
-use crate::engine::state::{DerivedName, Name};
-use crate::messaging::mailbox::Mailbox;
+use crate::engine::state::{AnyInbox, DerivedName, Name, Task};
+use crate::messaging::mailbox::{self, Mailbox};
 use crate::messaging::message::{Messages, NoMessages};
 use crate::task::periodic;
 use crate::task::tasklet::Tasklet;
@@ -169,7 +168,42 @@ impl<M: SpawnMessages> Builder<M> {
         self.start(f, default_name::<F>())
     }
 
-    fn start<F, T>(mut self, f: F, name: DerivedName) -> Tasklet<T, M>
+    /// Spawns `f` on this dispatcher with no parent (a start another dispatcher asked for):
+    /// the tasklet's record and its mailbox.
+    pub(crate) fn spawn_detached_here<F, T>(
+        self,
+        f: F,
+        name: DerivedName,
+    ) -> (Rc<Task>, Option<Rc<mailbox::Inner<M>>>)
+    where
+        F: FnOnce() -> T + 'static,
+        T: 'static,
+    {
+        self.spawn_with(f, name, false)
+    }
+
+    /// Whether the tasklet's mailbox will be bounded.
+    pub(crate) fn is_bounded(&self) -> bool {
+        self.max_mailbox_len.is_some()
+    }
+
+    fn start<F, T>(self, f: F, name: DerivedName) -> Tasklet<T, M>
+    where
+        F: FnOnce() -> T + 'static,
+        T: 'static,
+    {
+        let (task, inbox) = self.spawn_with(f, name, true);
+        Tasklet::from_parts(task, inbox)
+    }
+
+    /// Spawns `f` with these options and a mailbox of `M`, as a child of the running tasklet
+    /// when `child` is set.
+    fn spawn_with<F, T>(
+        mut self,
+        f: F,
+        name: DerivedName,
+        child: bool,
+    ) -> (Rc<Task>, Option<Rc<mailbox::Inner<M>>>)
     where
         F: FnOnce() -> T + 'static,
         T: 'static,
@@ -179,8 +213,13 @@ impl<M: SpawnMessages> Builder<M> {
         let name = self
             .default_name
             .map_or(Name::Derived(name), Name::Function);
-        let task = scheduler::get().spawn(self.options(erased), f, name);
-        Tasklet::from_parts(task, inbox)
+        let opts = self.options(erased);
+        let sched = scheduler::get();
+        let task = match child {
+            true => sched.spawn(opts, f, name),
+            false => sched.spawn_detached(opts, f, name),
+        };
+        (task, inbox)
     }
 
     /// Starts a tasklet that first sleeps for `delay`, then runs `f`.
@@ -419,17 +458,23 @@ where
 /// [`Messages`] enum (a mailbox of it). Implemented for both; not meant for other types.
 #[doc(hidden)]
 pub trait SpawnMessages: Sized + 'static {
+    /// Whether the new tasklet gets a mailbox.
+    const RECEIVES: bool;
     /// The new tasklet's mailbox, if it gets one.
     fn mailbox(max_len: Option<usize>) -> Option<Mailbox<Self>>;
 }
 
 impl SpawnMessages for NoMessages {
+    const RECEIVES: bool = false;
+
     fn mailbox(_: Option<usize>) -> Option<Mailbox<Self>> {
         None
     }
 }
 
 impl<M: Messages> SpawnMessages for M {
+    const RECEIVES: bool = true;
+
     fn mailbox(max_len: Option<usize>) -> Option<Mailbox<Self>> {
         Some(Mailbox::from_parts(Default::default(), max_len))
     }

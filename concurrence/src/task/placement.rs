@@ -4,19 +4,26 @@
 //!
 //! [`Dispatcher::threads`]: crate::Dispatcher::threads
 
+use std::any::Any;
 use std::fmt;
+use std::rc::Rc;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 use crate::engine::condition::{sealed, wait_until, Condition, Label, Waiter};
-use crate::engine::end::Down;
+use crate::engine::end::{down_of, Down};
 use crate::engine::group::Group;
 use crate::engine::reactor::Remote;
-use crate::engine::scheduler::{self, SpawnOptions};
-use crate::engine::state::{Name, WaitOn};
+use crate::engine::scheduler::{self, Sched, SpawnOptions};
+use crate::engine::state::{Name, Task, WaitOn};
 use crate::engine::timer::deadline_after;
 use crate::engine::wait::{RemoteToken, WaitList};
+use crate::engine::work::Payload;
 use crate::error::{JoinCause, JoinError, TimeoutError};
+use crate::messaging::message::NoMessages;
+use crate::messaging::port::Port;
+use crate::task::builder::{Builder, SpawnMessages};
+use crate::task::tasklet::Tasklet;
 
 /// The number of the dispatcher the caller runs on: 0 for the first (the thread that called
 /// [`Dispatcher::run`](crate::Dispatcher::run)), up to [`dispatcher_count`]` - 1`.
@@ -74,33 +81,277 @@ where
     T: Send + 'static,
 {
     let sched = scheduler::get();
+    let shared = new_shared(sched, dispatcher);
+    let start = Start {
+        shared: Some(shared.clone()),
+    };
+    let name = scheduler::default_name::<F>();
+    post_start(sched, dispatcher, move || {
+        start.spawn(f, Name::Derived(name))
+    });
+    SendTasklet { shared, port: None }
+}
+
+/// The record the handles of a tasklet about to start on `dispatcher` share.
+#[track_caller]
+fn new_shared<T>(sched: Sched, dispatcher: usize) -> Arc<Shared<T>> {
     let count = sched.group.as_ref().map_or(1, |group| group.size());
     assert!(
         dispatcher < count,
         "concurrence: spawn_on({dispatcher}): the program runs {count} dispatcher(s); \
          Dispatcher::threads sets how many"
     );
-    let name = scheduler::default_name::<F>();
     let remote = match &sched.group {
         Some(group) => group.remote(dispatcher).clone(),
         None => sched.reactor.borrow().remote().clone(),
     };
-    let shared = Arc::new(Shared {
+    Arc::new(Shared {
         dispatcher,
         remote,
         group: sched.group.clone(),
         slot: Mutex::new(Slot::default()),
         done: Condvar::new(),
-    });
-    let start = Start {
-        shared: Some(shared.clone()),
-    };
-    let job = move || start.spawn(f, Name::Derived(name));
+    })
+}
+
+/// Runs `start` on `dispatcher`: here, or in a job of that dispatcher's loop.
+fn post_start(sched: Sched, dispatcher: usize, start: impl FnOnce() + Send + 'static) {
     match &sched.group {
-        Some(group) if dispatcher != sched.index => group.post(dispatcher, Box::new(job)),
-        _ => job(),
+        Some(group) if dispatcher != sched.index => group.post(dispatcher, Box::new(start)),
+        _ => start(),
     }
-    SendTasklet { shared }
+}
+
+impl<M: SpawnMessages + Send> Builder<M> {
+    /// Starts the tasklet on dispatcher `dispatcher` of the program, as [`spawn_on`] does, with
+    /// this builder's options, and returns a handle that may cross threads: it sends the
+    /// messages of `M` ([`SendTasklet::send`], [`SendTasklet::call`]) as well as it joins.
+    ///
+    /// # Panics
+    ///
+    /// As [`spawn_on`].
+    ///
+    /// # Examples
+    ///
+    /// A counter on dispatcher 1, called from dispatcher 0:
+    ///
+    /// ```
+    /// use concurrence::{message, receive, tasklet, Builder, Dispatcher};
+    ///
+    /// message!(MSG_ADD(u64), MSG_TOTAL -> u64);
+    ///
+    /// #[tasklet(receives(MSG_ADD, MSG_TOTAL))]
+    /// fn counter() {
+    ///     let mut total = 0;
+    ///     for msg in receive::<CounterMsg>() {
+    ///         match msg {
+    ///             CounterMsg::MSG_ADD(MSG_ADD(n)) => total += n,
+    ///             CounterMsg::MSG_TOTAL(MSG_TOTAL(reply)) => reply.reply(total),
+    ///         }
+    ///     }
+    /// }
+    ///
+    /// let status = Dispatcher::new().threads(2).run(|| {
+    ///     let counter = Builder::new().receives::<CounterMsg>().daemon(true).spawn_on(1, counter);
+    ///     for n in 1..=10 {
+    ///         counter.send(MSG_ADD(n)).unwrap();
+    ///     }
+    ///     counter.call(MSG_TOTAL).unwrap()
+    /// });
+    /// assert_eq!(status.into_value(), Some(55));
+    /// ```
+    #[track_caller]
+    pub fn spawn_on<F, T>(self, dispatcher: usize, f: F) -> SendTasklet<T, M>
+    where
+        F: FnOnce() -> T + Send + 'static,
+        T: Send + 'static,
+    {
+        let sched = scheduler::get();
+        let shared = new_shared(sched, dispatcher);
+        let port = M::RECEIVES.then(|| {
+            let port = Port::new(self.is_bounded(), sched.group.clone());
+            port.add_handle(); // the handle returned below; its courier starts with the tasklet
+            port
+        });
+        let start = Start {
+            shared: Some(shared.clone()),
+        };
+        let name = scheduler::default_name::<F>();
+        let unstarted = ClosePort(port.clone());
+        post_start(sched, dispatcher, move || {
+            let (task, inbox) = self.spawn_detached_here(f, name);
+            let mut unstarted = unstarted;
+            if let (Some(inbox), Some(port)) = (inbox, unstarted.0.take()) {
+                inbox.port(|_| port.clone());
+                port.start_courier(inbox, task.name());
+            }
+            start.started(task);
+        });
+        SendTasklet { shared, port }
+    }
+}
+
+/// The port of a tasklet whose start request was dropped unrun: closed, so that its senders
+/// get their messages back.
+struct ClosePort<M>(Option<Arc<Port<M>>>);
+
+impl<M> Drop for ClosePort<M> {
+    fn drop(&mut self) {
+        if let Some(port) = self.0.take() {
+            drop(port.close());
+        }
+    }
+}
+
+impl<T: Send + 'static, M: SpawnMessages + Send> Tasklet<T, M> {
+    /// A handle on this tasklet that may cross threads: `Send`, `Sync` and `Clone`, it sends
+    /// the tasklet's messages ([`SendTasklet::send`], [`SendTasklet::call`], ...), joins,
+    /// kills and asks whether it finished, from a tasklet on any dispatcher (only that tasklet
+    /// waits) or from a plain thread (it blocks), with the errors of this handle. It needs the
+    /// tasklet's message set and result to be `Send`.
+    ///
+    /// The result goes to the first join that asks for it, through this handle, another
+    /// sendable one, or a join on this dispatcher.
+    ///
+    /// # Examples
+    ///
+    /// A plain thread sends to a tasklet:
+    ///
+    /// ```
+    /// use concurrence::{dispatch, io, message, receive, tasklet};
+    ///
+    /// message!(MSG_LINE(String), MSG_END);
+    ///
+    /// #[tasklet(receives(MSG_LINE, MSG_END))]
+    /// fn collector() -> Vec<String> {
+    ///     let mut lines = Vec::new();
+    ///     for msg in receive::<CollectorMsg>() {
+    ///         match msg {
+    ///             CollectorMsg::MSG_LINE(MSG_LINE(line)) => lines.push(line),
+    ///             CollectorMsg::MSG_END(_) => break,
+    ///         }
+    ///     }
+    ///     lines
+    /// }
+    ///
+    /// dispatch(|| {
+    ///     let collector = Collector::new().spawn();
+    ///     let handle = collector.sendable();
+    ///     let thread = std::thread::spawn(move || {
+    ///         handle.send(MSG_LINE("from a thread".into())).unwrap();
+    ///         handle.send(MSG_END).unwrap();
+    ///     });
+    ///     assert_eq!(collector.join().unwrap(), ["from a thread"]);
+    ///     io::blocking(move || thread.join().unwrap());
+    /// });
+    /// ```
+    pub fn sendable(&self) -> SendTasklet<T, M> {
+        let sched = scheduler::get();
+        let shared = shared_record::<T>(sched, &self.task);
+        let port = self.inbox.as_ref().map(|inbox| {
+            let port = inbox.port(|bounded| Port::new(bounded, sched.group.clone()));
+            if port.add_handle() {
+                port.start_courier(inbox.clone(), self.task.name());
+            }
+            port
+        });
+        SendTasklet { shared, port }
+    }
+}
+
+/// The record the sendable handles of `task`, a tasklet of this dispatcher, share: made on
+/// the first call, with a monitor that forwards the result at the end (see
+/// `Task::forward_value`).
+fn shared_record<T: Send + 'static>(sched: Sched, task: &Rc<Task>) -> Arc<Shared<T>> {
+    if let Some(shared) = task
+        .sendable
+        .borrow()
+        .as_ref()
+        .and_then(|any| any.downcast_ref::<Arc<Shared<T>>>())
+    {
+        return shared.clone();
+    }
+    let shared = Arc::new(Shared {
+        dispatcher: sched.index,
+        remote: sched.reactor.borrow().remote().clone(),
+        group: sched.group.clone(),
+        slot: Mutex::new(Slot {
+            id: Some(task.id),
+            name: Some(task.name().to_owned()),
+            ..Slot::default()
+        }),
+        done: Condvar::new(),
+    });
+    *task.sendable.borrow_mut() = Some(Box::new(shared.clone()));
+    if task.is_finished() {
+        forward_end(task, &shared, down_of(task).result);
+    } else {
+        let watched = task.clone();
+        let record = shared.clone();
+        sched.add_monitor(
+            task.id,
+            Box::new(move |down: Down| forward_end(&watched, &record, down.result)),
+        );
+    }
+    shared
+}
+
+/// Tells the sendable handles of `task` how it ended: a value it returned moves to `shared`,
+/// where the first join anywhere takes it.
+fn forward_end<T: Send + 'static>(
+    task: &Rc<Task>,
+    shared: &Arc<Shared<T>>,
+    result: Result<(), JoinError>,
+) {
+    let result = match result {
+        Ok(()) => {
+            let mut value = None;
+            let forwarded = task.forward_value::<T>(|v| {
+                value = Some(v);
+                Box::new(Forward {
+                    shared: shared.clone(),
+                })
+            });
+            match (forwarded, value) {
+                (true, Some(value)) => Ok(value),
+                _ => Err(task.join_error(JoinCause::AlreadyJoined)),
+            }
+        }
+        Err(err) => Err(err),
+    };
+    shared.end(result);
+}
+
+/// Takes the place of a forwarded value in its tasklet's record: a join on the tasklet's own
+/// dispatcher takes the value from the shared record, unless a sendable handle's join took it.
+struct Forward<T> {
+    shared: Arc<Shared<T>>,
+}
+
+impl<T: 'static> Payload for Forward<T> {
+    fn run(&self) {}
+
+    fn drop_closure(&self) {}
+
+    fn take_value(&self, out: &mut dyn Any) {
+        let mut slot = self.shared.lock();
+        if !matches!(slot.result, Some(Ok(_))) {
+            return;
+        }
+        let Some(Ok(value)) = slot.result.take() else {
+            return;
+        };
+        drop(slot);
+        if let Some(out) = out.downcast_mut::<Option<T>>() {
+            *out = Some(value);
+        } else if let Some(out) = out.downcast_mut::<Option<Box<dyn Any>>>() {
+            *out = Some(Box::new(value));
+        }
+    }
+
+    fn needs_drop(&self) -> bool {
+        false
+    }
 }
 
 /// [`spawn_on`] the next dispatcher, round-robin over all of them (the caller's included):
@@ -126,15 +377,17 @@ where
 /// `Clone` (clones share the result: the first join takes it). [`join`](SendTasklet::join)
 /// works from a tasklet on any dispatcher (only that tasklet waits) and from a plain thread
 /// (the thread blocks).
-pub struct SendTasklet<T> {
-    shared: Arc<Shared<T>>,
+pub struct SendTasklet<T, M = NoMessages> {
+    pub(crate) shared: Arc<Shared<T>>,
+    /// The tasklet's mailbox as other threads reach it, when it receives `M`.
+    pub(crate) port: Option<Arc<Port<M>>>,
 }
 
 /// What the handles of one tasklet share with the tasklet's dispatcher.
-struct Shared<T> {
+pub(crate) struct Shared<T> {
     dispatcher: usize,
     /// The tasklet's dispatcher's address, for a kill from elsewhere.
-    remote: Arc<Remote>,
+    pub(crate) remote: Arc<Remote>,
     /// The group of the dispatcher that spawned it: a tasklet of the same group that joins
     /// waits as an internal wait (see `engine::group`).
     group: Option<Arc<Group>>,
@@ -211,11 +464,10 @@ struct Start<T> {
 
 impl<T: Send + 'static> Start<T> {
     /// Spawns the tasklet on this thread's dispatcher, and a monitor that reports its end.
-    fn spawn<F>(mut self, f: F, name: Name)
+    fn spawn<F>(self, f: F, name: Name)
     where
         F: FnOnce() -> T + Send + 'static,
     {
-        let sched = scheduler::get();
         let opts = SpawnOptions {
             name: None,
             daemon: false,
@@ -224,7 +476,13 @@ impl<T: Send + 'static> Start<T> {
             inbox: None,
         };
         // No parent: a tasklet started at another dispatcher's request belongs to no tasklet.
-        let task = sched.spawn_detached(opts, f, name);
+        self.started(scheduler::get().spawn_detached(opts, f, name));
+    }
+
+    /// Records `task`, just spawned on this dispatcher, as the tasklet this start was for, and
+    /// adds a monitor that reports its end.
+    fn started(mut self, task: Rc<Task>) {
+        let sched = scheduler::get();
         let kill = {
             let shared = self.shared.as_ref().expect("a start reports once");
             let mut slot = shared.lock();
@@ -273,7 +531,7 @@ impl<T> Drop for Start<T> {
     }
 }
 
-impl<T: Send + 'static> SendTasklet<T> {
+impl<T: Send + 'static, M> SendTasklet<T, M> {
     /// Waits for the tasklet to finish and returns what it returned, as
     /// [`Tasklet::join`](crate::Tasklet::join) does: a tasklet that panicked or was killed gives
     /// a [`JoinError`] saying so, a second join [`JoinCause::AlreadyJoined`]. In a tasklet
@@ -304,13 +562,9 @@ impl<T: Send + 'static> SendTasklet<T> {
     fn join_until(&self, deadline: Option<Instant>) -> Result<Result<T, JoinError>, TimeoutError> {
         match scheduler::try_get() {
             Some(sched) if sched.current().is_some() => {
-                let internal = match (&sched.group, &self.shared.group) {
-                    (Some(mine), Some(its)) => Arc::ptr_eq(mine, its),
-                    _ => false,
-                };
                 let joined = Joined {
                     shared: &self.shared,
-                    internal,
+                    internal: self.same_group(),
                     armed: None,
                 };
                 wait_until(joined, deadline).ok_or(TimeoutError)
@@ -349,7 +603,7 @@ impl<T: Send + 'static> SendTasklet<T> {
     }
 }
 
-impl<T> SendTasklet<T> {
+impl<T, M> SendTasklet<T, M> {
     /// Kills the tasklet: it unwinds where it waits, on its own dispatcher, as with
     /// [`Tasklet::kill`](crate::Tasklet::kill), and its joins see [`JoinCause::Killed`]. From a
     /// tasklet of the same dispatcher it has unwound when this returns; from anywhere else the
@@ -412,6 +666,18 @@ impl<T> SendTasklet<T> {
         self.shared.lock().id
     }
 
+    /// Whether the caller runs on a dispatcher of the tasklet's group: its waits for the
+    /// tasklet are internal (see `engine::group`).
+    pub(crate) fn same_group(&self) -> bool {
+        let Some(sched) = scheduler::try_get() else {
+            return false;
+        };
+        match (&sched.group, &self.shared.group) {
+            (Some(mine), Some(its)) => Arc::ptr_eq(mine, its),
+            _ => false,
+        }
+    }
+
     fn error(&self, cause: JoinCause) -> JoinError {
         let slot = self.shared.lock();
         JoinError {
@@ -422,15 +688,28 @@ impl<T> SendTasklet<T> {
     }
 }
 
-impl<T> Clone for SendTasklet<T> {
+impl<T, M> Clone for SendTasklet<T, M> {
     fn clone(&self) -> Self {
+        if let Some(port) = &self.port {
+            // Another handle of a running courier (this one keeps it running): nothing to start.
+            port.add_handle();
+        }
         SendTasklet {
             shared: self.shared.clone(),
+            port: self.port.clone(),
         }
     }
 }
 
-impl<T> fmt::Debug for SendTasklet<T> {
+impl<T, M> Drop for SendTasklet<T, M> {
+    fn drop(&mut self) {
+        if let Some(port) = &self.port {
+            port.drop_handle();
+        }
+    }
+}
+
+impl<T, M> fmt::Debug for SendTasklet<T, M> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let slot = self.shared.lock();
         f.debug_struct("SendTasklet")

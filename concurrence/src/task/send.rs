@@ -15,7 +15,8 @@ use crate::engine::state::WaitOn;
 use crate::engine::timer::deadline_after;
 use crate::engine::wait::Wait;
 use crate::messaging::mailbox::{Block, Mailbox};
-use crate::messaging::message::{Accepts, Call, CallError, Messages, Reply, ReplySlot, SendError};
+use crate::messaging::message::{Accepts, Call, CallError, Messages, SendError};
+use crate::messaging::reply::{Reply, ReplySlot};
 use crate::task::tasklet::Tasklet;
 
 impl<T> Tasklet<T> {
@@ -268,9 +269,8 @@ impl<T, M> Tasklet<T, M> {
         if sched.is_current(&self.task) {
             return Err(CallError::CalledSelf { message });
         }
-        let slot = ReplySlot::new();
-        slot.message.set(message);
-        match self.put(build(Reply::new(slot.clone())), Block::Until(deadline)) {
+        let slot = ReplySlot::new(message, sched.home.serial());
+        match self.put(build(Reply::here(slot.clone())), Block::Until(deadline)) {
             Ok(()) => {}
             Err(SendError::TimedOut(_)) => return Err(CallError::TimedOut { message }),
             Err(SendError::Finished(undelivered) | SendError::Full(undelivered)) => {

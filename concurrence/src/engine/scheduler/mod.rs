@@ -39,6 +39,7 @@ use std::time::Instant;
 use crate::engine::compact::SharedStacks;
 use crate::engine::coroutine::Wake;
 use crate::engine::group::{Group, Settled};
+use crate::engine::homes::Home;
 use crate::engine::reactor::Reactor;
 use crate::engine::readiness::IoTable;
 use crate::engine::run_queue::RunQueue;
@@ -247,6 +248,8 @@ pub(crate) struct Scheduler {
     pub(crate) index: usize,
     /// How it stands in its group (see `engine::group`).
     settled: Cell<Settled>,
+    /// Its serial, and its `Remote` findable by it (see `engine::homes`).
+    pub(crate) home: Home,
 }
 
 impl Scheduler {
@@ -261,7 +264,9 @@ impl Scheduler {
             Some((group, index)) => (Some(group), index),
             None => (None, 0),
         };
+        let home = Home::register(reactor.remote());
         Scheduler {
+            home,
             queue: RunQueue::default(),
             front: RunQueue::default(),
             next: RunQueue::default(),

@@ -171,12 +171,14 @@ impl Scheduler {
         } else if self.reactor.borrow().terminated() {
             group.end(GroupEnd::Terminated);
         } else if self.non_daemon.get() == 0 {
-            self.settle(group, Settled::Quiet);
-        } else if self.settled.get() == Settled::Quiet {
+            // Quiet; idle (`Quiet`) once nothing can run here (the deadlock point below).
+            if self.settled.get() != Settled::Quiet {
+                self.settle(group, Settled::Busy);
+            }
+        } else if matches!(self.settled.get(), Settled::Quiet | Settled::Busy) {
             // A daemon spawned a non-daemon tasklet: work again (what daemons start after their
             // dispatcher's last non-daemon tasklet ended may also be cut short, as alone).
-            self.settled.set(Settled::No);
-            group.unsettle(Settled::Quiet);
+            group.unsettle(self.settled.replace(Settled::No));
         }
         group.ended().map(|end| self.reason_of(end))
     }

@@ -14,6 +14,7 @@ use std::collections::VecDeque;
 use std::fmt;
 use std::panic::Location;
 use std::rc::Rc;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::engine::scheduler;
@@ -23,6 +24,7 @@ use crate::engine::timer::deadline_after;
 use crate::engine::wait::{Ended, Wait, WaitList};
 use crate::error::TimeoutError;
 use crate::messaging::message::SendError;
+use crate::messaging::port::Port;
 
 mod conditions;
 
@@ -82,6 +84,8 @@ pub(crate) struct Inner<T> {
     pickers: RefCell<WaitList>,
     /// Tasklets waiting for room.
     senders: RefCell<WaitList>,
+    /// How other threads reach it, once a `SendTasklet` handle of its tasklet was made.
+    port: RefCell<Option<Arc<Port<T>>>>,
 }
 
 /// Which end an operation works on.
@@ -133,6 +137,7 @@ impl<T> Mailbox<T> {
                 takers: RefCell::default(),
                 pickers: RefCell::default(),
                 senders: RefCell::default(),
+                port: RefCell::new(None),
             }),
         }
     }
@@ -344,7 +349,11 @@ impl<T: 'static> Inner<T> {
     /// fail; the items are returned, to be dropped by the caller outside any borrow.
     pub(crate) fn close(&self) -> VecDeque<T> {
         self.closed.set(true);
-        let items = std::mem::take(&mut *self.items.borrow_mut());
+        let mut items = std::mem::take(&mut *self.items.borrow_mut());
+        let port = self.port.borrow_mut().take();
+        if let Some(port) = port {
+            items.extend(port.close());
+        }
         if let Some(sched) = scheduler::try_get() {
             self.senders.borrow_mut().wake_all(&sched);
         }
@@ -362,6 +371,40 @@ impl<T> Inner<T> {
         self.items.borrow_mut().push_back(item);
         self.wake_receivers();
         Ok(())
+    }
+
+    /// The port other threads send through, made on first use with `make`.
+    /// A port made for a mailbox that has closed already is closed at once.
+    pub(crate) fn port(&self, make: impl FnOnce(bool) -> Arc<Port<T>>) -> Arc<Port<T>> {
+        let port = self
+            .port
+            .borrow_mut()
+            .get_or_insert_with(|| make(self.max_len != usize::MAX))
+            .clone();
+        if self.closed.get() {
+            self.port.borrow_mut().take();
+            drop(port.close());
+        }
+        port
+    }
+
+    /// Waits until there is room, or the mailbox closed: a courier bringing messages from other
+    /// threads (`port`) waits here, in line with the tasklets waiting to send.
+    #[track_caller]
+    pub(crate) fn wait_room(&self) {
+        if self.has_room() || self.closed.get() {
+            return;
+        }
+        let wait = Wait::begin(WaitOn::MailboxRoom);
+        self.senders.borrow_mut().push(&wait);
+        // Leaves as a waiter that was not served: the courier may find its parcels gone
+        // (their senders timed out), so the room is passed on to the next sender if unused.
+        let _leave = Leave {
+            list: &self.senders,
+            task: Rc::as_ptr(wait.task()),
+            pass_on: || self.has_room(),
+        };
+        let _ = wait.suspend(None);
     }
 
     #[track_caller]
