@@ -237,9 +237,6 @@ pub(crate) struct Task {
     joiners: RefCell<Joiners>,
     /// Its mailbox, if it receives messages; taken (and closed) when it finishes.
     inbox: Cell<Option<Rc<dyn AnyInbox>>>,
-    /// What its handles on other threads share (the task layer's `SendTasklet` record), once
-    /// one was made.
-    pub(crate) sendable: RefCell<Option<Box<dyn std::any::Any>>>,
 }
 
 impl Task {
@@ -296,7 +293,6 @@ impl Task {
             panic_seen: Cell::new(false),
             joiners: RefCell::new(Joiners::None),
             inbox: Cell::new(None),
-            sendable: RefCell::new(None),
         }
     }
 

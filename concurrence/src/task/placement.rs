@@ -263,10 +263,10 @@ impl<T: Send + 'static, M: SpawnMessages + Send> Tasklet<T, M> {
 /// the first call, with a monitor that forwards the result at the end (see
 /// `Task::forward_value`).
 fn shared_record<T: Send + 'static>(sched: Sched, task: &Rc<Task>) -> Arc<Shared<T>> {
-    if let Some(shared) = task
-        .sendable
+    if let Some(shared) = sched
+        .sendables
         .borrow()
-        .as_ref()
+        .get(&task.id)
         .and_then(|any| any.downcast_ref::<Arc<Shared<T>>>())
     {
         return shared.clone();
@@ -282,17 +282,31 @@ fn shared_record<T: Send + 'static>(sched: Sched, task: &Rc<Task>) -> Arc<Shared
         }),
         done: Condvar::new(),
     });
-    *task.sendable.borrow_mut() = Some(Box::new(shared.clone()));
     if task.is_finished() {
+        // A record made after the end takes the value from wherever it is now.
         forward_end(task, &shared, down_of(task).result);
-    } else {
-        let watched = task.clone();
-        let record = shared.clone();
-        sched.add_monitor(
-            task.id,
-            Box::new(move |down: Down| forward_end(&watched, &record, down.result)),
-        );
+        return shared;
     }
+    sched
+        .sendables
+        .borrow_mut()
+        .insert(task.id, Box::new(shared.clone()));
+    let watched = task.clone();
+    let record = shared.clone();
+    sched.add_monitor(
+        task.id,
+        Box::new(move |down: Down| {
+            let sched = scheduler::get();
+            let kept = sched.sendables.borrow_mut().remove(&watched.id);
+            drop(kept);
+            forward_end(&watched, &record, down.result);
+            // In the loop no user code may run: a value nobody can join any more is dropped
+            // in a tasklet (see `scheduler::bury`).
+            if let Some(alone) = Arc::into_inner(record) {
+                scheduler::bury(Box::new(alone));
+            }
+        }),
+    );
     shared
 }
 

@@ -250,6 +250,9 @@ pub(crate) struct Scheduler {
     settled: Cell<Settled>,
     /// Its serial, and its `Remote` findable by it (see `engine::homes`).
     pub(crate) home: Home,
+    /// What the handles of an unfinished tasklet on other threads share (the task layer's
+    /// `SendTasklet` record), by tasklet id, for the tasklets that have such handles.
+    pub(crate) sendables: RefCell<HashMap<u64, Box<dyn Any>>>,
 }
 
 impl Scheduler {
@@ -267,6 +270,7 @@ impl Scheduler {
         let home = Home::register(reactor.remote());
         Scheduler {
             home,
+            sendables: RefCell::new(HashMap::new()),
             queue: RunQueue::default(),
             front: RunQueue::default(),
             next: RunQueue::default(),
