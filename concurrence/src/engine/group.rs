@@ -4,16 +4,18 @@
 //! (each one's [`Remote`]: jobs and wake-ups, coalesced), and when the program ends.
 //!
 //! **When the group ends.** A dispatcher is *settled* when it has nothing to do that it could
-//! do on its own: no non-daemon tasklet is left (*quiet*; its daemons may still run), or its
-//! tasklets are blocked on nothing that its own timers, descriptors or outside threads can end
-//! (*stuck*: they wait for other dispatchers, or for ever). Every notice one dispatcher sends
+//! do on its own: no non-daemon tasklet is left (*busy* while its daemons may still run,
+//! *quiet* once nothing can run there), or its tasklets are blocked on nothing that its own
+//! timers, descriptors or outside threads can end (*stuck*: they wait for other dispatchers,
+//! or for ever). Every notice one dispatcher sends
 //! another (a job, a wake-up of a remote wait) is counted as pending before it is queued, and
 //! uncounted by the receiver after it has handled it, which it does only after leaving the
 //! settled state. So when the last dispatcher settles and nothing is pending, no dispatcher runs
 //! a tasklet and no notice is on its way that could make one run: the group ends, as finished
-//! when no dispatcher is stuck, as deadlocked otherwise. The three counts (settled, stuck,
-//! pending) share one atomic word (`engine::quiescence`, model-checked with loom), so that the
-//! last to settle reads all three at one instant:
+//! when no dispatcher is stuck, as deadlocked when some are and none is busy (a busy
+//! dispatcher's daemons may still wake a stuck tasklet: then the group waits). The counts
+//! (settled, stuck, busy, pending) share one atomic word (`engine::quiescence`, model-checked with loom), so that the
+//! last to settle reads them all at one instant:
 //! read one after another, a dispatcher could take the last pending notice and start running
 //! between the reads, and the group would end under it. A `quit`, SIGINT or SIGTERM ends it at
 //! once. Every dispatcher then shuts down its own tasklets, and `run` returns when all have.
