@@ -232,6 +232,7 @@ pub mod wait_for;
 pub use concurrence_macros::message;
 pub use messaging::call_wait::{CallReply, CallWait, Called};
 pub use messaging::channel::Channel;
+pub use messaging::work_queue::WorkQueue;
 pub use task::builder::{interval, later, loop_, rate, receiver, spawn, Builder, SpawnMessages};
 
 /// A `match` on a message set that names each message once:

@@ -10,6 +10,7 @@
 //! | [`receive(&ch)`](receive) | the channel's value (taken) | |
 //! | [`receiver(&ch)`](receiver) | `()`: a receiver waits, a send now does not | |
 //! | [`popleft(&mb)`](popleft), [`pop(&mb)`](pop) | the mailbox's item (taken) | |
+//! | [`work(&queue)`](work) | the [`WorkQueue`]'s item (taken), `None` once closed and empty | |
 //! | [`readable(&fd)`](readable), [`writable(&fd)`](writable) | `io::Result<`[`Readiness`]`>` | `WaitForIO` |
 //! | [`signal(&signals)`](signal) | `io::Result<c_int>`: the signal | `WaitForSignal` |
 //! | [`exit(&mut child)`](exit) | `io::Result<ExitStatus>` | `WaitForProcess` |
@@ -29,7 +30,7 @@ use crate::messaging::message::Messages;
 use crate::messaging::receive::own_inbox;
 use crate::process::Child;
 use crate::signal::Signals;
-use crate::{CallWait, Channel, Mailbox, Tasklet};
+use crate::{CallWait, Channel, Mailbox, Tasklet, WorkQueue};
 
 pub use crate::engine::condition::{any, Condition, Map, Timeout};
 pub use crate::io::fd::Ready;
@@ -37,6 +38,7 @@ pub use crate::io::Readiness;
 pub use crate::messaging::call_wait::Call;
 pub use crate::messaging::channel::{ChannelReceiver, ChannelValue};
 pub use crate::messaging::mailbox::{Item, Matching};
+pub use crate::messaging::work_queue::Pop;
 pub use crate::process::Exit;
 pub use crate::signal::Signal;
 pub use crate::task::idle::Idle;
@@ -53,6 +55,11 @@ pub fn timeout(period: Duration) -> Timeout {
 /// A timeout at the instant `at`.
 pub fn deadline(at: Instant) -> Timeout {
     Timeout::at(at)
+}
+
+/// An item of `queue` (from any thread), with what [`WorkQueue::pop`] would return.
+pub fn work<T>(queue: &WorkQueue<T>) -> Pop<'_, T> {
+    Pop::new(queue)
 }
 
 /// The tasklet `tasklet` finishing, with what [`Tasklet::join`] would return.

@@ -10,3 +10,4 @@ pub(crate) mod oneshot;
 pub(crate) mod port;
 pub(crate) mod receive;
 pub(crate) mod reply;
+pub(crate) mod work_queue;
