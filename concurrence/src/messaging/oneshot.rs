@@ -121,31 +121,38 @@ impl<V> Oneshot<V> {
                 wait_until(arrival, deadline).or_else(|| self.take())
             }
             Some(_) => panic!("{}", how.misuse),
-            None => {
-                let mut state = self.lock();
-                loop {
-                    if let Some(value) = state.value.take() {
-                        return Some(value);
-                    }
-                    state = match deadline {
-                        None => self
-                            .ready
-                            .wait(state)
-                            .unwrap_or_else(PoisonError::into_inner),
-                        Some(deadline) => {
-                            let left = deadline.saturating_duration_since(Instant::now());
-                            if left.is_zero() {
-                                return None;
-                            }
-                            self.ready
-                                .wait_timeout(state, left)
-                                .unwrap_or_else(PoisonError::into_inner)
-                                .0
-                        }
-                    };
-                }
-            }
+            None => block_thread(self.lock(), &self.ready, deadline, |state| {
+                state.value.take()
+            }),
         }
+    }
+}
+
+/// Blocks this thread on `ready` until `check`, run under the lock each time the thread is
+/// signalled, finds what it waits for; `None` once `deadline` passed first.
+pub(crate) fn block_thread<S, R>(
+    mut guard: MutexGuard<'_, S>,
+    ready: &Condvar,
+    deadline: Option<Instant>,
+    mut check: impl FnMut(&mut S) -> Option<R>,
+) -> Option<R> {
+    loop {
+        if let Some(found) = check(&mut guard) {
+            return Some(found);
+        }
+        guard = match deadline {
+            None => ready.wait(guard).unwrap_or_else(PoisonError::into_inner),
+            Some(deadline) => {
+                let left = deadline.saturating_duration_since(Instant::now());
+                if left.is_zero() {
+                    return None;
+                }
+                ready
+                    .wait_timeout(guard, left)
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .0
+            }
+        };
     }
 }
 

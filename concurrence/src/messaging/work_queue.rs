@@ -13,6 +13,7 @@ use crate::engine::state::WaitOn;
 use crate::engine::timer::deadline_after;
 use crate::engine::wait::{RemoteToken, WaitList};
 use crate::error::TimeoutError;
+use crate::messaging::oneshot::block_thread;
 
 /// A first-in, first-out queue of work shared by every thread: `Send`, `Sync` and `Clone`
 /// (clones share the queue) when the items are `Send`. [`push`](WorkQueue::push) never blocks;
@@ -175,32 +176,10 @@ impl<T> WorkQueue<T> {
             }),
             None => {
                 let mut state = self.lock();
-                loop {
-                    if let Some(item) = state.take() {
-                        return Ok(item);
-                    }
-                    state.threads += 1;
-                    state = match deadline {
-                        None => self
-                            .shared
-                            .ready
-                            .wait(state)
-                            .unwrap_or_else(PoisonError::into_inner),
-                        Some(deadline) => {
-                            let left = deadline.saturating_duration_since(Instant::now());
-                            if left.is_zero() {
-                                state.threads -= 1;
-                                return Err(TimeoutError);
-                            }
-                            self.shared
-                                .ready
-                                .wait_timeout(state, left)
-                                .unwrap_or_else(PoisonError::into_inner)
-                                .0
-                        }
-                    };
-                    state.threads -= 1;
-                }
+                state.threads += 1;
+                let found = block_thread(state, &self.shared.ready, deadline, State::take);
+                self.lock().threads -= 1;
+                found.ok_or(TimeoutError)
             }
         }
     }

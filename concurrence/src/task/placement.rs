@@ -21,6 +21,7 @@ use crate::engine::wait::{RemoteToken, WaitList};
 use crate::engine::work::Payload;
 use crate::error::{JoinCause, JoinError, TimeoutError};
 use crate::messaging::message::NoMessages;
+use crate::messaging::oneshot::block_thread;
 use crate::messaging::port::Port;
 use crate::task::builder::{Builder, SpawnMessages};
 use crate::task::tasklet::Tasklet;
@@ -587,32 +588,10 @@ impl<T: Send + 'static, M> SendTasklet<T, M> {
                 "concurrence: SendTasklet::join outside a tasklet on a dispatcher's thread would \
                  block the dispatcher; join from a tasklet or another thread"
             ),
-            None => {
-                let mut slot = self.shared.lock();
-                loop {
-                    if let Some(result) = Shared::take(&mut slot) {
-                        return Ok(result);
-                    }
-                    slot = match deadline {
-                        None => self
-                            .shared
-                            .done
-                            .wait(slot)
-                            .unwrap_or_else(PoisonError::into_inner),
-                        Some(deadline) => {
-                            let left = deadline.saturating_duration_since(Instant::now());
-                            if left.is_zero() {
-                                return Err(TimeoutError);
-                            }
-                            self.shared
-                                .done
-                                .wait_timeout(slot, left)
-                                .unwrap_or_else(PoisonError::into_inner)
-                                .0
-                        }
-                    };
-                }
-            }
+            None => block_thread(self.shared.lock(), &self.shared.done, deadline, |slot| {
+                Shared::take(slot)
+            })
+            .ok_or(TimeoutError),
         }
     }
 }
