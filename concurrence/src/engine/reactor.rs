@@ -14,7 +14,7 @@
 
 use std::io;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use mio::{Events, Interest, Poll, Registry, Token, Waker};
@@ -22,6 +22,7 @@ use signal_hook::consts::{SIGINT, SIGTERM};
 use signal_hook::SigId;
 use signal_hook_mio::v1_0::Signals;
 
+use crate::engine::notices::Notices;
 use crate::engine::quiescence::Counts;
 
 const SIGINT_TOKEN: Token = Token(usize::MAX - 1);
@@ -36,8 +37,7 @@ pub(crate) struct Readiness {
     pub(crate) writable: bool,
 }
 
-/// Work another dispatcher of the group hands to this one (a tasklet to spawn), run in its loop.
-pub(crate) type Job = Box<dyn FnOnce() + Send>;
+pub(crate) use crate::engine::notices::Job;
 
 /// A dispatcher's address for other threads: they end waits of its tasklets by key, hand it jobs
 /// (the dispatchers of a group), and wake it out of `poll` to notice. `Send + Sync`; the keys mean
@@ -48,9 +48,8 @@ pub(crate) type Job = Box<dyn FnOnce() + Send>;
 /// after the take wakes it again, and a flood of notices costs one wake-up per take.
 pub(crate) struct Remote {
     waker: Waker,
-    woken: Mutex<Vec<u64>>,
-    jobs: Mutex<Vec<Job>>,
-    notified: AtomicBool,
+    /// The queued notices and the coalescing flag (`engine::notices`, loom-checked).
+    notices: Notices,
     /// The group's counts, whose low bits are the notices sent and not yet handled (see
     /// `engine::group`), when the dispatcher is one of a group.
     pending: OnceLock<Arc<Counts>>,
@@ -60,21 +59,13 @@ impl Remote {
     /// Ends the wait registered under `key` (see `Scheduler::remote_wait`), from any thread.
     pub(crate) fn wake(&self, key: u64) {
         self.count_notice();
-        self.woken
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .push(key);
-        self.notify();
+        self.notices.push_key(key, || self.wake_up());
     }
 
     /// Hands the dispatcher `job`, to run in its loop, from any thread.
     pub(crate) fn post(&self, job: Job) {
         self.count_notice();
-        self.jobs
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .push(job);
-        self.notify();
+        self.notices.push_job(job, || self.wake_up());
     }
 
     /// Counts a notice as pending in the group, before it is queued (see `engine::group`).
@@ -84,21 +75,19 @@ impl Remote {
         }
     }
 
-    /// Wakes the dispatcher unless a wake-up is on its way already.
-    fn notify(&self) {
-        if !self.notified.swap(true, Ordering::SeqCst) {
-            if let Err(err) = self.waker.wake() {
-                crate::engine::logging::log_at!(
-                    Error,
-                    "concurrence: cannot wake the dispatcher: {err}"
-                );
-            }
+    /// Wakes the dispatcher out of `poll`.
+    fn wake_up(&self) {
+        if let Err(err) = self.waker.wake() {
+            crate::engine::logging::log_at!(
+                Error,
+                "concurrence: cannot wake the dispatcher: {err}"
+            );
         }
     }
 
     /// Whether a notice may be waiting (read between passes of a group's dispatcher).
     pub(crate) fn notified(&self) -> bool {
-        self.notified.load(Ordering::SeqCst)
+        self.notices.notified()
     }
 
     /// Joins the group whose counts (pending notices in the low bits) are `pending`.
@@ -109,20 +98,7 @@ impl Remote {
     /// The keys woken and the jobs posted since the last call. Clears the wake-up flag first,
     /// so that a notice after the take wakes the dispatcher again.
     pub(crate) fn take_notices(&self) -> (Vec<u64>, Vec<Job>) {
-        self.notified.store(false, Ordering::SeqCst);
-        let woken = std::mem::take(
-            &mut *self
-                .woken
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner),
-        );
-        let jobs = std::mem::take(
-            &mut *self
-                .jobs
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner),
-        );
-        (woken, jobs)
+        self.notices.take()
     }
 }
 
@@ -300,9 +276,7 @@ impl Reactor {
         };
         let remote = Arc::new(Remote {
             waker: Waker::new(poll.registry(), WAKER_TOKEN)?,
-            woken: Mutex::new(Vec::new()),
-            jobs: Mutex::new(Vec::new()),
-            notified: AtomicBool::new(false),
+            notices: Notices::default(),
             pending: OnceLock::new(),
         });
         Ok(Reactor {
