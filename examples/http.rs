@@ -1,16 +1,20 @@
 //! An HTTP/1.1 server: a tasklet per connection, keep-alive and pipelining, requests parsed by
 //! `httparse`.
 //!
-//! `cargo run --example http -- [ADDRESS] [IDLE_MS]` (default
+//! `cargo run --example http -- [ADDRESS] [IDLE_MS] [--threads N]` (default
 //! 127.0.0.1:8080, port 0 picks a free one; an idle connection is closed after IDLE_MS, 30 s by
-//! default), then `curl http://127.0.0.1:8080/`. Routes: `GET /` says hello, `POST
-//! /echo` sends the body back, anything else is 404. Ctrl-C stops it.
+//! default; N dispatchers serve it, 1 by default, 0 for one per core), then
+//! `curl http://127.0.0.1:8080/`. Routes: `GET /` says hello, `POST /echo` sends the body back,
+//! `GET /hash` hashes for about 20 us before it answers (a CPU-bound handler, for load tests),
+//! `GET /dispatcher` names the dispatcher serving the connection, anything else is 404. Ctrl-C
+//! stops it.
 
+use std::hash::{DefaultHasher, Hasher};
 use std::io::{Read, Write};
 use std::time::Duration;
 
 use concurrence::net::{Server, TcpStream};
-use concurrence::{dispatch, ExitStatus};
+use concurrence::{current_dispatcher, Dispatcher, ExitStatus};
 
 /// Requests larger than this (head and body) get 413 and the connection closes.
 const MAX_REQUEST: usize = 1 << 20;
@@ -84,12 +88,32 @@ fn parse(buf: &[u8]) -> Parsed {
 
 /// Appends the response to `request` to `out`.
 fn respond(request: &Request, out: &mut Vec<u8>) {
+    let computed;
     let (status, body): (&str, &[u8]) = match (request.method.as_str(), request.path.as_str()) {
         ("GET", "/") => ("200 OK", b"Hello, World!\n"),
         ("POST", "/echo") => ("200 OK", &request.body),
+        ("GET", "/hash") => {
+            computed = format!("{:016x}\n", hash_work());
+            ("200 OK", computed.as_bytes())
+        }
+        ("GET", "/dispatcher") => {
+            computed = format!("{}\n", current_dispatcher());
+            ("200 OK", computed.as_bytes())
+        }
         _ => ("404 Not Found", b"not found\n"),
     };
     write_response(out, status, body, request.keep_alive);
+}
+
+/// The work of `GET /hash`: SipHash (std's hasher) over 96 KiB, about 20 us of one core.
+fn hash_work() -> u64 {
+    static BLOCK: [u8; 1024] = [0x5a; 1024];
+    let mut hasher = DefaultHasher::new();
+    for round in 0..96u64 {
+        hasher.write_u64(round);
+        hasher.write(std::hint::black_box(&BLOCK));
+    }
+    hasher.finish()
 }
 
 fn write_response(out: &mut Vec<u8>, status: &str, body: &[u8], keep_alive: bool) {
@@ -154,14 +178,17 @@ fn serve(stream: TcpStream, idle: Duration) {
 }
 
 fn main() -> ExitStatus {
-    let mut args = std::env::args().skip(1);
+    let (args, threads) =
+        concurrence_examples::server_args("http [ADDRESS] [IDLE_MS] [--threads N]");
+    let mut args = args.into_iter();
     let addr = args.next().unwrap_or_else(|| "127.0.0.1:8080".to_owned());
     let idle = args.next().map_or(IDLE, |ms| {
         Duration::from_millis(ms.parse().expect("IDLE_MS is a number of milliseconds"))
     });
-    dispatch(move || {
-        let server =
-            Server::serve(addr, move |stream| serve(stream, idle)).expect("bind the HTTP server");
+    // Every dispatcher accepts connections and serves the ones it accepted.
+    Dispatcher::new().threads(threads).run(move || {
+        let server = Server::serve_on_all(addr, move |stream| serve(stream, idle))
+            .expect("bind the HTTP server");
         println!("http server listening on {}", server.local_addr());
     })
 }

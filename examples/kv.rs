@@ -1,67 +1,51 @@
 //! A key-value server speaking the Redis protocol (RESP): each connection is a tasklet, and the
-//! store is a tasklet of its own that the connections `call`.
+//! connections share one store, a map behind a mutex.
 //!
-//! `cargo run --example kv -- [ADDRESS]` (default 127.0.0.1:6380; port 0
-//! picks a free one), then `redis-cli -p 6380 SET greeting hello`. Commands: PING, ECHO, GET,
-//! SET, DEL, EXISTS, INCR, DBSIZE (and an error for anything else). Ctrl-C stops it.
+//! `cargo run --example kv -- [ADDRESS] [--threads N]` (default 127.0.0.1:6380; port 0
+//! picks a free one; N dispatchers serve it, 1 by default, 0 for one per core), then
+//! `redis-cli -p 6380 SET greeting hello`. Commands: PING, ECHO, GET, SET, DEL, EXISTS, INCR,
+//! DBSIZE (and an error for anything else). Ctrl-C stops it.
 
 use std::collections::HashMap;
 use std::io::{Read, Write};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use concurrence::net::{Server, TcpStream};
-use concurrence::{dispatch, message, receive, tasklet, ExitStatus, Tasklet};
+use concurrence::{Dispatcher, ExitStatus};
 
 /// A value bigger than this, or a command with more parts, is refused and the connection closed.
 const MAX_BULK: usize = 64 << 20;
 const MAX_PARTS: usize = 1 << 20;
 
-message!(
-    MSG_GET(Vec<u8>) -> Option<Vec<u8>>,
-    MSG_SET(Vec<u8>, Vec<u8>) -> (),
-    MSG_DEL(Vec<Vec<u8>>) -> i64,
-    MSG_EXISTS(Vec<Vec<u8>>) -> i64,
-    MSG_INCR(Vec<u8>) -> Result<i64, &'static str>,
-    MSG_DBSIZE -> i64,
-);
+/// The store, one for the whole program: every connection, on every dispatcher, runs its
+/// commands on this map. The lock is held for one map operation and never across a read or a
+/// write, so no tasklet waits for it long (and none suspends holding it).
+type Store = Arc<Mutex<HashMap<Vec<u8>, Vec<u8>>>>;
 
-/// The store: one tasklet owns the map and answers calls in order.
-#[tasklet(receives(MSG_GET, MSG_SET, MSG_DEL, MSG_EXISTS, MSG_INCR, MSG_DBSIZE))]
-fn store() {
-    let mut map: HashMap<Vec<u8>, Vec<u8>> = HashMap::new();
-    for msg in receive() {
-        match msg {
-            StoreMsg::MSG_GET(MSG_GET(key, reply)) => reply.reply(map.get(&key).cloned()),
-            StoreMsg::MSG_SET(MSG_SET(key, value, reply)) => {
-                map.insert(key, value);
-                reply.reply(());
-            }
-            StoreMsg::MSG_DEL(MSG_DEL(keys, reply)) => {
-                reply.reply(keys.iter().filter(|k| map.remove(*k).is_some()).count() as i64)
-            }
-            StoreMsg::MSG_EXISTS(MSG_EXISTS(keys, reply)) => {
-                reply.reply(keys.iter().filter(|k| map.contains_key(*k)).count() as i64)
-            }
-            StoreMsg::MSG_INCR(MSG_INCR(key, reply)) => {
-                let old = map.get(&key).map(|v| {
-                    std::str::from_utf8(v)
-                        .ok()
-                        .and_then(|s| s.parse::<i64>().ok())
-                });
-                let result = match old {
-                    None => Ok(1),
-                    Some(Some(n)) => n
-                        .checked_add(1)
-                        .ok_or("increment or decrement would overflow"),
-                    Some(None) => Err("value is not an integer or out of range"),
-                };
-                if let Ok(n) = result {
-                    map.insert(key, n.to_string().into_bytes());
-                }
-                reply.reply(result);
-            }
-            StoreMsg::MSG_DBSIZE(MSG_DBSIZE(reply)) => reply.reply(map.len() as i64),
-        }
+/// Runs `f` on the map. A connection that panicked holding the lock left the map whole (every
+/// operation is one `HashMap` call), so the store goes on after a poisoning.
+fn with_map<R>(store: &Store, f: impl FnOnce(&mut HashMap<Vec<u8>, Vec<u8>>) -> R) -> R {
+    f(&mut store.lock().unwrap_or_else(PoisonError::into_inner))
+}
+
+/// INCR: the value after adding one, stored, or why it could not be.
+fn increment(map: &mut HashMap<Vec<u8>, Vec<u8>>, key: Vec<u8>) -> Result<i64, &'static str> {
+    let old = map.get(&key).map(|v| {
+        std::str::from_utf8(v)
+            .ok()
+            .and_then(|s| s.parse::<i64>().ok())
+    });
+    let result = match old {
+        None => Ok(1),
+        Some(Some(n)) => n
+            .checked_add(1)
+            .ok_or("increment or decrement would overflow"),
+        Some(None) => Err("value is not an integer or out of range"),
+    };
+    if let Ok(n) = result {
+        map.insert(key, n.to_string().into_bytes());
     }
+    result
 }
 
 /// What parsing the front of the buffer gave.
@@ -151,7 +135,7 @@ fn error(out: &mut Vec<u8>, message: &str) {
 }
 
 /// Runs one command against the store, appending the answer to `out`.
-fn execute(store: &Tasklet<(), StoreMsg>, parts: Vec<Vec<u8>>, out: &mut Vec<u8>) {
+fn execute(store: &Store, parts: Vec<Vec<u8>>, out: &mut Vec<u8>) {
     let Some(name) = parts.first() else { return };
     let name = name.to_ascii_uppercase();
     let mut args = parts.into_iter().skip(1);
@@ -168,31 +152,31 @@ fn execute(store: &Tasklet<(), StoreMsg>, parts: Vec<Vec<u8>>, out: &mut Vec<u8>
     match (name.as_slice(), argc) {
         (b"PING", 0) => out.extend_from_slice(b"+PONG\r\n"),
         (b"PING", 1) | (b"ECHO", 1) => bulk(out, args.next().as_deref()),
-        (b"GET", 1) => match MSG_GET::call(store)(args.next().unwrap()) {
-            Ok(value) => bulk(out, value.as_deref()),
-            Err(e) => error(out, &e.to_string()),
-        },
-        (b"SET", 2) => match MSG_SET::call(store)(args.next().unwrap(), args.next().unwrap()) {
-            Ok(()) => out.extend_from_slice(b"+OK\r\n"),
-            Err(e) => error(out, &e.to_string()),
-        },
-        (b"DEL", 1..) => match MSG_DEL::call(store)(args.collect()) {
+        (b"GET", 1) => {
+            let key = args.next().unwrap();
+            let value = with_map(store, |map| map.get(&key).cloned());
+            bulk(out, value.as_deref());
+        }
+        (b"SET", 2) => {
+            let (key, value) = (args.next().unwrap(), args.next().unwrap());
+            with_map(store, |map| map.insert(key, value));
+            out.extend_from_slice(b"+OK\r\n");
+        }
+        (b"DEL", 1..) => {
+            let n = with_map(store, |map| {
+                args.filter(|k| map.remove(k).is_some()).count()
+            });
+            integer(out, n as i64);
+        }
+        (b"EXISTS", 1..) => {
+            let n = with_map(store, |map| args.filter(|k| map.contains_key(k)).count());
+            integer(out, n as i64);
+        }
+        (b"INCR", 1) => match with_map(store, |map| increment(map, args.next().unwrap())) {
             Ok(n) => integer(out, n),
-            Err(e) => error(out, &e.to_string()),
+            Err(why) => error(out, why),
         },
-        (b"EXISTS", 1..) => match MSG_EXISTS::call(store)(args.collect()) {
-            Ok(n) => integer(out, n),
-            Err(e) => error(out, &e.to_string()),
-        },
-        (b"INCR", 1) => match MSG_INCR::call(store)(args.next().unwrap()) {
-            Ok(Ok(n)) => integer(out, n),
-            Ok(Err(why)) => error(out, why),
-            Err(e) => error(out, &e.to_string()),
-        },
-        (b"DBSIZE", 0) => match MSG_DBSIZE::call(store)() {
-            Ok(n) => integer(out, n),
-            Err(e) => error(out, &e.to_string()),
-        },
+        (b"DBSIZE", 0) => integer(out, with_map(store, |map| map.len()) as i64),
         (b"PING" | b"ECHO" | b"GET" | b"SET" | b"DEL" | b"EXISTS" | b"INCR" | b"DBSIZE", _) => {
             wrong(out)
         }
@@ -205,7 +189,7 @@ fn execute(store: &Tasklet<(), StoreMsg>, parts: Vec<Vec<u8>>, out: &mut Vec<u8>
 
 /// Serves one connection: every complete command in the buffer is run in order and the
 /// answers go out together (pipelining), until the client closes or sends garbage.
-fn serve(store: &Tasklet<(), StoreMsg>, stream: TcpStream) {
+fn serve(store: &Store, stream: TcpStream) {
     let mut buf = Vec::with_capacity(16 * 1024);
     let mut out = Vec::with_capacity(16 * 1024);
     let mut chunk = [0u8; 16 * 1024];
@@ -244,13 +228,16 @@ fn serve(store: &Tasklet<(), StoreMsg>, stream: TcpStream) {
 }
 
 fn main() -> ExitStatus {
-    let addr = std::env::args()
-        .nth(1)
+    let (args, threads) = concurrence_examples::server_args("kv [ADDRESS] [--threads N]");
+    let addr = args
+        .into_iter()
+        .next()
         .unwrap_or_else(|| "127.0.0.1:6380".to_owned());
-    dispatch(move || {
-        let store = Store::new().name("store").daemon(true).spawn();
-        let server =
-            Server::serve(addr, move |stream| serve(&store, stream)).expect("bind the kv server");
+    // Every dispatcher accepts connections and serves the ones it accepted, all on one store.
+    Dispatcher::new().threads(threads).run(move || {
+        let store = Store::default();
+        let server = Server::serve_on_all(addr, move |stream| serve(&store, stream))
+            .expect("bind the kv server");
         println!("kv server listening on {}", server.local_addr());
     })
 }

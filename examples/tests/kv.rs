@@ -80,3 +80,31 @@ fn malformed_protocol_gets_an_error_and_the_server_goes_on() {
     assert!(text.starts_with("-ERR Protocol error"), "{text}");
     assert_eq!(redis_cli(server.port, &["PING"]), "PONG");
 }
+
+#[test]
+#[cfg_attr(
+    not(has_redis_cli),
+    ignore = "needs redis-cli (apt-get install redis-tools)"
+)]
+fn redis_cli_on_two_dispatchers_sees_one_store() {
+    let server = ServerProcess::start_with(&example("kv"), &["--threads", "2"]);
+    let port = server.port;
+    // Each redis-cli is a connection of its own, served by either dispatcher: over 20 pairs, a
+    // SET and the GET after it are served by different dispatchers many times.
+    for i in 0..20 {
+        let (key, value) = (format!("key{i}"), format!("value {i}"));
+        assert_eq!(redis_cli(port, &["SET", &key, &value]), "OK");
+        assert_eq!(redis_cli(port, &["GET", &key]), value);
+    }
+    // 16 connections at once, incrementing one counter: no increment is lost.
+    let incrementers: Vec<_> = (0..16)
+        .map(|_| std::thread::spawn(move || redis_cli(port, &["INCR", "counter"])))
+        .collect();
+    for incrementer in incrementers {
+        let answer: i64 = incrementer.join().unwrap().parse().unwrap();
+        assert!((1..=16).contains(&answer), "{answer}");
+    }
+    assert_eq!(redis_cli(port, &["GET", "counter"]), "16");
+    assert_eq!(redis_cli(port, &["DBSIZE"]), "21");
+    assert_eq!(server.interrupt(), Some(130));
+}
