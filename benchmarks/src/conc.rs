@@ -1,4 +1,5 @@
-//! The workloads on concurrence: one dispatcher on the calling thread.
+//! The workloads on concurrence: one dispatcher on the calling thread, or two
+//! (`Dispatcher::threads(2)`) for the multi-core workloads.
 
 use std::cell::Cell;
 use std::hint::black_box;
@@ -6,13 +7,19 @@ use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 use concurrence::{
-    current, join_all, message, receive, sleep, spawn, tasklet, yield_, Channel, Dispatcher,
-    StackMode, Tasklet,
+    current, join_all, message, receive, sleep, spawn, spawn_next, tasklet, yield_, Builder,
+    Channel, Dispatcher, StackMode, Tasklet,
 };
 
-use crate::{sys, LiveSample, SkynetSample, TimersSample};
+use crate::{sys, CrossSample, LiveSample, SkynetSample, TimersSample};
 
-message!(MSG_PING(u64), MSG_PONG(u64), MSG_ADD(u64) -> u64);
+message!(
+    MSG_PING(u64),
+    MSG_PONG(u64),
+    MSG_ADD(u64) -> u64,
+    MSG_ITEM(u64),
+    MSG_COUNT -> u64,
+);
 
 thread_local! {
     /// Whether the workloads run with compact stacks (`set_compact`).
@@ -27,6 +34,12 @@ pub fn set_compact(compact: bool) {
 
 /// Runs `f` as the first tasklet of a fresh dispatcher and returns its result.
 fn run<T: 'static>(f: impl FnOnce() -> T + 'static) -> T {
+    run_on(1, f)
+}
+
+/// Runs `f` as the first tasklet of a fresh program of `threads` dispatchers (on dispatcher 0)
+/// and returns its result.
+fn run_on<T: 'static>(threads: usize, f: impl FnOnce() -> T + 'static) -> T {
     let out = Rc::new(Cell::new(None));
     let slot = out.clone();
     let mode = if COMPACT.with(Cell::get) {
@@ -37,6 +50,7 @@ fn run<T: 'static>(f: impl FnOnce() -> T + 'static) -> T {
         StackMode::GUARDED
     };
     let status = Dispatcher::new()
+        .threads(threads)
         .handle_sigint(false)
         .stack_mode(mode)
         .run(move || slot.set(Some(f())));
@@ -184,6 +198,103 @@ pub fn skynet(leaves: u64) -> SkynetSample {
     })
 }
 
+/// The root of a skynet tree spread over the program's dispatchers: its ten children go
+/// round-robin to the dispatchers (`spawn_next`), and each child's subtree stays on its
+/// child's dispatcher.
+fn skynet_spread_root(size: u64) -> u64 {
+    if size == 1 {
+        return 0;
+    }
+    let step = size / 10;
+    let children: Vec<_> = (0..10)
+        .map(|i| spawn_next(move || skynet_node(i * step, step)))
+        .collect();
+    children.iter().map(|c| c.join().unwrap()).sum()
+}
+
+/// The skynet tree with `leaves` leaves on two dispatchers: half of the root's children and
+/// their subtrees on each.
+pub fn skynet_spread(leaves: u64) -> SkynetSample {
+    run_on(2, move || {
+        let start = Instant::now();
+        let sum = spawn(move || skynet_spread_root(leaves)).join().unwrap();
+        SkynetSample {
+            elapsed: start.elapsed(),
+            sum,
+            peak_rss: sys::peak_rss(),
+        }
+    })
+}
+
+/// `n` calls from a tasklet on dispatcher 0 to one on dispatcher 1 through its sendable handle
+/// (`SendTasklet::call`): the round trip between two cores.
+pub fn xd_ping_pong(n: u64) -> CrossSample {
+    run_on(2, move || {
+        let far = Builder::new()
+            .receives::<AdderMsg>()
+            .spawn_on(1, move || adder(n + 1));
+        // A first call, untimed, waits for the tasklet to start on dispatcher 1.
+        far.call(|reply| MSG_ADD(0, reply)).unwrap();
+        let cpu = sys::cpu_time();
+        let start = Instant::now();
+        for i in 0..n {
+            black_box(far.call(|reply| MSG_ADD(i, reply)).unwrap());
+        }
+        let sample = CrossSample {
+            elapsed: start.elapsed(),
+            cpu: sys::cpu_time() - cpu,
+        };
+        far.join().unwrap();
+        sample
+    })
+}
+
+/// Counts the items it receives; answers `MSG_COUNT` with the count so far, and ends after
+/// answering it `calls` times.
+#[tasklet(receives(MSG_ITEM, MSG_COUNT))]
+fn sink(calls: u32) {
+    let mut count = 0;
+    let mut answered = 0;
+    for msg in receive::<SinkMsg>() {
+        match msg {
+            SinkMsg::MSG_ITEM(MSG_ITEM(item)) => {
+                black_box(item);
+                count += 1;
+            }
+            SinkMsg::MSG_COUNT(MSG_COUNT(reply)) => {
+                reply.reply(count);
+                answered += 1;
+                if answered == calls {
+                    return;
+                }
+            }
+        }
+    }
+}
+
+/// `n` messages from a tasklet on dispatcher 0 to one on dispatcher 1 (`SendTasklet::send` to
+/// an unbounded mailbox), then a call that the receiver answers with how many came.
+pub fn xd_one_way(n: u64) -> CrossSample {
+    run_on(2, move || {
+        let far = Builder::new().receives::<SinkMsg>().spawn_on(1, || sink(2));
+        // A first call, untimed, waits for the tasklet to start on dispatcher 1.
+        far.call(MSG_COUNT).unwrap();
+        let cpu = sys::cpu_time();
+        let start = Instant::now();
+        for i in 0..n {
+            far.send(MSG_ITEM(i)).unwrap();
+        }
+        let count = far.call(MSG_COUNT).unwrap();
+        let sample = CrossSample {
+            elapsed: start.elapsed(),
+            cpu: sys::cpu_time() - cpu,
+        };
+        assert_eq!(count, n, "messages lost");
+        far.join().unwrap();
+        sample
+    })
+}
+
 thread_local! {
     /// How many sleepers have started (a counter their closures need not capture: a closure
     /// without captures costs no allocation, so it does not inflate the memory measured).
@@ -239,5 +350,45 @@ pub fn timers(sleeps: Vec<Duration>) -> TimersSample {
             wall: start.elapsed(),
             cpu: sys::cpu_time() - cpu,
         }
+    })
+}
+
+/// [`xd_ping_pong`] on one dispatcher, written as its users write it there: the local handle
+/// (`MSG_ADD::call`), which needs no port.
+pub fn xd_ping_pong_here(n: u64) -> CrossSample {
+    run(move || {
+        let near = Adder::new().spawn(n);
+        let cpu = sys::cpu_time();
+        let start = Instant::now();
+        for i in 0..n {
+            black_box(MSG_ADD::call(&near)(i).unwrap());
+        }
+        let sample = CrossSample {
+            elapsed: start.elapsed(),
+            cpu: sys::cpu_time() - cpu,
+        };
+        near.join().unwrap();
+        sample
+    })
+}
+
+/// [`xd_one_way`] on one dispatcher, with the local handle. The sender never blocks on an
+/// unbounded mailbox, so the receiver runs only once all are queued.
+pub fn xd_one_way_here(n: u64) -> CrossSample {
+    run(move || {
+        let near = Sink::new().spawn(1);
+        let cpu = sys::cpu_time();
+        let start = Instant::now();
+        for i in 0..n {
+            MSG_ITEM::send(&near)(i).unwrap();
+        }
+        let count = MSG_COUNT::call(&near)().unwrap();
+        let sample = CrossSample {
+            elapsed: start.elapsed(),
+            cpu: sys::cpu_time() - cpu,
+        };
+        assert_eq!(count, n, "messages lost");
+        near.join().unwrap();
+        sample
     })
 }

@@ -43,6 +43,16 @@ pub struct LiveSample {
     pub failed: u64,
 }
 
+/// What a multi-core message run measured (`xd-ping-pong`, `xd-one-way`).
+#[derive(Debug, Clone, Copy)]
+pub struct CrossSample {
+    /// Wall time of the timed part.
+    pub elapsed: Duration,
+    /// CPU time (user + system) of the whole process meanwhile: both parties' threads, and
+    /// whatever the runtime spends spinning or parking.
+    pub cpu: Duration,
+}
+
 /// What a timers run measured.
 #[derive(Debug, Clone, Copy)]
 pub struct TimersSample {
@@ -53,10 +63,13 @@ pub struct TimersSample {
 }
 
 /// A runtime to measure.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Runtime {
     /// concurrence: one dispatcher.
     Concurrence,
+    /// concurrence on two dispatchers (`Dispatcher::threads(2)`): the workloads that cross
+    /// cores, and skynet.
+    Concurrence2,
     /// concurrence with compact stacks (`StackMode::compact`).
     ConcurrenceCompact,
     /// tokio, current-thread runtime with a `LocalSet`.
@@ -73,8 +86,9 @@ pub enum Runtime {
 
 impl Runtime {
     /// Every runtime, in table order.
-    pub const ALL: [Runtime; 7] = [
+    pub const ALL: [Runtime; 8] = [
         Runtime::Concurrence,
+        Runtime::Concurrence2,
         Runtime::ConcurrenceCompact,
         Runtime::TokioCurrentThread,
         Runtime::TokioMultiThread2,
@@ -87,6 +101,7 @@ impl Runtime {
     pub fn name(self) -> &'static str {
         match self {
             Runtime::Concurrence => "concurrence",
+            Runtime::Concurrence2 => "conc-2",
             Runtime::ConcurrenceCompact => "conc-compact",
             Runtime::TokioCurrentThread => "tokio-ct",
             Runtime::TokioMultiThread2 => "tokio-mt2",
@@ -103,7 +118,7 @@ impl Runtime {
 }
 
 /// A workload.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Workload {
     /// Two tasks alternately yield; ns per switch.
     Switch,
@@ -123,11 +138,17 @@ pub enum Workload {
     ManyLive,
     /// Tasks sleeping 1..100 ms each; wall and CPU ms.
     Timers,
+    /// A message there and back between two parties on two cores; ns per round trip, and CPU
+    /// ns per round trip.
+    XdPingPong,
+    /// Messages one way from a party on one core to a party on the other, then one handshake
+    /// to know they all arrived; ns per message, and CPU ns per message.
+    XdOneWay,
 }
 
 impl Workload {
     /// Every workload, in table order.
-    pub const ALL: [Workload; 9] = [
+    pub const ALL: [Workload; 11] = [
         Workload::Switch,
         Workload::PingPong,
         Workload::CallReply,
@@ -137,6 +158,8 @@ impl Workload {
         Workload::Skynet,
         Workload::ManyLive,
         Workload::Timers,
+        Workload::XdPingPong,
+        Workload::XdOneWay,
     ];
 
     /// Its name on the command line and in tables.
@@ -151,7 +174,16 @@ impl Workload {
             Workload::Skynet => "skynet",
             Workload::ManyLive => "many-live",
             Workload::Timers => "timers",
+            Workload::XdPingPong => "xd-ping-pong",
+            Workload::XdOneWay => "xd-one-way",
         }
+    }
+
+    /// Whether the workload is between two parties on two cores (the `xd-` rows): the runtimes
+    /// with two threads to run on have it, and concurrence runs both parties on one dispatcher
+    /// for comparison.
+    pub fn crosses_cores(self) -> bool {
+        matches!(self, Workload::XdPingPong | Workload::XdOneWay)
     }
 
     /// The workload called `name`.
@@ -187,7 +219,8 @@ impl clap::ValueEnum for Workload {
 pub struct Sample {
     /// ns per operation, or ms in all (skynet, timers wall), or spawn ns per task (many-live).
     pub value: f64,
-    /// Peak RSS in MiB (skynet), RSS bytes per task (many-live), CPU ms (timers).
+    /// Peak RSS in MiB (skynet), RSS bytes per task (many-live), CPU ms (timers), CPU ns per
+    /// operation (the `xd-` rows).
     pub extra: Option<f64>,
     /// For many-live: how many tasks could not start.
     pub failed: Option<u64>,
@@ -252,6 +285,14 @@ fn live_sample(s: LiveSample, n: u64) -> Sample {
     }
 }
 
+fn cross_sample(s: CrossSample, n: u64) -> Sample {
+    Sample {
+        value: s.elapsed.as_nanos() as f64 / n as f64,
+        extra: Some(s.cpu.as_nanos() as f64 / n as f64),
+        failed: None,
+    }
+}
+
 fn timers_sample(s: TimersSample) -> Sample {
     Sample {
         value: s.wall.as_secs_f64() * 1e3,
@@ -261,7 +302,8 @@ fn timers_sample(s: TimersSample) -> Sample {
 }
 
 /// Runs `workload` of size `n` on `runtime`; `None` when that runtime does not have it (or the
-/// peers are not built). For may, call `may_rt::configure` first, once per process.
+/// peers are not built). For may, call `may_rt::configure` first, once per process (with 2
+/// workers for the workloads that [cross cores](Workload::crosses_cores)).
 pub fn measure(runtime: Runtime, workload: Workload, n: u64) -> Option<Sample> {
     use Workload::*;
     let sample = match runtime {
@@ -269,11 +311,21 @@ pub fn measure(runtime: Runtime, workload: Workload, n: u64) -> Option<Sample> {
             conc::set_compact(runtime == Runtime::ConcurrenceCompact);
             measure_concurrence(workload, n)
         }
+        Runtime::Concurrence2 => match workload {
+            XdPingPong => cross_sample(conc::xd_ping_pong(n), n),
+            XdOneWay => cross_sample(conc::xd_one_way(n), n),
+            Skynet => skynet_sample(conc::skynet_spread(n), n),
+            _ => return None,
+        },
         Runtime::Threads => match workload {
             PingPong => per_op(threads::ping_pong(n), n),
             CallReply => per_op(threads::call_reply(n), n),
             Channel => per_op(threads::channel(n), n),
             SpawnJoinSeq => per_op(threads::spawn_join_seq(n), n),
+            #[cfg(feature = "peers")]
+            XdPingPong => cross_sample(threads::xd_ping_pong(n), n),
+            #[cfg(feature = "peers")]
+            XdOneWay => cross_sample(threads::xd_one_way(n), n),
             _ => return None,
         },
         #[cfg(feature = "peers")]
@@ -293,6 +345,9 @@ pub fn measure(runtime: Runtime, workload: Workload, n: u64) -> Option<Sample> {
                 Skynet => skynet_sample(tokio_rt::skynet(flavor, n), n),
                 ManyLive => live_sample(tokio_rt::many_live(flavor, n), n),
                 Timers => timers_sample(tokio_rt::timers(flavor, sys::timer_sleeps(n as usize))),
+                _ if flavor == tokio_rt::Flavor::CurrentThread => return None,
+                XdPingPong => cross_sample(tokio_rt::xd_ping_pong(n), n),
+                XdOneWay => cross_sample(tokio_rt::xd_one_way(n), n),
             }
         }
         #[cfg(feature = "peers")]
@@ -306,6 +361,9 @@ pub fn measure(runtime: Runtime, workload: Workload, n: u64) -> Option<Sample> {
             Skynet => skynet_sample(may_rt::skynet(n), n),
             ManyLive => live_sample(may_rt::many_live(n), n),
             Timers => timers_sample(may_rt::timers(sys::timer_sleeps(n as usize))),
+            _ if runtime == Runtime::May1 => return None,
+            XdPingPong => cross_sample(may_rt::xd_ping_pong(n), n),
+            XdOneWay => cross_sample(may_rt::xd_one_way(n), n),
         },
         #[cfg(not(feature = "peers"))]
         _ => return None,
@@ -313,7 +371,9 @@ pub fn measure(runtime: Runtime, workload: Workload, n: u64) -> Option<Sample> {
     Some(sample)
 }
 
-/// One concurrence measurement, in the stack mode `conc::set_compact` chose.
+/// One concurrence measurement on one dispatcher, in the stack mode `conc::set_compact` chose
+/// (the workloads that cross cores run their two parties on the one dispatcher, with local
+/// handles).
 fn measure_concurrence(workload: Workload, n: u64) -> Sample {
     use Workload::*;
     match workload {
@@ -326,5 +386,7 @@ fn measure_concurrence(workload: Workload, n: u64) -> Sample {
         Skynet => skynet_sample(conc::skynet(n), n),
         ManyLive => live_sample(conc::many_live(n), n),
         Timers => timers_sample(conc::timers(sys::timer_sleeps(n as usize))),
+        XdPingPong => cross_sample(conc::xd_ping_pong_here(n), n),
+        XdOneWay => cross_sample(conc::xd_one_way_here(n), n),
     }
 }

@@ -9,7 +9,7 @@ use may::coroutine::{sleep, yield_now};
 use may::go;
 use may::sync::mpsc;
 
-use crate::{sys, LiveSample, SkynetSample, TimersSample};
+use crate::{sys, CrossSample, LiveSample, SkynetSample, TimersSample};
 
 /// Sets may's worker threads (0: its default, one per core). Must come before any coroutine.
 pub fn configure(workers: usize) {
@@ -171,5 +171,86 @@ pub fn timers(sleeps: Vec<Duration>) -> TimersSample {
             wall: start.elapsed(),
             cpu: sys::cpu_time() - cpu,
         }
+    })
+}
+
+/// `n` round trips of a message between two coroutines through two mpsc channels (configure 2
+/// workers: may, not the workload, decides which worker runs which).
+pub fn xd_ping_pong(n: u64) -> CrossSample {
+    run(move || {
+        let (to_pong, pong_rx) = mpsc::channel::<u64>();
+        let (to_ping, ping_rx) = mpsc::channel::<u64>();
+        let ponger = go!(move || {
+            while let Ok(n) = pong_rx.recv() {
+                to_ping.send(n + 1).unwrap();
+            }
+        });
+        // A first round trip, untimed, as on the other runtimes.
+        to_pong.send(0).unwrap();
+        ping_rx.recv().unwrap();
+        let cpu = sys::cpu_time();
+        let start = Instant::now();
+        for i in 0..n {
+            to_pong.send(i).unwrap();
+            black_box(ping_rx.recv().unwrap());
+        }
+        let sample = CrossSample {
+            elapsed: start.elapsed(),
+            cpu: sys::cpu_time() - cpu,
+        };
+        drop(to_pong);
+        ponger.join().unwrap();
+        sample
+    })
+}
+
+/// What the one-way receiver gets: an item, or a request to say how many items came.
+enum Item {
+    Item(u64),
+    Count(mpsc::Sender<u64>),
+}
+
+/// `n` messages from one coroutine to another through an mpsc channel, then a request the
+/// receiver answers with how many came (configure 2 workers).
+pub fn xd_one_way(n: u64) -> CrossSample {
+    run(move || {
+        let (tx, rx) = mpsc::channel::<Item>();
+        let sink = go!(move || {
+            let mut count = 0;
+            while let Ok(item) = rx.recv() {
+                match item {
+                    Item::Item(item) => {
+                        black_box(item);
+                        count += 1;
+                    }
+                    Item::Count(reply) => {
+                        let _ = reply.send(count);
+                    }
+                }
+            }
+        });
+        // A first handshake, untimed, as on the other runtimes.
+        let (reply, answer) = mpsc::channel();
+        tx.send(Item::Count(reply))
+            .unwrap_or_else(|_| panic!("the receiver ended"));
+        answer.recv().unwrap();
+        let cpu = sys::cpu_time();
+        let start = Instant::now();
+        for i in 0..n {
+            tx.send(Item::Item(i))
+                .unwrap_or_else(|_| panic!("the receiver ended"));
+        }
+        let (reply, answer) = mpsc::channel();
+        tx.send(Item::Count(reply))
+            .unwrap_or_else(|_| panic!("the receiver ended"));
+        let count = answer.recv().unwrap();
+        let sample = CrossSample {
+            elapsed: start.elapsed(),
+            cpu: sys::cpu_time() - cpu,
+        };
+        assert_eq!(count, n, "messages lost");
+        drop(tx); // the receiver's end
+        sink.join().unwrap();
+        sample
     })
 }

@@ -1,5 +1,6 @@
 //! The workloads on OS threads, where they make sense: message round trips through
-//! `std::sync::mpsc` and spawning a thread to join it.
+//! `std::sync::mpsc` and spawning a thread to join it; and, with the `peers` feature, the
+//! multi-core workloads between two threads through crossbeam channels.
 
 use std::hint::black_box;
 use std::sync::mpsc;
@@ -73,4 +74,85 @@ pub fn spawn_join_seq(n: u64) -> Duration {
         black_box(thread::spawn(move || black_box(i)).join().unwrap());
     }
     start.elapsed()
+}
+
+/// `n` round trips of a message between two threads through two unbounded crossbeam channels.
+#[cfg(feature = "peers")]
+pub fn xd_ping_pong(n: u64) -> crate::CrossSample {
+    use crossbeam_channel::unbounded;
+    let (to_pong, pong_rx) = unbounded::<u64>();
+    let (to_ping, ping_rx) = unbounded::<u64>();
+    let ponger = thread::spawn(move || {
+        while let Ok(n) = pong_rx.recv() {
+            to_ping.send(n + 1).unwrap();
+        }
+    });
+    // A first round trip, untimed, as on the other runtimes.
+    to_pong.send(0).unwrap();
+    ping_rx.recv().unwrap();
+    let cpu = crate::sys::cpu_time();
+    let start = Instant::now();
+    for i in 0..n {
+        to_pong.send(i).unwrap();
+        black_box(ping_rx.recv().unwrap());
+    }
+    let sample = crate::CrossSample {
+        elapsed: start.elapsed(),
+        cpu: crate::sys::cpu_time() - cpu,
+    };
+    drop(to_pong);
+    ponger.join().unwrap();
+    sample
+}
+
+/// What the one-way receiver gets: an item, or a request to say how many items came.
+#[cfg(feature = "peers")]
+enum Item {
+    Item(u64),
+    Count(crossbeam_channel::Sender<u64>),
+}
+
+/// `n` messages from one thread to another through an unbounded crossbeam channel, then a
+/// request the receiver answers with how many came.
+#[cfg(feature = "peers")]
+pub fn xd_one_way(n: u64) -> crate::CrossSample {
+    use crossbeam_channel::{bounded, unbounded};
+    let (tx, rx) = unbounded::<Item>();
+    let sink = thread::spawn(move || {
+        let mut count = 0;
+        while let Ok(item) = rx.recv() {
+            match item {
+                Item::Item(item) => {
+                    black_box(item);
+                    count += 1;
+                }
+                Item::Count(reply) => {
+                    let _ = reply.send(count);
+                }
+            }
+        }
+    });
+    // A first handshake, untimed, as on the other runtimes.
+    let (reply, answer) = bounded(1);
+    tx.send(Item::Count(reply))
+        .unwrap_or_else(|_| panic!("the receiver ended"));
+    answer.recv().unwrap();
+    let cpu = crate::sys::cpu_time();
+    let start = Instant::now();
+    for i in 0..n {
+        tx.send(Item::Item(i))
+            .unwrap_or_else(|_| panic!("the receiver ended"));
+    }
+    let (reply, answer) = bounded(1);
+    tx.send(Item::Count(reply))
+        .unwrap_or_else(|_| panic!("the receiver ended"));
+    let count = answer.recv().unwrap();
+    let sample = crate::CrossSample {
+        elapsed: start.elapsed(),
+        cpu: crate::sys::cpu_time() - cpu,
+    };
+    assert_eq!(count, n, "messages lost");
+    drop(tx); // the receiver's end
+    sink.join().unwrap();
+    sample
 }

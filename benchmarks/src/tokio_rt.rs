@@ -1,5 +1,7 @@
 //! The workloads on tokio: the current-thread runtime with a `LocalSet` (`spawn_local`), or the
-//! multi-thread runtime with two workers (`spawn`). Written as a tokio user would.
+//! multi-thread runtime with two workers (`spawn`). Written as a tokio user would. The
+//! multi-core workloads (`xd_*`) run on the multi-thread runtime only, both parties spawned as
+//! tasks: tokio, not the workload, decides which worker runs which.
 
 use std::future::Future;
 use std::hint::black_box;
@@ -9,7 +11,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::{yield_now, JoinHandle};
 
-use crate::{sys, LiveSample, SkynetSample, TimersSample};
+use crate::{sys, CrossSample, LiveSample, SkynetSample, TimersSample};
 
 /// Which tokio runtime.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -237,5 +239,91 @@ pub fn timers(flavor: Flavor, sleeps: Vec<Duration>) -> TimersSample {
             wall: start.elapsed(),
             cpu: sys::cpu_time() - cpu,
         }
+    })
+}
+
+/// `n` round trips of a message between two tasks on the 2-worker runtime, through two
+/// unbounded mpsc channels.
+pub fn xd_ping_pong(n: u64) -> CrossSample {
+    block_on(Flavor::MultiThread2, async move {
+        let (to_pong, mut pong_rx) = mpsc::unbounded_channel::<u64>();
+        let (to_ping, mut ping_rx) = mpsc::unbounded_channel::<u64>();
+        let ponger = tokio::spawn(async move {
+            while let Some(n) = pong_rx.recv().await {
+                to_ping.send(n + 1).unwrap();
+            }
+        });
+        let pinger = tokio::spawn(async move {
+            // A first round trip, untimed, as on the other runtimes.
+            to_pong.send(0).unwrap();
+            ping_rx.recv().await.unwrap();
+            let cpu = sys::cpu_time();
+            let start = Instant::now();
+            for i in 0..n {
+                to_pong.send(i).unwrap();
+                black_box(ping_rx.recv().await.unwrap());
+            }
+            CrossSample {
+                elapsed: start.elapsed(),
+                cpu: sys::cpu_time() - cpu,
+            }
+        });
+        let sample = pinger.await.unwrap();
+        ponger.await.unwrap();
+        sample
+    })
+}
+
+/// What the one-way receiver gets: an item, or a request to say how many items came.
+enum Item {
+    Item(u64),
+    Count(oneshot::Sender<u64>),
+}
+
+/// `n` messages from one task to another on the 2-worker runtime through an unbounded mpsc
+/// channel, then a request the receiver answers with how many came.
+pub fn xd_one_way(n: u64) -> CrossSample {
+    block_on(Flavor::MultiThread2, async move {
+        let (tx, mut rx) = mpsc::unbounded_channel::<Item>();
+        let sink = tokio::spawn(async move {
+            let mut count = 0;
+            while let Some(item) = rx.recv().await {
+                match item {
+                    Item::Item(item) => {
+                        black_box(item);
+                        count += 1;
+                    }
+                    Item::Count(reply) => {
+                        let _ = reply.send(count);
+                    }
+                }
+            }
+        });
+        let sender = tokio::spawn(async move {
+            // A first handshake, untimed, as on the other runtimes.
+            let (reply, answer) = oneshot::channel();
+            tx.send(Item::Count(reply))
+                .unwrap_or_else(|_| panic!("the receiver ended"));
+            answer.await.unwrap();
+            let cpu = sys::cpu_time();
+            let start = Instant::now();
+            for i in 0..n {
+                tx.send(Item::Item(i))
+                    .unwrap_or_else(|_| panic!("the receiver ended"));
+            }
+            let (reply, answer) = oneshot::channel();
+            tx.send(Item::Count(reply))
+                .unwrap_or_else(|_| panic!("the receiver ended"));
+            let count = answer.await.unwrap();
+            let sample = CrossSample {
+                elapsed: start.elapsed(),
+                cpu: sys::cpu_time() - cpu,
+            };
+            assert_eq!(count, n, "messages lost");
+            sample
+        });
+        let sample = sender.await.unwrap();
+        sink.await.unwrap();
+        sample
     })
 }

@@ -8,6 +8,7 @@ fn size(workload: Workload) -> u64 {
     match workload {
         Workload::Skynet => 1_000,
         Workload::Timers => 200,
+        Workload::XdOneWay => 3_000,
         _ => 300,
     }
 }
@@ -31,6 +32,28 @@ fn every_workload_runs_at_a_tiny_size_on_concurrence() {
     }
 }
 
+/// The workloads on two dispatchers: those that cross cores and skynet, each with a sane figure
+/// (and, for the ones that cross cores, the CPU time both dispatchers spent).
+#[test]
+fn the_workloads_across_cores_and_skynet_run_at_a_tiny_size_on_two_dispatchers() {
+    for workload in Workload::ALL {
+        let sample = measure(Runtime::Concurrence2, workload, size(workload));
+        if !workload.crosses_cores() && workload != Workload::Skynet {
+            assert_eq!(sample, None, "{workload:?} is a one-core workload");
+            continue;
+        }
+        let sample = sample.unwrap_or_else(|| panic!("conc-2 lacks {}", workload.name()));
+        assert!(
+            sample.value.is_finite() && sample.value > 0.0,
+            "{workload:?}: {sample}"
+        );
+        if workload.crosses_cores() {
+            let cpu = sample.extra.expect("the CPU time");
+            assert!(cpu.is_finite() && cpu > 0.0, "{workload:?}: {sample}");
+        }
+    }
+}
+
 #[test]
 fn the_workloads_os_threads_have_run_at_a_tiny_size() {
     let mut ran = 0;
@@ -40,7 +63,12 @@ fn the_workloads_os_threads_have_run_at_a_tiny_size() {
             ran += 1;
         }
     }
-    assert_eq!(ran, 4, "ping-pong, call-reply, channel, spawn-join-seq");
+    // The two that cross cores use crossbeam's channels, a peers dependency.
+    let expected = if cfg!(feature = "peers") { 6 } else { 4 };
+    assert_eq!(
+        ran, expected,
+        "ping-pong, call-reply, channel, spawn-join-seq (and xd-ping-pong, xd-one-way)"
+    );
 }
 
 #[cfg(feature = "peers")]
@@ -48,7 +76,12 @@ fn the_workloads_os_threads_have_run_at_a_tiny_size() {
 fn every_workload_runs_at_a_tiny_size_on_tokio() {
     for runtime in [Runtime::TokioCurrentThread, Runtime::TokioMultiThread2] {
         for workload in Workload::ALL {
-            let sample = measure(runtime, workload, size(workload)).expect("tokio has them all");
+            let sample = measure(runtime, workload, size(workload));
+            if runtime == Runtime::TokioCurrentThread && workload.crosses_cores() {
+                assert_eq!(sample, None, "one thread cannot cross cores");
+                continue;
+            }
+            let sample = sample.expect("tokio has them all");
             assert!(sample.value > 0.0, "{runtime:?} {workload:?}: {sample}");
         }
     }

@@ -1,6 +1,7 @@
 //! Runs one workload of concurrence in this process, for profilers (valgrind's callgrind counts
 //! instructions reproducibly): `probe WORKLOAD N`. Compare two sizes to get the cost per
 //! operation without the start-up. `probe --compact WORKLOAD N` runs it with compact stacks.
+//! The workloads that cross cores (`xd-*`) run on two dispatchers.
 
 use clap::Parser;
 use concurrence_benchmarks::{measure, Runtime, Workload};
@@ -22,7 +23,9 @@ struct Cli {
 
 fn main() {
     let cli = Cli::parse();
-    let runtime = if cli.compact {
+    let runtime = if cli.workload.crosses_cores() {
+        Runtime::Concurrence2
+    } else if cli.compact {
         Runtime::ConcurrenceCompact
     } else {
         Runtime::Concurrence

@@ -1,5 +1,7 @@
 //! The one-command benchmark runner: every workload on every runtime, each measurement in a
-//! fresh child process, the median of several runs, printed as a table with ratios.
+//! fresh child process, the median of several runs, printed as two tables with ratios: one
+//! core (concurrence on one dispatcher against the peers), and two cores (concurrence on two
+//! dispatchers, `conc-2`, against one dispatcher and the peers' two workers or threads).
 //!
 //! ```text
 //! cargo run --release -p concurrence-benchmarks --features peers --bin runner -- [OPTIONS]
@@ -11,6 +13,7 @@
 //! plot.py). `runner child RUNTIME WORKLOAD N` makes one measurement in its own process: it is
 //! what the runner spawns for each cell.
 
+use std::collections::HashMap;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -56,51 +59,115 @@ enum Mode {
     },
 }
 
-/// One row of the table: a workload at a size.
+/// Which table a row is in: each has its columns, and its first column is the one the others
+/// are divided by.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Table {
+    /// One dispatcher against the peers on one core (tokio-mt2 and may have two workers, but
+    /// the work is on one task at a time).
+    OneCore,
+    /// Two dispatchers against the peers' two workers or threads, and against one dispatcher.
+    TwoCores,
+}
+
+impl Table {
+    fn columns(self) -> &'static [Runtime] {
+        match self {
+            Table::OneCore => &[
+                Runtime::Concurrence,
+                Runtime::ConcurrenceCompact,
+                Runtime::TokioCurrentThread,
+                Runtime::TokioMultiThread2,
+                Runtime::May1,
+                Runtime::MayDefault,
+                Runtime::Threads,
+            ],
+            Table::TwoCores => &[
+                Runtime::Concurrence2,
+                Runtime::Concurrence,
+                Runtime::TokioMultiThread2,
+                Runtime::MayDefault,
+                Runtime::Threads,
+            ],
+        }
+    }
+
+    fn title(self) -> &'static str {
+        match self {
+            Table::OneCore => "One core",
+            Table::TwoCores => "Two cores",
+        }
+    }
+}
+
+/// One row of a table: a workload at a size.
 struct Row {
+    table: Table,
     workload: Workload,
     n: u64,
     label: String,
 }
 
 fn rows(quick: bool) -> Vec<Row> {
-    let row = |workload: Workload, n: u64, full: u64| Row {
+    let row = |table: Table, workload: Workload, n: u64, full: u64| Row {
+        table,
         workload,
         n: if quick { n } else { full },
-        label: if quick {
-            workload.name().to_owned()
-        } else {
-            match workload {
-                Workload::SpawnJoinBatch => format!("{} (100k)", workload.name()),
-                Workload::Skynet => format!("{} (1M leaves)", workload.name()),
-                Workload::ManyLive => format!("{} ({}k)", workload.name(), full / 1000),
-                Workload::Timers => format!("{} (100k)", workload.name()),
-                _ => workload.name().to_owned(),
+        label: {
+            let name = match table {
+                // Its own label, so that the CSV and the plot tell it from the one-core row.
+                Table::TwoCores if workload == Workload::Skynet => "skynet 2 cores",
+                _ => workload.name(),
+            };
+            if quick {
+                name.to_owned()
+            } else {
+                match workload {
+                    Workload::SpawnJoinBatch => format!("{name} (100k)"),
+                    Workload::Skynet => format!("{name} (1M leaves)"),
+                    Workload::ManyLive => format!("{name} ({}k)", full / 1000),
+                    Workload::Timers => format!("{name} (100k)"),
+                    Workload::XdOneWay => format!("{name} (1M)"),
+                    _ => name.to_owned(),
+                }
             }
         },
     };
+    use Table::{OneCore, TwoCores};
     vec![
-        row(Workload::Switch, 1_000, 500_000),
-        row(Workload::PingPong, 1_000, 200_000),
-        row(Workload::CallReply, 1_000, 200_000),
-        row(Workload::Channel, 1_000, 200_000),
-        row(Workload::SpawnJoinSeq, 500, 100_000),
-        row(Workload::SpawnJoinBatch, 1_000, 100_000),
-        row(Workload::Skynet, 1_000, 1_000_000),
-        row(Workload::ManyLive, 1_000, 100_000),
-        row(Workload::ManyLive, 1_000, 1_000_000),
-        row(Workload::Timers, 1_000, 100_000),
+        row(OneCore, Workload::Switch, 1_000, 500_000),
+        row(OneCore, Workload::PingPong, 1_000, 200_000),
+        row(OneCore, Workload::CallReply, 1_000, 200_000),
+        row(OneCore, Workload::Channel, 1_000, 200_000),
+        row(OneCore, Workload::SpawnJoinSeq, 500, 100_000),
+        row(OneCore, Workload::SpawnJoinBatch, 1_000, 100_000),
+        row(OneCore, Workload::Skynet, 1_000, 1_000_000),
+        row(OneCore, Workload::ManyLive, 1_000, 100_000),
+        row(OneCore, Workload::ManyLive, 1_000, 1_000_000),
+        row(OneCore, Workload::Timers, 1_000, 100_000),
+        row(TwoCores, Workload::XdPingPong, 1_000, 100_000),
+        row(TwoCores, Workload::XdOneWay, 10_000, 1_000_000),
+        row(TwoCores, Workload::Skynet, 1_000, 1_000_000),
     ]
 }
 
-/// The size a runtime runs a row at: OS threads spawn far fewer.
+/// The size a runtime runs a row at: OS threads spawn far fewer, and their round trips are
+/// slow.
 fn size_for(runtime: Runtime, row: &Row) -> u64 {
     match (runtime, row.workload) {
         (Runtime::Threads, Workload::SpawnJoinSeq) => row.n.min(5_000),
+        (Runtime::Threads, Workload::XdOneWay) => row.n,
         (Runtime::Threads, _) => row.n.min(50_000),
         _ => row.n,
     }
 }
+
+/// A measured cell: the rows of both tables that share a runtime, workload and size (skynet's
+/// concurrence, tokio-mt2 and may cells) are measured once.
+type Measured = HashMap<(Runtime, Workload, u64), Option<Sample>>;
+
+/// A row as measured: its label, its table and workload, and one cell per column.
+type RowResult = (String, Table, Workload, Vec<Option<Sample>>);
 
 fn main() {
     let cli = Cli::parse();
@@ -115,7 +182,8 @@ fn main() {
     }
     let started = Instant::now();
     let exe = std::env::current_exe().expect("the runner's path");
-    let mut results: Vec<(String, Workload, Vec<Option<Sample>>)> = Vec::new();
+    let mut measured = Measured::new();
+    let mut results: Vec<RowResult> = Vec::new();
     for row in rows(cli.quick) {
         if let Some(only) = &cli.only {
             if !only.contains(&row.workload) {
@@ -123,16 +191,20 @@ fn main() {
             }
         }
         let mut cells = Vec::new();
-        for runtime in Runtime::ALL {
-            eprint!("{} on {} ...", row.label, runtime.name());
+        for &runtime in row.table.columns() {
             let n = size_for(runtime, &row);
-            let cell = median(cli.runs, || run_child(&exe, runtime, row.workload, n));
+            eprint!("{} on {} ...", row.label, runtime.name());
+            let cell = *measured
+                .entry((runtime, row.workload, n))
+                .or_insert_with(|| median(cli.runs, || run_child(&exe, runtime, row.workload, n)));
             eprintln!(" {}", cell.map_or("n/a".to_owned(), |s| s.to_string()));
             cells.push(cell);
         }
-        results.push((row.label, row.workload, cells));
+        results.push((row.label, row.table, row.workload, cells));
     }
-    print_table(&results);
+    for table in [Table::OneCore, Table::TwoCores] {
+        print_table(table, &results);
+    }
     if let Some(path) = cli.csv {
         write_csv(&path, &results);
     }
@@ -211,6 +283,10 @@ fn child(runtime: Runtime, workload: Workload, n: u64) {
     #[cfg(feature = "peers")]
     match runtime {
         Runtime::May1 => concurrence_benchmarks::may_rt::configure(1),
+        // Two parties on two cores: two workers, whatever the machine has.
+        Runtime::MayDefault if workload.crosses_cores() => {
+            concurrence_benchmarks::may_rt::configure(2)
+        }
         Runtime::MayDefault => concurrence_benchmarks::may_rt::configure(0),
         _ => {}
     }
@@ -250,20 +326,33 @@ fn cell_text(workload: Workload, sample: &Sample) -> String {
             sample.value,
             sample.extra.unwrap_or(f64::NAN)
         ),
+        Workload::XdPingPong | Workload::XdOneWay => format!(
+            "{:.0} ns, {:.0} ns CPU",
+            sample.value,
+            sample.extra.unwrap_or(f64::NAN)
+        ),
         _ => format!("{:.0} ns", sample.value),
     }
 }
 
-fn print_table(results: &[(String, Workload, Vec<Option<Sample>>)]) {
+/// Prints the rows of `table` (nothing when none ran), the ratios to its first column.
+fn print_table(table: Table, results: &[RowResult]) {
+    let rows: Vec<_> = results.iter().filter(|r| r.1 == table).collect();
+    if rows.is_empty() {
+        return;
+    }
+    let columns = table.columns();
+    println!("{}:", table.title());
+    println!();
     let mut header = String::from("| workload |");
     let mut rule = String::from("|---|");
-    for runtime in Runtime::ALL {
+    for runtime in columns {
         header.push_str(&format!(" {} |", runtime.name()));
         rule.push_str("---|");
     }
     println!("{header}");
     println!("{rule}");
-    for (label, workload, cells) in results {
+    for (label, _, workload, cells) in rows {
         let ours = cells[0].filter(|s| !s.value.is_nan());
         let mut line = format!("| {label} |");
         for (i, cell) in cells.iter().enumerate() {
@@ -283,14 +372,19 @@ fn print_table(results: &[(String, Workload, Vec<Option<Sample>>)]) {
     }
     println!();
     println!(
-        "(x): the peer's main figure divided by concurrence's; above 1, concurrence is faster."
+        "(x): the column's main figure divided by {}'s; above 1, {} is faster.",
+        columns[0].name(),
+        columns[0].name()
     );
+    println!();
 }
 
-fn write_csv(path: &Path, results: &[(String, Workload, Vec<Option<Sample>>)]) {
+/// Writes the medians as CSV, one line per cell; the first column of a row's table is the one
+/// plot.py divides by (concurrence, or conc-2 in the two-core rows).
+fn write_csv(path: &Path, results: &[RowResult]) {
     let mut out = String::from("workload,runtime,value,extra,failed\n");
-    for (label, _, cells) in results {
-        for (runtime, cell) in Runtime::ALL.iter().zip(cells) {
+    for (label, table, _, cells) in results {
+        for (runtime, cell) in table.columns().iter().zip(cells) {
             if let Some(s) = cell {
                 out.push_str(&format!(
                     "{label},{},{},{},{}\n",
