@@ -8,15 +8,9 @@ fn url(port: u16, path: &str) -> String {
     format!("http://127.0.0.1:{port}{path}")
 }
 
-#[test]
-#[cfg_attr(not(has_curl), ignore = "needs curl (apt-get install curl)")]
-fn curl_gets_hello_and_posts_are_echoed() {
-    let server = ServerProcess::start(&example("http"));
-    let out = client(
-        "curl",
-        &["-sS", "--max-time", "10", &url(server.port, "/")],
-        b"",
-    );
+/// curl GETs `/` (hello) and POSTs to `/echo` (the body comes back) on the server at `port`.
+fn curl_get_and_post(port: u16) {
+    let out = client("curl", &["-sS", "--max-time", "10", &url(port, "/")], b"");
     assert!(
         out.status.success(),
         "{}",
@@ -31,11 +25,18 @@ fn curl_gets_hello_and_posts_are_echoed() {
             "10",
             "--data-binary",
             "@-",
-            &url(server.port, "/echo"),
+            &url(port, "/echo"),
         ],
         b"posted body",
     );
     assert_eq!(out.stdout, b"posted body");
+}
+
+#[test]
+#[cfg_attr(not(has_curl), ignore = "needs curl (apt-get install curl)")]
+fn curl_gets_hello_and_posts_are_echoed() {
+    let server = ServerProcess::start(&example("http"));
+    curl_get_and_post(server.port);
     let out = client(
         "curl",
         &[
@@ -181,25 +182,7 @@ fn an_idle_client_is_disconnected_after_the_read_timeout() {
 #[cfg_attr(not(has_curl), ignore = "needs curl (apt-get install curl)")]
 fn curl_is_answered_by_both_dispatchers_with_threads_2() {
     let server = ServerProcess::start_with(&example("http"), &["--threads", "2"]);
-    let out = client(
-        "curl",
-        &["-sS", "--max-time", "10", &url(server.port, "/")],
-        b"",
-    );
-    assert_eq!(out.stdout, b"Hello, World!\n");
-    let out = client(
-        "curl",
-        &[
-            "-sS",
-            "--max-time",
-            "10",
-            "--data-binary",
-            "@-",
-            &url(server.port, "/echo"),
-        ],
-        b"posted body",
-    );
-    assert_eq!(out.stdout, b"posted body");
+    curl_get_and_post(server.port);
     // Rounds of 16 concurrent requests, each on a connection of its own, until both dispatchers
     // have answered (the kernel spreads the connections: a round misses one with odds 2^-15).
     let u = url(server.port, "/dispatcher");
