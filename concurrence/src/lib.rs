@@ -435,13 +435,14 @@ pub use engine::timer::{sleep, sleep_until};
 pub use error::{JoinCause, JoinError, TimeoutError};
 pub use messaging::mailbox::Mailbox;
 pub use messaging::message::{
-    Accepts, Call, CallError, CalledNotSent, Message, Messages, NoMessages, Reply, SendError,
+    Accepts, Call, CallError, CalledNotSent, Message, Messages, NoMessages, SendError,
     SentNotCalled,
 };
 pub use messaging::receive::{
     receive, receive_batch, receive_matching, receive_matching_timeout, receive_timeout,
     try_receive, Receive,
 };
+pub use messaging::reply::Reply;
 pub use task::idle::{wait_idle, wait_idle_timeout};
 pub use task::join::{
     join_all, join_all_timeout, join_children, join_children_timeout, ErasedResult,

@@ -66,6 +66,8 @@ pub(crate) enum WaitOn {
     Writable(i32),
     /// A function running on the blocking pool.
     Blocking,
+    /// A future's waker.
+    Future,
     /// The dispatcher to have nothing else to run.
     Idle,
     /// A call at a `CallWait`.
@@ -92,6 +94,7 @@ impl fmt::Display for WaitOn {
             WaitOn::ChannelReceive => f.write_str("a sender on a channel"),
             WaitOn::Readable(fd) => write!(f, "fd {fd} to become readable"),
             WaitOn::Writable(fd) => write!(f, "fd {fd} to become writable"),
+            WaitOn::Future => f.write_str("a future"),
             WaitOn::Blocking => f.write_str("a function on the blocking pool"),
             WaitOn::Idle => f.write_str("the dispatcher to be idle"),
             WaitOn::CallWait => f.write_str("a call at a CallWait"),

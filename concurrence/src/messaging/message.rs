@@ -9,8 +9,6 @@
 use std::error::Error;
 use std::fmt;
 
-pub use crate::messaging::reply::Reply;
-
 /// A message type, declared with [`message!`](crate::message).
 ///
 /// The macro implements it; implement it by hand only for a message type written without the
@@ -188,7 +186,7 @@ pub enum CallError<X = ()> {
         undelivered: X,
     },
     /// The receiver dropped the message without replying: it finished or was killed with the
-    /// message unanswered, or dropped the [`Reply`] token.
+    /// message unanswered, or dropped the [`Reply`](crate::Reply) token.
     NoReply {
         /// The called message's name.
         message: &'static str,

@@ -84,7 +84,10 @@ impl Scheduler {
                 // Idle with free stacks still holding memory: wake up to give it back.
                 timeout = Some(timeout.map_or(TRIM_PERIOD, |t| t.min(TRIM_PERIOD)));
             }
-            if self.group.is_some() && self.spin_for_notice(timeout) {
+            // Another thread may answer soon: a dispatcher of a group, or one with waits that
+            // other threads end (a future on tokio, the blocking pool, a call from a thread).
+            let answer_may_come = self.group.is_some() || !self.remote_waits.borrow().is_empty();
+            if answer_may_come && self.spin_for_notice(timeout) {
                 continue; // a notice came while spinning: no need to park
             }
             self.poll(timeout);
@@ -93,7 +96,8 @@ impl Scheduler {
         }
     }
 
-    /// Before a dispatcher of a group parks, it watches its `Remote` for a notice for a short
+    /// Before a dispatcher of a group (or one with remote waits) parks, it watches its `Remote`
+    /// for a notice for a short
     /// while (at most [`SPIN`], and not past `timeout`), as Seastar's reactors do: another
     /// dispatcher's answer often comes within microseconds, and waking a parked thread costs
     /// tens of them. Between rounds of watching it yields its core (`sched_yield`): when the
