@@ -73,7 +73,14 @@
 //! wrapped in [`io::Registered`], [`io::wait_readable`] / [`io::wait_writable`] for any
 //! descriptor, and [`io::blocking`] for a function that blocks (file IO, a synchronous driver),
 //! which runs on a thread pool. Child processes ([`process::Command`]) and Unix signals
-//! ([`signal::Signals`]) are waited for the same way.
+//! ([`signal::Signals`]) are waited for the same way. [`io::wait_future`] waits for any future,
+//! and `io::on_tokio` (cargo feature `tokio`) runs one on a tokio runtime, for async libraries.
+//!
+//! A program uses every core with [`Dispatcher::threads`]: one dispatcher per thread, a tasklet
+//! living and dying on the one that started it. [`spawn_on`] starts one elsewhere;
+//! [`Tasklet::sendable`] and [`Builder::spawn_on`] give a [`SendTasklet`], a handle that crosses
+//! threads and sends, calls, joins and kills from any of them; a [`WorkQueue`] spreads work;
+//! [`net::Server::serve_on_all`] serves one port on every dispatcher.
 //!
 //! # Timeouts
 //!
