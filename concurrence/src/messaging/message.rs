@@ -88,6 +88,19 @@ pub trait CalledNotSent<X> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum NoMessages {}
 
+/// Why a call's message was not delivered, as the call's error: a send that timed out is a
+/// call that timed out; one that found the receiver finished (or its mailbox full) gives the
+/// message back.
+pub(crate) fn undelivered<X>(err: SendError<X>, message: &'static str) -> CallError<X> {
+    match err {
+        SendError::TimedOut(_) => CallError::TimedOut { message },
+        SendError::Finished(undelivered) | SendError::Full(undelivered) => CallError::Finished {
+            message,
+            undelivered,
+        },
+    }
+}
+
 /// Why a send failed; the message comes back in every case, so nothing is lost.
 pub enum SendError<T> {
     /// The receiving tasklet has finished (returned, panicked or was killed).

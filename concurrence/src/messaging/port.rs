@@ -176,13 +176,9 @@ impl<M> Port<M> {
             port: self,
             verdict: &verdict,
         };
-        let internal = match (scheduler::try_get(), &self.group) {
-            (Some(sched), Some(its)) => sched.group.as_ref().is_some_and(|g| Arc::ptr_eq(g, its)),
-            _ => false,
-        };
         let how = Waiting {
             label: WaitOn::MailboxRoom,
-            internal,
+            internal: scheduler::in_group(self.group.as_ref()),
             misuse: "concurrence: a send to a bounded mailbox of another dispatcher waits for \
                      the answer of that dispatcher; send from a tasklet or another thread, not \
                      from a dispatcher's thread outside a tasklet",

@@ -405,7 +405,7 @@ pub(crate) struct Shared<T> {
     pub(crate) remote: Arc<Remote>,
     /// The group of the dispatcher that spawned it: a tasklet of the same group that joins
     /// waits as an internal wait (see `engine::group`).
-    group: Option<Arc<Group>>,
+    pub(crate) group: Option<Arc<Group>>,
     slot: Mutex<Slot<T>>,
     /// Signalled when the tasklet ends, for joining threads.
     done: Condvar,
@@ -579,7 +579,7 @@ impl<T: Send + 'static, M> SendTasklet<T, M> {
             Some(sched) if sched.current().is_some() => {
                 let joined = Joined {
                     shared: &self.shared,
-                    internal: self.same_group(),
+                    internal: scheduler::in_group(self.shared.group.as_ref()),
                     armed: None,
                 };
                 wait_until(joined, deadline).ok_or(TimeoutError)
@@ -657,18 +657,6 @@ impl<T, M> SendTasklet<T, M> {
     /// The tasklet's id on its dispatcher (ids are per dispatcher), once it started there.
     pub fn id(&self) -> Option<u64> {
         self.shared.lock().id
-    }
-
-    /// Whether the caller runs on a dispatcher of the tasklet's group: its waits for the
-    /// tasklet are internal (see `engine::group`).
-    pub(crate) fn same_group(&self) -> bool {
-        let Some(sched) = scheduler::try_get() else {
-            return false;
-        };
-        match (&sched.group, &self.shared.group) {
-            (Some(mine), Some(its)) => Arc::ptr_eq(mine, its),
-            _ => false,
-        }
     }
 
     fn error(&self, cause: JoinCause) -> JoinError {

@@ -15,7 +15,7 @@ use crate::engine::state::WaitOn;
 use crate::engine::timer::deadline_after;
 use crate::engine::wait::Wait;
 use crate::messaging::mailbox::{Block, Mailbox};
-use crate::messaging::message::{Accepts, Call, CallError, Messages, SendError};
+use crate::messaging::message::{undelivered, Accepts, Call, CallError, Messages, SendError};
 use crate::messaging::reply::{Reply, ReplySlot};
 use crate::task::tasklet::Tasklet;
 
@@ -270,16 +270,8 @@ impl<T, M> Tasklet<T, M> {
             return Err(CallError::CalledSelf { message });
         }
         let slot = ReplySlot::new(message, sched.home.serial());
-        match self.put(build(Reply::here(slot.clone())), Block::Until(deadline)) {
-            Ok(()) => {}
-            Err(SendError::TimedOut(_)) => return Err(CallError::TimedOut { message }),
-            Err(SendError::Finished(undelivered) | SendError::Full(undelivered)) => {
-                return Err(CallError::Finished {
-                    message,
-                    undelivered,
-                })
-            }
-        }
+        self.put(build(Reply::here(slot.clone())), Block::Until(deadline))
+            .map_err(|err| undelivered(err, message))?;
         loop {
             if let Some(value) = slot.take().map_err(without_message)? {
                 return Ok(value);

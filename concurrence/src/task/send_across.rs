@@ -10,7 +10,9 @@ use crate::engine::scheduler;
 use crate::engine::state::WaitOn;
 use crate::engine::timer::deadline_after;
 use crate::messaging::mailbox::Block;
-use crate::messaging::message::{Accepts, Call, CallError, Message, Messages, SendError};
+use crate::messaging::message::{
+    undelivered, Accepts, Call, CallError, Message, Messages, SendError,
+};
 use crate::messaging::oneshot::{Oneshot, Waiting};
 use crate::messaging::port::Port;
 use crate::messaging::reply::{Across, Reply};
@@ -147,19 +149,11 @@ impl<T, M: Messages + Send> SendTasklet<T, M> {
             answer: Oneshot::empty(),
             message,
         });
-        match self.put(build(Reply::there(across.clone())), Block::Until(deadline)) {
-            Ok(()) => {}
-            Err(SendError::TimedOut(_)) => return Err(CallError::TimedOut { message }),
-            Err(SendError::Finished(undelivered) | SendError::Full(undelivered)) => {
-                return Err(CallError::Finished {
-                    message,
-                    undelivered,
-                })
-            }
-        }
+        self.put(build(Reply::there(across.clone())), Block::Until(deadline))
+            .map_err(|err| undelivered(err, message))?;
         let how = Waiting {
             label: WaitOn::Reply(&X::NAME),
-            internal: self.same_group(),
+            internal: scheduler::in_group(self.shared.group.as_ref()),
             misuse: "concurrence: SendTasklet::call outside a tasklet on a dispatcher's thread \
                      would block the dispatcher; call from a tasklet or another thread",
         };

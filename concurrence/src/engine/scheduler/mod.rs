@@ -120,6 +120,15 @@ pub(crate) fn get() -> Sched {
         .expect("concurrence: no dispatcher is running on this thread; call this inside dispatch()")
 }
 
+/// Whether this thread runs a dispatcher of `group`: its waits for the group's other
+/// dispatchers are internal (see `engine::group`).
+pub(crate) fn in_group(group: Option<&Arc<Group>>) -> bool {
+    match (try_get(), group) {
+        (Some(sched), Some(its)) => sched.group.as_ref().is_some_and(|g| Arc::ptr_eq(g, its)),
+        _ => false,
+    }
+}
+
 /// The scheduler running on this thread, if any.
 #[inline]
 pub(crate) fn try_get() -> Option<Sched> {
