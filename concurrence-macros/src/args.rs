@@ -1,6 +1,6 @@
 //! Phase 1 of `#[tasklet]`: its arguments: `receives(MSG_A, MSG_B, ...)` (a message set of its
 //! own) or `receives = SomeMsg` (a set declared with `message_set!`), and `derive(...)` for the
-//! generated set. An unknown or repeated argument is an error, and parsing goes on to find the
+//! generated set, and `remote` (the set crosses processes, through concurrence-nats). An unknown or repeated argument is an error, and parsing goes on to find the
 //! others.
 
 use proc_macro2::TokenStream;
@@ -17,6 +17,8 @@ pub(crate) struct Args {
     pub(crate) receives: Option<Receives>,
     /// The `derive(...)` argument: its keyword and the traits to derive on the generated set.
     pub(crate) derive: Option<(syn::Ident, Vec<Path>)>,
+    /// The `remote` argument: the set crosses processes (concurrence-nats's `RemoteSet`).
+    pub(crate) remote: Option<syn::Ident>,
 }
 
 /// A `receives(...)` or `receives = Set` argument.
@@ -37,8 +39,8 @@ pub(crate) fn parse(attr: TokenStream, errors: &mut Errors) -> Args {
             let name: syn::Ident = input.parse().map_err(|e| {
                 syn::Error::new(
                     e.span(),
-                    "expected a #[tasklet] argument: `receives(MSG_A, ...)`, `receives = SomeMsg` \
-                     or `derive(...)`",
+                    "expected a #[tasklet] argument: `receives(MSG_A, ...)`, `receives = SomeMsg`, \
+                     `derive(...)` or `remote`",
                 )
             })?;
             if name == "receives" {
@@ -75,6 +77,12 @@ pub(crate) fn parse(attr: TokenStream, errors: &mut Errors) -> Args {
                 } else {
                     args.derive = Some((name, traits.into_iter().collect()));
                 }
+            } else if name == "remote" {
+                if args.remote.is_some() {
+                    errors.at(&name, "duplicate `remote` argument");
+                } else {
+                    args.remote = Some(name);
+                }
             } else {
                 let hint = if name.to_string().starts_with("rec") {
                     " (did you mean `receives`?)"
@@ -85,7 +93,7 @@ pub(crate) fn parse(attr: TokenStream, errors: &mut Errors) -> Args {
                     &name,
                     format!(
                         "unknown #[tasklet] argument `{name}`{hint}: the arguments are \
-                         `receives(MSG_A, ...)` or `receives = SomeMsg`, and `derive(...)`"
+                         `receives(MSG_A, ...)` or `receives = SomeMsg`, `derive(...)` and `remote`"
                     ),
                 );
                 // Skip what follows it, a parenthesized list or `= value`.

@@ -83,11 +83,20 @@ pub(crate) struct MessageSet {
     pub(crate) vis: Visibility,
     pub(crate) name: Ident,
     pub(crate) messages: Vec<Path>,
+    /// A `#[remote]` attribute (taken out of `attrs`): the set crosses processes.
+    pub(crate) remote: Option<Attribute>,
 }
 
 impl syn::parse::Parse for MessageSet {
     fn parse(input: ParseStream) -> syn::Result<Self> {
-        let attrs = input.call(Attribute::parse_outer)?;
+        let mut attrs = input.call(Attribute::parse_outer)?;
+        let remote = attrs
+            .iter()
+            .position(|a| a.path().is_ident("remote"))
+            .map(|i| attrs.remove(i));
+        if let Some(attr) = &remote {
+            attr.meta.require_path_only()?;
+        }
         let vis: Visibility = input.parse()?;
         input.parse::<Token![enum]>().map_err(|e| {
             syn::Error::new(
@@ -107,6 +116,7 @@ impl syn::parse::Parse for MessageSet {
             vis,
             name,
             messages: messages.into_iter().collect(),
+            remote,
         })
     }
 }

@@ -87,11 +87,32 @@ fn message(decl: &MessageDecl) -> TokenStream {
             }
         }
     });
+    let (token, token_param) = match reply {
+        Some(r) => (quote!(::concurrence::Reply<#r>), quote!(__reply)),
+        None => (quote!(()), quote!(_)),
+    };
+    let token_out = reply
+        .as_ref()
+        .map_or_else(|| quote!(()), |_| quote!(__reply));
     quote! {
         #doc
         #(#attrs)*
         #[allow(non_camel_case_types)]
         #vis struct #name #body
+
+        impl ::concurrence::Payload for #name {
+            type Fields = (#(#types,)*);
+            type Token = #token;
+
+            fn from_parts((#(#args,)*): Self::Fields, #token_param: Self::Token) -> Self {
+                #construct
+            }
+
+            fn into_parts(self) -> (Self::Fields, Self::Token) {
+                let #construct = self;
+                ((#(#args,)*), #token_out)
+            }
+        }
 
         impl ::concurrence::Message for #name {
             const NAME: &'static ::core::primitive::str = #name_str;
@@ -229,7 +250,11 @@ pub(crate) fn tasklet(tasklet: &Tasklet) -> TokenStream {
         None if messages.is_empty() => (None, None),
         None => {
             let ident = tasklet.messages_name();
-            (Some(message_set(tasklet, &messages)), Some(quote!(#ident)))
+            let mut set = message_set(tasklet, &messages);
+            if tasklet.args.remote.is_some() {
+                set.extend(remote_set(&ident, &messages));
+            }
+            (Some(set), Some(quote!(#ident)))
         }
     };
     let builder = builder(tasklet, set_ty);
@@ -250,7 +275,44 @@ pub(crate) fn standalone_set(set: &crate::ast::MessageSet) -> TokenStream {
     let has_doc = set.attrs.iter().any(|a| a.path().is_ident("doc"));
     let attrs = &set.attrs;
     let doc = (!has_doc).then(|| quote!(#[doc = #doc]));
-    set_enum(&set.vis, quote!(#doc #(#attrs)*), name, &messages)
+    let mut out = set_enum(&set.vis, quote!(#doc #(#attrs)*), name, &messages);
+    if set.remote.is_some() {
+        out.extend(remote_set(name, &messages));
+    }
+    out
+}
+
+/// What makes a set cross processes: concurrence-nats's `RemoteSet`, which decodes a message of
+/// the set by its name. Each message is checked where it is listed: one that cannot be
+/// serialised is reported there (concurrence-nats's `RemoteMessage` says why).
+fn remote_set(set: &Ident, messages: &[(&Path, &Ident)]) -> TokenStream {
+    let arms = messages.iter().map(|(path, _)| {
+        let decode = quote_spanned! {path.span()=>
+            ::concurrence_nats::__private::decode::<#path, #set>(__fields, __incoming)
+        };
+        quote! {
+            if __name == <#path as ::concurrence::Message>::NAME {
+                return #decode;
+            }
+        }
+    });
+    let names = messages
+        .iter()
+        .map(|(path, _)| quote!(<#path as ::concurrence::Message>::NAME));
+    quote! {
+        impl ::concurrence_nats::RemoteSet for #set {
+            const NAMES: &'static [&'static ::core::primitive::str] = &[#(#names),*];
+
+            fn decode(
+                __name: &::core::primitive::str,
+                __fields: &[::core::primitive::u8],
+                __incoming: &::concurrence_nats::__private::Incoming,
+            ) -> ::core::result::Result<Self, ::concurrence_nats::DecodeError> {
+                #(#arms)*
+                ::core::result::Result::Err(::concurrence_nats::__private::unknown::<Self>(__name))
+            }
+        }
+    }
 }
 
 /// The valid messages of `receives(...)`, each once (the others were reported).

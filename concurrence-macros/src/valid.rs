@@ -213,6 +213,16 @@ pub(crate) fn tasklet(tasklet: &Tasklet, errors: &mut Errors) -> bool {
             );
         }
     }
+    if let Some(keyword) = &tasklet.args.remote {
+        if tasklet.messages().is_empty() {
+            errors.at(
+                keyword,
+                "`remote` applies to the message set #[tasklet] generates from \
+                 `receives(MSG_A, ...)`; a set declared with `message_set!` is made remote there, \
+                 with `#[remote]`",
+            );
+        }
+    }
     if let Some(receives) = &tasklet.args.receives {
         if receives.messages.is_empty() && receives.set.is_none() {
             errors.at(

@@ -442,7 +442,7 @@ pub use engine::timer::{sleep, sleep_until};
 pub use error::{JoinCause, JoinError, TimeoutError};
 pub use messaging::mailbox::Mailbox;
 pub use messaging::message::{
-    Accepts, Call, CallError, CalledNotSent, Message, Messages, NoMessages, SendError,
+    Accepts, Call, CallError, CalledNotSent, Message, Messages, NoMessages, Payload, SendError,
     SentNotCalled,
 };
 pub use messaging::receive::{

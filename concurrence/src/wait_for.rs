@@ -6,6 +6,8 @@
 //! |---|---|---|
 //! | [`timeout(d)`](timeout), [`deadline(t)`](deadline) | `()` | `WaitForTimeout` |
 //! | [`join(&t)`](join) | `Result<T, JoinError>` (the result is taken) | `WaitForTasklet` |
+//! | [`finished(&t)`](finished) | `()`: the result stays for a join | |
+//! | [`future(f)`](future) | the future's output | |
 //! | [`message()`](message), [`message_matching(f)`](message_matching) | the message (taken) | `WaitForMessages` |
 //! | [`receive(&ch)`](receive) | the channel's value (taken) | |
 //! | [`receiver(&ch)`](receiver) | `()`: a receiver waits, a send now does not | |
@@ -34,6 +36,7 @@ use crate::{CallWait, Channel, Mailbox, Tasklet, WorkQueue};
 
 pub use crate::engine::condition::{any, Condition, Map, Timeout};
 pub use crate::io::fd::Ready;
+pub use crate::io::future::Polled;
 pub use crate::io::Readiness;
 pub use crate::messaging::call_wait::Call;
 pub use crate::messaging::channel::{ChannelReceiver, ChannelValue};
@@ -42,7 +45,7 @@ pub use crate::messaging::work_queue::Pop;
 pub use crate::process::Exit;
 pub use crate::signal::Signal;
 pub use crate::task::idle::Idle;
-pub use crate::task::join::Join;
+pub use crate::task::join::{Finished, Join};
 
 #[doc(hidden)]
 pub use crate::engine::condition::{Label, Waiter};
@@ -65,6 +68,19 @@ pub fn work<T>(queue: &WorkQueue<T>) -> Pop<'_, T> {
 /// The tasklet `tasklet` finishing, with what [`Tasklet::join`] would return.
 pub fn join<T, M>(tasklet: &Tasklet<T, M>) -> Join<'_, T, M> {
     Join::new(tasklet)
+}
+
+/// The tasklet `tasklet` having finished; unlike [`join`], this leaves its result for a join.
+pub fn finished<T, M>(tasklet: &Tasklet<T, M>) -> Finished<'_, T, M> {
+    Finished::new(tasklet)
+}
+
+/// The output of `future`, polled on the waiting tasklet's dispatcher as
+/// [`io::wait_future`](crate::io::wait_future) polls it (on the heap; its waker may be called
+/// from any thread). The future is dropped with the condition: when another arm wins, it is
+/// cancelled.
+pub fn future<F: std::future::Future>(future: F) -> Polled<F> {
+    Polled::new(future)
 }
 
 /// The current tasklet's oldest message (its message set is `M`).

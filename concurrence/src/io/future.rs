@@ -8,7 +8,9 @@
 //! `Sleep` and semaphores, event-listener), and a tasklet's stack may not hold what others point
 //! into across a suspension (compact stacks copy it away while another tasklet runs there).
 
+use std::fmt;
 use std::future::Future;
+use std::pin::Pin;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::task::{Context, Poll, Wake, Waker};
 
@@ -142,6 +144,27 @@ impl Signal {
     }
 }
 
+impl Signal {
+    /// Registers `waiter` to be woken by the waker; wakes it at once when the waker was called
+    /// since the last poll. Returns the registration, for [`disarm`](Signal::disarm).
+    fn arm(&self, waiter: &Waiter) -> RemoteToken {
+        // Checked and registered under one lock: a wake-up from another thread cannot slip in.
+        let mut state = self.lock();
+        let token = RemoteToken::register(&waiter.sched, &waiter.task, waiter.epoch);
+        state.waiter = Some(token.share());
+        if state.woken {
+            waiter.wake();
+        }
+        token
+    }
+
+    /// Withdraws the registration `arm` made.
+    fn disarm(&self, token: RemoteToken, waiter: &Waiter) {
+        self.lock().waiter = None;
+        token.forget(&waiter.sched);
+    }
+}
+
 impl Wake for Signal {
     fn wake(self: Arc<Self>) {
         self.wake_by_ref();
@@ -175,25 +198,78 @@ impl Condition for Woken<'_> {
     }
 
     fn arm(&mut self, waiter: &Waiter) {
-        // Checked and registered under one lock: a wake-up from another thread cannot slip in.
-        let mut state = self.signal.lock();
-        let token = RemoteToken::register(&waiter.sched, &waiter.task, waiter.epoch);
-        state.waiter = Some(token.share());
-        self.armed = Some(token);
-        if state.woken {
-            waiter.wake();
-        }
+        self.armed = Some(self.signal.arm(waiter));
     }
 
     fn disarm(&mut self, waiter: &Waiter) {
         if let Some(token) = self.armed.take() {
-            self.signal.lock().waiter = None;
-            token.forget(&waiter.sched);
+            self.signal.disarm(token, waiter);
         }
     }
 
     fn label(&self) -> Label {
         Label(WaitOn::Future)
+    }
+}
+
+/// A future's output, as a condition a tasklet waits for with others: made by
+/// [`wait_for::future`](crate::wait_for::future).
+pub struct Polled<F: Future> {
+    /// On the heap, as every future a tasklet polls (see the module docs).
+    future: Pin<Box<F>>,
+    signal: Arc<Signal>,
+    waker: Waker,
+    armed: Option<RemoteToken>,
+}
+
+impl<F: Future> Polled<F> {
+    pub(crate) fn new(future: F) -> Polled<F> {
+        let signal = Arc::new(Signal::default());
+        Polled {
+            future: Box::pin(future),
+            waker: Waker::from(signal.clone()),
+            signal,
+            armed: None,
+        }
+    }
+}
+
+impl<F: Future> sealed::Sealed for Polled<F> {}
+
+impl<F: Future> Condition for Polled<F> {
+    type Output = F::Output;
+
+    fn poll(&mut self) -> Option<F::Output> {
+        // Cleared before the poll: a wake-up during or after it is seen by `arm`.
+        self.signal.lock().woken = false;
+        match self
+            .future
+            .as_mut()
+            .poll(&mut Context::from_waker(&self.waker))
+        {
+            Poll::Ready(output) => Some(output),
+            Poll::Pending => None,
+        }
+    }
+
+    fn arm(&mut self, waiter: &Waiter) {
+        self.armed = Some(self.signal.arm(waiter));
+    }
+
+    fn disarm(&mut self, waiter: &Waiter) {
+        if let Some(token) = self.armed.take() {
+            self.signal.disarm(token, waiter);
+        }
+    }
+
+    fn label(&self) -> Label {
+        Label(WaitOn::Future)
+    }
+}
+
+impl<F: Future> fmt::Debug for Polled<F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Polled").finish_non_exhaustive()
     }
 }
 

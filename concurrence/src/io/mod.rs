@@ -13,7 +13,7 @@
 
 mod blocking;
 pub(crate) mod fd;
-mod future;
+pub(crate) mod future;
 pub(crate) mod source;
 
 pub use blocking::{blocking, IDLE_TIMEOUT, MAX_THREADS};

@@ -36,6 +36,34 @@ pub trait Call: Message {
     type Reply: 'static;
 }
 
+/// A message taken apart and put together again: its payload fields as one tuple, and its
+/// reply token. A transport that carries messages where a mailbox cannot (another process: the
+/// `concurrence-nats` crate) encodes the fields and makes a token of its own. `message!`
+/// implements it for every message.
+///
+/// # Examples
+///
+/// ```
+/// use concurrence::{message, Payload};
+///
+/// message!(MSG_MOVE(i32, i32));
+///
+/// let (fields, ()) = MSG_MOVE(3, 4).into_parts();
+/// assert_eq!(fields, (3, 4));
+/// let back = MSG_MOVE::from_parts(fields, ());
+/// assert_eq!((back.0, back.1), (3, 4));
+/// ```
+pub trait Payload: Message {
+    /// The payload fields as a tuple: `()` for a message without payload, `(T,)` for one field.
+    type Fields: 'static;
+    /// The reply token: [`Reply<R>`](crate::Reply) for a called message, `()` for a sent one.
+    type Token: 'static;
+    /// The message made of its fields and token.
+    fn from_parts(fields: Self::Fields, token: Self::Token) -> Self;
+    /// The message's fields and token.
+    fn into_parts(self) -> (Self::Fields, Self::Token);
+}
+
 /// The set of messages a tasklet receives: the enum that `#[tasklet(receives(...))]` generates.
 ///
 /// [`NoMessages`] is the set of a tasklet that receives none.

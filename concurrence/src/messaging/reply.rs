@@ -191,6 +191,9 @@ enum To<R: 'static> {
     Here(Rc<ReplySlot<R>>),
     /// A caller on any thread.
     There(Arc<Across<R>>),
+    /// A function given the answer (`None`: the token was dropped unanswered), from
+    /// [`Reply::from_fn`].
+    Func(Box<dyn FnOnce(Option<R>) + Send>),
 }
 
 /// The answer of a call from another thread, and the call's message.
@@ -226,6 +229,30 @@ impl<R: 'static> Reply<R> {
         }
     }
 
+    /// A token that hands its answer to `answer`, on the thread that replies: `Some(value)` on
+    /// [`reply`](Reply::reply), `None` when the token is dropped unanswered (the receiver
+    /// finished, was killed, or dropped it). This is how a transport of its own answers a
+    /// caller it carried the message from (the `concurrence-nats` crate publishes the answer to
+    /// the NATS request's reply subject). `answer` runs exactly once, maybe while the replying
+    /// tasklet unwinds from a kill: it must not block.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use concurrence::Reply;
+    /// use std::sync::mpsc;
+    ///
+    /// let (tx, rx) = mpsc::channel();
+    /// let token = Reply::from_fn(move |answer: Option<u32>| tx.send(answer).unwrap());
+    /// token.reply(7);
+    /// assert_eq!(rx.recv(), Ok(Some(7)));
+    /// ```
+    pub fn from_fn(answer: impl FnOnce(Option<R>) + Send + 'static) -> Reply<R> {
+        Reply {
+            to: ManuallyDrop::new(To::Func(Box::new(answer))),
+        }
+    }
+
     /// Takes the destination out; the token's `Drop` does not run.
     fn into_to(self) -> To<R> {
         let mut this = ManuallyDrop::new(self);
@@ -248,11 +275,12 @@ impl<R: 'static> Reply<R> {
                 // Refused when the caller gave up: the value is dropped.
                 let _ = across.answer.set(Ok(value));
             }
+            To::Func(answer) => answer(Some(value)),
         }
     }
 
     /// Whether the caller has stopped waiting (timed out or was killed): a reply would be
-    /// dropped.
+    /// dropped. Always false for a token of [`Reply::from_fn`] (its function decides).
     pub fn is_abandoned(&self) -> bool {
         match &*self.to {
             To::Here(slot) if at_home(home_of(slot)) => {
@@ -266,16 +294,18 @@ impl<R: 'static> Reply<R> {
                 unsafe { (*std::ptr::addr_of!((*slot).abandoned)).load(Ordering::Acquire) }
             }
             To::There(across) => across.answer.is_abandoned(),
+            To::Func(_) => false,
         }
     }
 
-    /// The call's message.
-    fn message(&self) -> &'static str {
+    /// The call's message (a token of [`Reply::from_fn`] does not know it).
+    fn message(&self) -> Option<&'static str> {
         match &*self.to {
             // SAFETY: `message` never changes after the slot is made, so reading it races
             // with nothing on any thread; this token's `Rc` keeps the allocation alive.
-            To::Here(slot) => unsafe { *std::ptr::addr_of!((*Rc::as_ptr(slot)).message) },
-            To::There(across) => across.message,
+            To::Here(slot) => Some(unsafe { *std::ptr::addr_of!((*Rc::as_ptr(slot)).message) }),
+            To::There(across) => Some(across.message),
+            To::Func(_) => None,
         }
     }
 }
@@ -367,14 +397,17 @@ impl<R: 'static> Drop for Reply<R> {
                     message: across.message,
                 }));
             }
+            To::Func(answer) => answer(None),
         }
     }
 }
 
 impl<R: 'static> fmt::Debug for Reply<R> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Reply")
-            .field("message", &self.message())
-            .finish_non_exhaustive()
+        let mut out = f.debug_struct("Reply");
+        if let Some(message) = self.message() {
+            out.field("message", &message);
+        }
+        out.finish_non_exhaustive()
     }
 }

@@ -109,6 +109,50 @@ impl<T: 'static, M> Condition for Join<'_, T, M> {
     }
 }
 
+/// A tasklet having finished, its result left for a join: the condition of
+/// [`wait_for::finished`](crate::wait_for::finished).
+pub struct Finished<'a, T, M> {
+    tasklet: &'a Tasklet<T, M>,
+}
+
+impl<'a, T, M> Finished<'a, T, M> {
+    pub(crate) fn new(tasklet: &'a Tasklet<T, M>) -> Finished<'a, T, M> {
+        Finished { tasklet }
+    }
+}
+
+impl<T, M> sealed::Sealed for Finished<'_, T, M> {}
+
+impl<T, M> Condition for Finished<'_, T, M> {
+    type Output = ();
+
+    fn poll(&mut self) -> Option<()> {
+        self.tasklet.task.is_finished().then_some(())
+    }
+
+    fn arm(&mut self, waiter: &Waiter) {
+        self.tasklet
+            .task
+            .add_joiner(waiter.task.clone(), waiter.epoch);
+    }
+
+    fn disarm(&mut self, waiter: &Waiter) {
+        self.tasklet.task.remove_joiner(Rc::as_ptr(&waiter.task));
+    }
+
+    fn label(&self) -> Label {
+        Label(WaitOn::Join(self.tasklet.task.id))
+    }
+}
+
+impl<T, M> fmt::Debug for Finished<'_, T, M> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Finished")
+            .field("tasklet", &self.tasklet.task.id)
+            .finish()
+    }
+}
+
 impl<T, M> fmt::Debug for Join<'_, T, M> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Join")
