@@ -69,7 +69,7 @@ impl Token for () {
 
 impl<R> Token for Reply<R>
 where
-    R: Serialize + DeserializeOwned + Send + 'static,
+    R: Serialize + DeserializeOwned + 'static,
 {
     fn make(message: &'static str, incoming: &Incoming) -> Result<Reply<R>, DecodeError> {
         let Some(reply_to) = incoming.reply_to.clone() else {

@@ -29,6 +29,10 @@ fn calculator() {
 }
 
 #[test]
+#[cfg_attr(
+    not(has_nats_server),
+    ignore = "needs nats-server (scripts/test installs it)"
+)]
 fn a_served_tasklet_answers_calls_and_takes_sends_in_order() {
     let server = NatsServer::start();
     let addr = server.addr();
@@ -55,6 +59,10 @@ fn a_served_tasklet_answers_calls_and_takes_sends_in_order() {
 }
 
 #[test]
+#[cfg_attr(
+    not(has_nats_server),
+    ignore = "needs nats-server (scripts/test installs it)"
+)]
 fn a_call_to_a_subject_nobody_serves_fails_at_once_with_no_responder() {
     let server = NatsServer::start();
     let addr = server.addr();

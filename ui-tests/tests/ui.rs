@@ -1,6 +1,6 @@
 //! trybuild cases for the concurrence macros and runtime types.
 //!
-//! - `tests/ui/runtime/*.rs`, `tests/ui/messages/*.rs` and `tests/ui/select/*.rs` must fail to compile, each with the
+//! - `tests/ui/runtime/*.rs`, `tests/ui/messages/*.rs`, `tests/ui/select/*.rs` and `tests/ui/remote/*.rs` must fail to compile, each with the
 //!   reviewed message in its `.stderr`: one file per mistake, named after it, with a comment
 //!   saying what it pins. Regenerate with `TRYBUILD=overwrite`, then review every `.stderr`:
 //!   the error must tell the user what to change.
@@ -23,6 +23,12 @@ fn message_and_tasklet_mistakes_are_rejected_with_actionable_errors() {
 fn select_mistakes_are_rejected_at_the_arm_that_has_them() {
     let cases = trybuild::TestCases::new();
     cases.compile_fail("tests/ui/select/*.rs");
+}
+
+#[test]
+fn a_remote_set_of_messages_that_cannot_cross_processes_is_rejected_naming_the_message() {
+    let cases = trybuild::TestCases::new();
+    cases.compile_fail("tests/ui/remote/*.rs");
 }
 
 #[test]
