@@ -128,17 +128,6 @@ impl Subscription {
             None => Poll::Ready(None),
         })
     }
-
-    /// A message already queued, if any, without waiting.
-    pub(crate) fn try_next(&mut self) -> Option<async_nats::Message> {
-        match Box::pin(self.next())
-            .as_mut()
-            .poll(&mut Context::from_waker(Waker::noop()))
-        {
-            Poll::Ready(message) => message,
-            Poll::Pending => None,
-        }
-    }
 }
 
 impl Drop for Subscription {

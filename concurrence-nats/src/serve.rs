@@ -3,6 +3,7 @@
 
 use std::cell::Cell;
 use std::fmt;
+use std::time::{Duration, Instant};
 
 use async_nats::{Message, Subject};
 use concurrence::io::on_tokio;
@@ -78,6 +79,9 @@ pub(crate) fn serve<T: 'static, S: RemoteSet>(
     })
 }
 
+/// How long the end of serving waits for the messages still on their way.
+const DRAIN: Duration = Duration::from_secs(5);
+
 /// What the ingress tasklet knows.
 struct Ingress<T, S> {
     client: async_nats::Client,
@@ -88,11 +92,11 @@ struct Ingress<T, S> {
 
 impl<T: 'static, S: RemoteSet> Ingress<T, S> {
     fn run(self, mut subscription: Subscription) {
-        loop {
+        let mut finished = loop {
             let next = select! {
                 message = wait_for::future(subscription.next()) => message,
-                _ = wait_for::finished(&self.target) => break,
-                () = wait_for::popleft(&self.stop) => break,
+                _ = wait_for::finished(&self.target) => break true,
+                () = wait_for::popleft(&self.stop) => break false,
             };
             let Some(message) = next else {
                 log::warn!(
@@ -102,24 +106,36 @@ impl<T: 'static, S: RemoteSet> Ingress<T, S> {
                 return;
             };
             if !self.take(message) {
-                break;
+                break true;
+            }
+        };
+        // Drained: the server sends no more, and what it sent before still comes, until the
+        // stream ends (the server has heard). Those messages are delivered, or refused once
+        // the target has finished, rather than lost to time out.
+        if let Some(subscriber) = subscription.0.as_mut() {
+            if let Err(err) = concurrence::io::wait_future(subscriber.drain()) {
+                log::warn!(
+                    "concurrence-nats: `{}` was not drained: {err}",
+                    self.subject
+                );
+                return;
             }
         }
-        // Calls already queued are refused rather than left to time out.
-        while let Some(message) = subscription.try_next() {
-            if let Some(reply) = message.reply {
-                publish_detached(&self.client, Outgoing::refusal(reply, NO_REPLY));
+        let deadline = Instant::now() + DRAIN;
+        loop {
+            let next = select! {
+                message = wait_for::future(subscription.next()) => message,
+                _ = wait_for::deadline(deadline) => None,
+            };
+            let Some(message) = next else { return };
+            if finished {
+                if let Some(reply) = message.reply {
+                    publish_detached(&self.client, Outgoing::refusal(reply, NO_REPLY));
+                }
+            } else if !self.take(message) {
+                finished = true;
             }
         }
-        let client = self.client.clone();
-        let subscriber = subscription.0.take();
-        // Withdrawn, and the server told, before `stop` returns.
-        on_tokio(async move {
-            if let Some(mut subscriber) = subscriber {
-                let _ = subscriber.unsubscribe().await;
-            }
-            let _ = client.flush().await;
-        });
     }
 
     /// Delivers one message; false once the target has finished.
