@@ -81,9 +81,10 @@ pub(crate) fn publish_detached(client: &async_nats::Client, mut outgoing: Outgoi
             log::warn!("concurrence-nats: an answer was not published: {err}");
         }
     });
-    if let Poll::Pending = publish
+    if publish
         .as_mut()
         .poll(&mut Context::from_waker(Waker::noop()))
+        .is_pending()
     {
         tokio_runtime().spawn(publish);
     }

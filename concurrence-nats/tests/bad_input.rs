@@ -51,6 +51,7 @@ fn raw_request(nats: &Nats, subject: &'static str, payload: Vec<u8>) -> (Vec<u8>
     ignore = "needs nats-server (scripts/test installs it)"
 )]
 fn garbage_on_a_served_subject_is_refused_naming_what_is_wrong_and_serving_goes_on() {
+    capture_log();
     let server = NatsServer::start();
     let addr = server.addr();
     let status = dispatch(move || {
@@ -88,6 +89,47 @@ fn garbage_on_a_served_subject_is_refused_naming_what_is_wrong_and_serving_goes_
         assert_eq!(remote.call(MSG_COUNT), Ok(1));
     });
     assert!(status.success(), "{status:?}");
+    // Each was logged, naming the subject and, where it could be read, the message.
+    assert!(logged(&["`echo`", "not a MessagePack array"]));
+    assert!(logged(&["`echo`", "MSG_NOPE"]));
+    assert!(logged(&["`echo`", "cannot decode `MSG_ECHO`"]));
+}
+
+/// The warnings logged, kept to be read back.
+struct Captured(std::sync::Mutex<Vec<String>>);
+
+impl log::Log for Captured {
+    fn enabled(&self, metadata: &log::Metadata) -> bool {
+        metadata.level() <= log::Level::Warn
+    }
+
+    fn log(&self, record: &log::Record) {
+        if self.enabled(record.metadata()) {
+            self.0.lock().unwrap().push(record.args().to_string());
+        }
+    }
+
+    fn flush(&self) {}
+}
+
+static LOG: Captured = Captured(std::sync::Mutex::new(Vec::new()));
+
+/// Whether a warning containing every one of `parts` was logged.
+fn logged(parts: &[&str]) -> bool {
+    LOG.0
+        .lock()
+        .unwrap()
+        .iter()
+        .any(|line| parts.iter().all(|part| line.contains(part)))
+}
+
+/// Captures the log of this test binary (once).
+fn capture_log() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        log::set_logger(&LOG).expect("no other logger");
+        log::set_max_level(log::LevelFilter::Warn);
+    });
 }
 
 /// A MessagePack array of strings.
@@ -152,6 +194,7 @@ fn a_message_past_the_servers_max_payload_is_an_error_and_the_connection_lives_o
     ignore = "needs nats-server (scripts/test installs it)"
 )]
 fn an_answer_that_does_not_decode_is_an_error_naming_the_message() {
+    capture_log();
     let server = NatsServer::start();
     let addr = server.addr();
     let status = dispatch(move || {
@@ -180,6 +223,9 @@ fn an_answer_that_does_not_decode_is_an_error_naming_the_message() {
         }
     });
     assert!(status.success(), "{status:?}");
+    assert!(logged(&[
+        "the answer to `MSG_ECHO` on `odd` did not decode"
+    ]));
 }
 
 #[test]

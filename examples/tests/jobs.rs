@@ -66,7 +66,11 @@ fn steps_up_to(n: u64) -> u64 {
         .map(|mut k| {
             let mut steps = 0;
             while k > 1 {
-                k = if k % 2 == 0 { k / 2 } else { 3 * k + 1 };
+                k = if k.is_multiple_of(2) {
+                    k / 2
+                } else {
+                    3 * k + 1
+                };
                 steps += 1;
             }
             steps

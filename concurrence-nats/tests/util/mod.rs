@@ -28,7 +28,7 @@ impl NatsServer {
 
     /// A server with these extra arguments (`--max_payload`, cluster settings).
     pub fn start_with(args: &[&str]) -> NatsServer {
-        let clustered = args.iter().any(|a| *a == "--cluster");
+        let clustered = args.contains(&"--cluster");
         let mut child = Command::new("nats-server")
             .args(["-a", "127.0.0.1", "-p", "-1"])
             .args(args)
