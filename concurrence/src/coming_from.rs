@@ -60,6 +60,8 @@
 //! | a `one_for_one` supervisor with intensity and period | [`Supervisor`](crate::Supervisor) |
 //! | mailboxes are unbounded | unbounded too; `max_mailbox_len(n)` bounds one (a send then waits for room) |
 //! | registered names | pass handles (cheap clones) to who needs them |
+//! | `{Name, Node} ! Msg`, `rpc:call(Node, ..)` on another node | the `concurrence-nats` crate: a tasklet served under a NATS subject, reached by a typed `Remote` handle from any process (`send`, `call`) |
+//! | `monitor(process, {Name, Node})` | `Remote::monitor` in `concurrence-nats` (`MSG_REMOTE_DOWN`) |
 //!
 //! Messages are typed: a tasklet's message set is an enum of the messages it lists, so a send
 //! it cannot handle, a reply of the wrong type and a `match` that forgets a message are compile

@@ -75,6 +75,9 @@
 //! which runs on a thread pool. Child processes ([`process::Command`]) and Unix signals
 //! ([`signal::Signals`]) are waited for the same way. [`io::wait_future`] waits for any future,
 //! and `io::on_tokio` (cargo feature `tokio`) runs one on a tokio runtime, for async libraries.
+//! Tasklets of other processes, on other machines, are reached over NATS with the workspace's
+//! `concurrence-nats` crate: typed sends and calls of the same messages (the `remote` option of
+//! `#[tasklet]` and `message_set!`).
 //!
 //! A program uses every core with [`Dispatcher::threads`]: one dispatcher per thread, a tasklet
 //! living and dying on the one that started it. [`spawn_on`] starts one elsewhere;
