@@ -114,6 +114,10 @@
 //! (measured on Linux 6.18). While other tasklets keep the dispatcher busy, a due timer fires at
 //! the next pass instead, which can be sooner.
 //!
+//! Tests of logic that waits (retries, schedules, timeouts) run on virtual time with
+//! [`Dispatcher::virtual_time`]: the clock ([`now`]) jumps to the next timer when every tasklet
+//! waits, so minutes pass in milliseconds, the same way every run.
+//!
 //! # Waiting for several things
 //!
 //! A tasklet can wait for the first of several conditions and learn which one fired (kiwi's
@@ -441,7 +445,7 @@ pub use concurrence_macros::select;
 pub use concurrence_macros::tasklet;
 pub use engine::end::{BlockedTasklet, Down, ExitReason, TaskletExit};
 pub use engine::stack::{guarded_budget, StackMode, DEFAULT_STACK_SIZE, MIN_STACK_SIZE};
-pub use engine::timer::{sleep, sleep_until};
+pub use engine::timer::{now, sleep, sleep_until};
 pub use error::{JoinCause, JoinError, TimeoutError};
 pub use messaging::mailbox::Mailbox;
 pub use messaging::message::{

@@ -3,7 +3,7 @@
 //! Tasklets and their records (`state`, `work`), the coroutines and stacks they run on
 //! (`coroutine`, `stack`, `overflow`, `compact`), the scheduler and its run queues, the one
 //! blocking mechanism (`wait`: register a wake-up, suspend, learn why you were woken) and the
-//! multi-wait on top of it (`condition`), timers (`wheel`, `timer`), the reactor and IO
+//! multi-wait on top of it (`condition`), timers and the clock (`wheel`, `timer`, `clock`), the reactor and IO
 //! readiness (`reactor`, `readiness`), and how the runtime logs (`logging`).
 //!
 //! The engine imports nothing from the layers above it. What it must know of them comes through
@@ -11,6 +11,7 @@
 //! at the tasklet's end, the hooks monitors and links register for a tasklet's end, the exit
 //! reason and the report of blocked tasklets, and the kill payload (`end`).
 
+pub(crate) mod clock;
 pub(crate) mod compact;
 pub(crate) mod condition;
 pub(crate) mod coroutine;

@@ -4,6 +4,7 @@
 
 use std::time::{Duration, Instant};
 
+use crate::engine::clock;
 use crate::engine::state::WaitOn;
 use crate::engine::wait::Wait;
 
@@ -35,6 +36,29 @@ pub fn sleep(duration: Duration) {
     sleep_until(deadline_after(duration));
 }
 
+/// The dispatcher's now: [`Instant::now`], except under virtual time
+/// ([`Dispatcher::virtual_time`](crate::Dispatcher::virtual_time)), where it is the virtual
+/// clock every timer, timeout and [`sleep`] of the dispatcher follows. Outside a dispatcher,
+/// the real now. Measure what a tasklet waits with it, not with `Instant::now`, in code that
+/// may run under virtual time.
+///
+/// # Examples
+///
+/// ```
+/// use concurrence::{now, sleep, Dispatcher};
+/// use std::time::Duration;
+///
+/// let status = Dispatcher::new().virtual_time(true).run(|| {
+///     let start = now();
+///     sleep(Duration::from_secs(3600)); // an hour, at once
+///     now() - start
+/// });
+/// assert_eq!(status.into_value(), Some(Duration::from_secs(3600)));
+/// ```
+pub fn now() -> Instant {
+    clock::now()
+}
+
 /// How far "for ever" is: a deadline this far ahead never comes in practice, and stays far
 /// from the end of `Instant`'s range.
 const FOREVER: Duration = Duration::from_secs(100 * 365 * 24 * 60 * 60);
@@ -42,7 +66,7 @@ const FOREVER: Duration = Duration::from_secs(100 * 365 * 24 * 60 * 60);
 /// The deadline `timeout` from now. A timeout past what `Instant` can hold (`Duration::MAX`)
 /// means practically for ever, never an overflow: every timeout of the crate goes through here.
 pub(crate) fn deadline_after(timeout: Duration) -> Instant {
-    let now = Instant::now();
+    let now = clock::now();
     now.checked_add(timeout).unwrap_or_else(|| now + FOREVER)
 }
 

@@ -202,6 +202,8 @@ pub(crate) struct Scheduler {
     /// `Rc` its caller holds until `resume` has reset it: non-null, it points to a live record.
     current: Cell<Option<NonNull<Task>>>,
     pub(crate) timers: RefCell<Timers>,
+    /// The clock timers run on: real, or virtual time (see `engine::clock`).
+    pub(crate) clock: crate::engine::clock::Clock,
     stacks: RefCell<StackPool>,
     /// The shared stacks of compact tasklets (see `compact.rs`).
     compact: RefCell<SharedStacks>,
@@ -287,6 +289,7 @@ impl Scheduler {
             streak: Cell::new(0),
             current: Cell::new(None),
             timers: RefCell::new(Timers::default()),
+            clock: crate::engine::clock::Clock::default(),
             stacks: RefCell::new(StackPool::new()),
             compact: RefCell::new(SharedStacks::default()),
             last_trim: Cell::new(Instant::now()),

@@ -79,6 +79,10 @@ impl Scheduler {
                     return self.reason_of(end);
                 }
             }
+            if self.clock.is_virtual() {
+                self.advance_virtual_time(next_deadline);
+                continue;
+            }
             let mut timeout = next_deadline.map(|d| d.saturating_duration_since(Instant::now()));
             if self.stacks.borrow().has_untrimmed() {
                 // Idle with free stacks still holding memory: wake up to give it back.
@@ -219,7 +223,7 @@ impl Scheduler {
     /// Makes ready what has become ready without blocking: expired timers, IO readiness.
     fn refresh(&self) {
         let next_deadline = self.timers.borrow().next_deadline();
-        if next_deadline.is_some_and(|d| d <= Instant::now()) {
+        if next_deadline.is_some_and(|d| d <= self.clock.now()) {
             self.fire_timers();
         }
         if self.waits_outside() {
@@ -374,9 +378,33 @@ impl Scheduler {
         drop(removed);
     }
 
+    /// Under virtual time, when nothing is ready: IO is polled without blocking, then the
+    /// clock jumps to the next deadline (`next_deadline`) and its timers fire. While a tasklet
+    /// waits for another thread, the loop parks in real time instead (for at most the virtual
+    /// time to the next deadline) and the clock moves by the time that passed.
+    #[inline(never)]
+    fn advance_virtual_time(&self, next_deadline: Option<Instant>) {
+        let from_threads = self.remote_waits.borrow().len() > self.internal_waits.get();
+        if from_threads || next_deadline.is_none() {
+            let timeout = next_deadline.map(|d| d.saturating_duration_since(self.clock.now()));
+            let parked = Instant::now();
+            self.poll(timeout);
+            self.clock.advance_by(parked.elapsed());
+        } else {
+            self.poll(Some(std::time::Duration::ZERO));
+            if self.has_ready() {
+                return; // IO came first: time stands still
+            }
+            if let Some(deadline) = next_deadline {
+                self.clock.advance_to(deadline);
+            }
+        }
+        self.fire_timers();
+    }
+
     /// Wakes every tasklet whose deadline has passed, in deadline order.
     fn fire_timers(&self) {
-        let now = Instant::now();
+        let now = self.clock.now();
         loop {
             let expired = self.timers.borrow_mut().pop_expired(now);
             let Some((task, epoch)) = expired else { break };
