@@ -461,6 +461,7 @@ pub use task::idle::{wait_idle, wait_idle_timeout};
 pub use task::join::{
     join_all, join_all_timeout, join_children, join_children_timeout, ErasedResult,
 };
+pub use task::local::{AccessError, LocalKey};
 pub use task::monitor::{trap_exits, MSG_DOWN, MSG_EXIT};
 pub use task::placement::{
     current_dispatcher, dispatcher_count, spawn_next, spawn_on, SendTasklet,

@@ -18,6 +18,7 @@ pub(crate) mod coroutine;
 pub(crate) mod end;
 pub(crate) mod group;
 pub(crate) mod homes;
+pub(crate) mod locals;
 pub(crate) mod logging;
 pub(crate) mod notices;
 pub(crate) mod overflow;

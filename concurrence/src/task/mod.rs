@@ -7,6 +7,7 @@
 pub(crate) mod builder;
 pub(crate) mod idle;
 pub(crate) mod join;
+pub(crate) mod local;
 pub(crate) mod monitor;
 pub(crate) mod periodic;
 pub(crate) mod placement;

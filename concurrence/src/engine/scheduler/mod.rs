@@ -202,6 +202,8 @@ pub(crate) struct Scheduler {
     /// `Rc` its caller holds until `resume` has reset it: non-null, it points to a live record.
     current: Cell<Option<NonNull<Task>>>,
     pub(crate) timers: RefCell<Timers>,
+    /// Tasklet-local values (see `engine::locals`).
+    pub(crate) locals: crate::engine::locals::Locals,
     /// The clock timers run on: real, or virtual time (see `engine::clock`).
     pub(crate) clock: crate::engine::clock::Clock,
     stacks: RefCell<StackPool>,
@@ -290,6 +292,7 @@ impl Scheduler {
             current: Cell::new(None),
             timers: RefCell::new(Timers::default()),
             clock: crate::engine::clock::Clock::default(),
+            locals: crate::engine::locals::Locals::default(),
             stacks: RefCell::new(StackPool::new()),
             compact: RefCell::new(SharedStacks::default()),
             last_trim: Cell::new(Instant::now()),
@@ -376,7 +379,13 @@ impl Scheduler {
         T: 'static,
     {
         let parent = if opts.daemon { None } else { self.current() };
-        self.spawn_under(parent, opts, f, default_name)
+        let task = self.spawn_under(parent, opts, f, default_name);
+        if !self.locals.is_empty() {
+            if let Some(spawner) = self.current() {
+                self.locals.inherit(spawner.id, task.id);
+            }
+        }
+        task
     }
 
     /// [`spawn`](Scheduler::spawn) without a parent, whoever spawns it (a tasklet started at

@@ -209,6 +209,21 @@ impl Scheduler {
     }
 }
 
+/// Drops the tasklet-local values of `task`, in the tasklet (a destructor may block, or use
+/// another local, which makes it again: a few rounds take those too).
+fn drop_locals(task: &Task) {
+    let sched = super::get();
+    for _ in 0..4 {
+        if sched.locals.is_empty() {
+            return;
+        }
+        match sched.locals.take(task.id) {
+            Some(values) => drop_caught(values, "a tasklet-local value of a finished tasklet"),
+            None => return,
+        }
+    }
+}
+
 /// The id of a dispatcher's first tasklet.
 const FIRST_ID: u64 = 1;
 
@@ -247,6 +262,7 @@ fn run_entry(task: Rc<Task>, suspender: Suspender, first: Wake) {
         }
     };
     *task.outcome.borrow_mut() = outcome;
+    drop_locals(&task);
     if let Some(inbox) = task.inbox() {
         let unread = inbox.close();
         drop_caught(unread, "the unread messages of a finished tasklet");
