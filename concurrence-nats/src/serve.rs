@@ -11,7 +11,7 @@ use concurrence::{select, wait_for, Builder, Mailbox, SendError, Tasklet};
 
 use crate::connection::Nats;
 use crate::publish::{publish_detached, Outgoing, Subscription};
-use crate::wire::{split, Incoming, RemoteSet, NO_REPLY, PING_HEADER};
+use crate::wire::{split, Incoming, RemoteSet, DEADLINE_HEADER, NO_REPLY, PING_HEADER};
 
 /// A tasklet served under a subject ([`Nats::serve`]). Dropping the handle leaves it served
 /// (until the tasklet ends); [`stop`](Serving::stop) ends it.
@@ -155,10 +155,16 @@ impl<T: 'static, S: RemoteSet> Ingress<T, S> {
             }
             return true;
         }
+        let deadline = headers
+            .as_ref()
+            .and_then(|h| h.get(DEADLINE_HEADER))
+            .and_then(|ms| ms.as_str().parse::<u64>().ok())
+            .map(|ms| concurrence::now() + Duration::from_millis(ms));
         let incoming = Incoming {
             client: self.client.clone(),
             reply_to: reply.clone(),
             answered_by_token: Cell::new(false),
+            deadline,
         };
         let decoded =
             split(&payload).and_then(|split| S::decode(split.name, &split.fields, &incoming));

@@ -20,6 +20,9 @@ use crate::publish::{publish_detached, Outgoing};
 pub(crate) const ERROR_HEADER: &str = "Concurrence-Error";
 /// The value of [`ERROR_HEADER`] when the serving tasklet dropped a call unanswered.
 pub(crate) const NO_REPLY: &str = "no-reply";
+/// The header of a call's time left, in whole milliseconds: the serving side's
+/// `Reply::deadline`.
+pub(crate) const DEADLINE_HEADER: &str = "Concurrence-Deadline-Ms";
 /// The header of a monitor's ping, which the serving side answers itself (an empty payload).
 pub(crate) const PING_HEADER: &str = "Concurrence-Ping";
 
@@ -80,17 +83,22 @@ where
         };
         incoming.answered_by_token.set(true);
         let client = incoming.client.clone();
-        Ok(Reply::from_fn(move |answer: Option<R>| {
-            let outgoing = match answer.map(|value| rmp_serde::to_vec_named(&value)) {
-                Some(Ok(bytes)) => Outgoing::answer(reply_to, bytes),
-                Some(Err(err)) => {
-                    log::warn!("concurrence-nats: cannot encode the reply to `{message}`: {err}");
-                    Outgoing::refusal(reply_to, &format!("cannot encode the reply: {err}"))
-                }
-                None => Outgoing::refusal(reply_to, NO_REPLY),
-            };
-            publish_detached(&client, outgoing);
-        }))
+        Ok(Reply::from_fn_until(
+            incoming.deadline,
+            move |answer: Option<R>| {
+                let outgoing = match answer.map(|value| rmp_serde::to_vec_named(&value)) {
+                    Some(Ok(bytes)) => Outgoing::answer(reply_to, bytes),
+                    Some(Err(err)) => {
+                        log::warn!(
+                            "concurrence-nats: cannot encode the reply to `{message}`: {err}"
+                        );
+                        Outgoing::refusal(reply_to, &format!("cannot encode the reply: {err}"))
+                    }
+                    None => Outgoing::refusal(reply_to, NO_REPLY),
+                };
+                publish_detached(&client, outgoing);
+            },
+        ))
     }
 }
 
@@ -102,6 +110,8 @@ pub struct Incoming {
     pub(crate) reply_to: Option<async_nats::Subject>,
     /// A reply token took the reply subject: the tasklet answers, not the ingress.
     pub(crate) answered_by_token: Cell<bool>,
+    /// When the caller stops waiting, from its time left (if it said).
+    pub(crate) deadline: Option<std::time::Instant>,
 }
 
 /// A payload that did not decode: the message it was meant as (when its name could be read)

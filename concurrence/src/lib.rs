@@ -443,6 +443,7 @@ pub use concurrence_macros::select;
 /// });
 /// ```
 pub use concurrence_macros::tasklet;
+pub use engine::deadline::DeadlinePassed;
 pub use engine::end::{BlockedTasklet, Down, ExitReason, TaskletExit};
 pub use engine::stack::{guarded_budget, StackMode, DEFAULT_STACK_SIZE, MIN_STACK_SIZE};
 pub use engine::timer::{now, sleep, sleep_until};
@@ -457,6 +458,7 @@ pub use messaging::receive::{
     try_receive, Receive,
 };
 pub use messaging::reply::Reply;
+pub use task::deadline::{current_deadline, remaining_time, with_deadline, with_timeout};
 pub use task::idle::{wait_idle, wait_idle_timeout};
 pub use task::join::{
     join_all, join_all_timeout, join_children, join_children_timeout, ErasedResult,

@@ -438,10 +438,11 @@ impl Timeout {
         }
     }
 
-    /// A timeout that fires at `deadline`.
+    /// A timeout that fires at `deadline` (or at the deadline of the tasklet's scope, see
+    /// [`with_deadline`](crate::with_deadline), when that comes first).
     pub fn at(deadline: Instant) -> Timeout {
         Timeout {
-            deadline: Some(deadline),
+            deadline: Some(crate::engine::deadline::clamp(Some(deadline)).unwrap_or(deadline)),
             period: None,
         }
     }

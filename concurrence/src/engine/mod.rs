@@ -15,6 +15,7 @@ pub(crate) mod clock;
 pub(crate) mod compact;
 pub(crate) mod condition;
 pub(crate) mod coroutine;
+pub(crate) mod deadline;
 pub(crate) mod end;
 pub(crate) mod group;
 pub(crate) mod homes;

@@ -4,9 +4,9 @@
 
 use std::time::{Duration, Instant};
 
-use crate::engine::clock;
 use crate::engine::state::WaitOn;
 use crate::engine::wait::Wait;
+use crate::engine::{clock, deadline};
 
 /// Blocks the current tasklet for `duration`; other tasklets run meanwhile.
 ///
@@ -33,7 +33,7 @@ use crate::engine::wait::Wait;
 /// ```
 #[track_caller]
 pub fn sleep(duration: Duration) {
-    sleep_until(deadline_after(duration));
+    sleep_until(instant_after(duration));
 }
 
 /// The dispatcher's now: [`Instant::now`], except under virtual time
@@ -63,11 +63,19 @@ pub fn now() -> Instant {
 /// from the end of `Instant`'s range.
 const FOREVER: Duration = Duration::from_secs(100 * 365 * 24 * 60 * 60);
 
-/// The deadline `timeout` from now. A timeout past what `Instant` can hold (`Duration::MAX`)
+/// The deadline `timeout` from now, or the deadline of the tasklet's scope when that comes
+/// first (see `engine::deadline`). A timeout past what `Instant` can hold (`Duration::MAX`)
 /// means practically for ever, never an overflow: every timeout of the crate goes through here.
 pub(crate) fn deadline_after(timeout: Duration) -> Instant {
+    let after = instant_after(timeout);
+    deadline::clamp(Some(after)).unwrap_or(after)
+}
+
+/// The instant `duration` from now on the dispatcher's clock (for ever, past `Instant`'s
+/// range), whatever the scope: a sleep's.
+fn instant_after(duration: Duration) -> Instant {
     let now = clock::now();
-    now.checked_add(timeout).unwrap_or_else(|| now + FOREVER)
+    now.checked_add(duration).unwrap_or_else(|| now + FOREVER)
 }
 
 /// Blocks the current tasklet until `deadline`; returns at once (after letting the others run)

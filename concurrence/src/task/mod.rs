@@ -5,6 +5,7 @@
 //! threads (`placement`, `send_across`).
 
 pub(crate) mod builder;
+pub(crate) mod deadline;
 pub(crate) mod idle;
 pub(crate) mod join;
 pub(crate) mod local;

@@ -202,6 +202,8 @@ pub(crate) struct Scheduler {
     /// `Rc` its caller holds until `resume` has reset it: non-null, it points to a live record.
     current: Cell<Option<NonNull<Task>>>,
     pub(crate) timers: RefCell<Timers>,
+    /// The deadlines of tasklets in a scope (see `engine::deadline`).
+    pub(crate) deadlines: crate::engine::deadline::Deadlines,
     /// Tasklet-local values (see `engine::locals`).
     pub(crate) locals: crate::engine::locals::Locals,
     /// The clock timers run on: real, or virtual time (see `engine::clock`).
@@ -293,6 +295,7 @@ impl Scheduler {
             timers: RefCell::new(Timers::default()),
             clock: crate::engine::clock::Clock::default(),
             locals: crate::engine::locals::Locals::default(),
+            deadlines: crate::engine::deadline::Deadlines::default(),
             stacks: RefCell::new(StackPool::new()),
             compact: RefCell::new(SharedStacks::default()),
             last_trim: Cell::new(Instant::now()),
@@ -334,6 +337,15 @@ impl Scheduler {
             Rc::increment_strong_count(task);
             Some(Rc::from_raw(task))
         }
+    }
+
+    /// The deadline of the running tasklet's scope, if it is in one (`engine::deadline`).
+    #[inline]
+    pub(crate) fn scoped_deadline(&self) -> Option<std::time::Instant> {
+        if !self.deadlines.is_any() {
+            return None;
+        }
+        self.deadlines.of(self.current_task()?.id)
     }
 
     /// The running tasklet's record, borrowed: it is the caller's own tasklet (or none), which
