@@ -281,22 +281,28 @@ impl<R: 'static> Reply<R> {
     /// # Examples
     ///
     /// ```
-    /// use concurrence::{dispatch, message, receive, tasklet, with_deadline, sleep};
+    /// use concurrence::{dispatch, message, receive, spawn, tasklet, with_deadline, CallError};
     /// use std::time::Duration;
     ///
-    /// message!(MSG_SLOW(u64) -> u64);
+    /// message!(MSG_LOOKUP(u64) -> u64);
     ///
-    /// #[tasklet(receives(MSG_SLOW))]
+    /// #[tasklet(receives(MSG_LOOKUP))]
     /// fn server() {
-    ///     for ServerMsg::MSG_SLOW(MSG_SLOW(ms, reply)) in receive() {
-    ///         assert!(reply.deadline().is_some());
-    ///         reply.reply(ms);
+    ///     for ServerMsg::MSG_LOOKUP(MSG_LOOKUP(key, reply)) in receive() {
+    ///         let Some(at) = reply.deadline() else { continue };
+    ///         // The work (here a backend that never answers) gives up with the caller.
+    ///         let backend = spawn(|| concurrence::sleep(Duration::from_secs(3600)));
+    ///         if with_deadline(at, || backend.join()).is_ok() {
+    ///             reply.reply(key);
+    ///         } // else the token is dropped: the caller has stopped waiting anyway
+    ///         backend.kill();
     ///     }
     /// }
     ///
     /// dispatch(|| {
     ///     let server = Server::new().daemon(true).spawn();
-    ///     assert_eq!(MSG_SLOW::call_timeout(&server, Duration::from_secs(1))(5), Ok(5));
+    ///     let answer = MSG_LOOKUP::call_timeout(&server, Duration::from_millis(20))(7);
+    ///     assert!(matches!(answer, Err(CallError::TimedOut { .. })));
     /// });
     /// ```
     pub fn deadline(&self) -> Option<Instant> {

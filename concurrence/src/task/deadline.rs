@@ -24,7 +24,7 @@ use crate::error::TimeoutError;
 /// # Examples
 ///
 /// ```
-/// use concurrence::{dispatch, receive, spawn, tasklet, with_timeout, TimeoutError};
+/// use concurrence::{dispatch, receive, tasklet, with_timeout, TimeoutError};
 /// use std::time::Duration;
 ///
 /// concurrence::message!(MSG_WORK(u32));
