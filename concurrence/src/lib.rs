@@ -444,6 +444,7 @@ pub use concurrence_macros::select;
 /// ```
 pub use concurrence_macros::tasklet;
 pub use engine::deadline::DeadlinePassed;
+pub use engine::dump::{dump, stats, Dump, Stats, TaskletInfo, TaskletState};
 pub use engine::end::{BlockedTasklet, Down, ExitReason, TaskletExit};
 pub use engine::stack::{guarded_budget, StackMode, DEFAULT_STACK_SIZE, MIN_STACK_SIZE};
 pub use engine::timer::{now, sleep, sleep_until};

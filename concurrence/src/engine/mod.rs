@@ -16,6 +16,7 @@ pub(crate) mod compact;
 pub(crate) mod condition;
 pub(crate) mod coroutine;
 pub(crate) mod deadline;
+pub(crate) mod dump;
 pub(crate) mod end;
 pub(crate) mod group;
 pub(crate) mod homes;

@@ -79,6 +79,7 @@ impl Wait {
         at: &'static Location<'static>,
     ) -> Wait {
         let epoch = task.bump_epoch();
+        task.wait_since.set(sched.coarse_ms.get());
         task.state.set(State::Waiting);
         task.waiting_on.set((on, at));
         Wait { sched, task, epoch }

@@ -46,6 +46,7 @@ pub struct Dispatcher<M = NoMessages> {
     handle_sigterm: bool,
     threads: usize,
     virtual_time: bool,
+    dump_on_sigquit: bool,
     _messages: PhantomData<fn() -> M>,
 }
 
@@ -58,6 +59,7 @@ impl Default for Dispatcher {
             handle_sigterm: false,
             threads: 1,
             virtual_time: false,
+            dump_on_sigquit: false,
             _messages: PhantomData,
         }
     }
@@ -78,6 +80,7 @@ impl<M> fmt::Debug for Dispatcher<M> {
             .field("handle_sigterm", &self.handle_sigterm)
             .field("threads", &self.threads)
             .field("virtual_time", &self.virtual_time)
+            .field("dump_on_sigquit", &self.dump_on_sigquit)
             .field("messages", &std::any::type_name::<M>())
             .finish()
     }
@@ -118,6 +121,7 @@ impl<M> Dispatcher<M> {
             handle_sigterm: self.handle_sigterm,
             threads: self.threads,
             virtual_time: self.virtual_time,
+            dump_on_sigquit: self.dump_on_sigquit,
             _messages: PhantomData,
         }
     }
@@ -180,6 +184,16 @@ impl<M> Dispatcher<M> {
     /// ```
     pub fn threads(mut self, threads: usize) -> Dispatcher<M> {
         self.threads = threads;
+        self
+    }
+
+    /// On SIGQUIT (Ctrl-\\ in a terminal), prints a [`dump`](crate::dump) of every tasklet to
+    /// stderr (through the `log` crate when a logger takes errors) and goes on, as Go prints
+    /// its goroutines; off by default, when SIGQUIT keeps its default action (a core dump).
+    /// With several dispatchers, each prints its own. A tasklet waiting for SIGQUIT itself
+    /// (`signal::Signals`) takes it instead.
+    pub fn dump_on_sigquit(mut self, on: bool) -> Dispatcher<M> {
+        self.dump_on_sigquit = on;
         self
     }
 
@@ -262,13 +276,14 @@ impl<M> Dispatcher<M> {
             "concurrence: virtual time runs one dispatcher, not {threads}: several clocks could \
              not agree (Dispatcher::virtual_time)"
         );
+        let sigquit = self.dump_on_sigquit;
         let poller = |sigint, sigterm| {
-            Reactor::new(sigint, sigterm)
+            Reactor::new(sigint, sigterm, sigquit)
                 .unwrap_or_else(|err| panic!("concurrence: cannot create the poller: {err}"))
         };
         let reactor = poller(self.handle_sigint, self.handle_sigterm);
         // The other dispatchers of a group, each on its thread (only dispatcher 0 handles the
-        // stop signals, and ends the group on them).
+        // stop signals, and ends the group on them; each dumps its own tasklets on SIGQUIT).
         let (group, members) = if threads > 1 {
             let reactors: Vec<Reactor> = (1..threads).map(|_| poller(false, false)).collect();
             let remotes = std::iter::once(reactor.remote().clone())

@@ -202,6 +202,13 @@ pub(crate) struct Scheduler {
     /// `Rc` its caller holds until `resume` has reset it: non-null, it points to a live record.
     current: Cell<Option<NonNull<Task>>>,
     pub(crate) timers: RefCell<Timers>,
+    /// Milliseconds since the timers' tick 0 on the dispatcher's clock, as last read by the
+    /// loop (when it fires timers, and every few dozen passes): when waits began, for dumps.
+    pub(crate) coarse_ms: Cell<u32>,
+    /// Tasklet switches (resumes) so far.
+    pub(crate) switches: Cell<u64>,
+    /// Polls of the reactor so far.
+    pub(crate) polls: Cell<u64>,
     /// The deadlines of tasklets in a scope (see `engine::deadline`).
     pub(crate) deadlines: crate::engine::deadline::Deadlines,
     /// Tasklet-local values (see `engine::locals`).
@@ -296,6 +303,9 @@ impl Scheduler {
             clock: crate::engine::clock::Clock::default(),
             locals: crate::engine::locals::Locals::default(),
             deadlines: crate::engine::deadline::Deadlines::default(),
+            coarse_ms: Cell::new(0),
+            switches: Cell::new(0),
+            polls: Cell::new(0),
             stacks: RefCell::new(StackPool::new()),
             compact: RefCell::new(SharedStacks::default()),
             last_trim: Cell::new(Instant::now()),
@@ -337,6 +347,32 @@ impl Scheduler {
             Rc::increment_strong_count(task);
             Some(Rc::from_raw(task))
         }
+    }
+
+    /// How many tasklets are alive.
+    pub(crate) fn live_count(&self) -> usize {
+        self.live.borrow().len()
+    }
+
+    /// Every live tasklet (for dumps).
+    pub(crate) fn live_tasks(&self) -> Vec<Rc<Task>> {
+        self.live.borrow().clone()
+    }
+
+    /// How many tasklets were spawned.
+    pub(crate) fn spawned(&self) -> u64 {
+        self.next_id.get() - 1
+    }
+
+    /// How many tasklets are queued to run (started or not).
+    pub(crate) fn ready_count(&self) -> usize {
+        self.queue.len() + self.front.len() + self.next.len()
+    }
+
+    /// Free stacks kept for reuse, and the address space reserved for stack slots.
+    pub(crate) fn stack_pool(&self) -> (usize, usize) {
+        let stacks = self.stacks.borrow();
+        (stacks.free_stacks(), stacks.reserved_bytes())
     }
 
     /// The deadline of the running tasklet's scope, if it is in one (`engine::deadline`).
@@ -441,6 +477,9 @@ impl Scheduler {
             parent.as_ref().map(Rc::downgrade),
             f,
         ));
+        if let Name::Derived(derived) = &task.name {
+            task.spawned_at.set(Some(derived.at));
+        }
         self.register(&task, parent, opts.inbox);
         task
     }

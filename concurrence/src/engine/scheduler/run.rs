@@ -21,6 +21,7 @@ impl Scheduler {
     /// Runs `task` (new or suspended) until it suspends or finishes; then what it spawned or
     /// woke to run next goes to the front (see the module docs).
     pub(crate) fn run(&self, task: &Rc<Task>, why: Wake) {
+        self.switches.set(self.switches.get() + 1);
         // A tasklet resumed by another (a kill) adds to the other's list: only what it added
         // goes to the front now. (The list keeps its capacity: no allocation per run.)
         let base = self.next.len();

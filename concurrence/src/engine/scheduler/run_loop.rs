@@ -130,6 +130,7 @@ impl Scheduler {
     /// Trims the free stacks if the last trim is `TRIM_PERIOD` ago (see `stack.rs`).
     fn maybe_trim(&self) {
         self.passes.set(0);
+        self.stamp(self.clock.now());
         let now = Instant::now();
         if now.duration_since(self.last_trim.get()) >= TRIM_PERIOD {
             self.last_trim.set(now);
@@ -158,6 +159,7 @@ impl Scheduler {
         if let Some(group) = &self.group {
             return self.group_should_stop(group);
         }
+        self.dump_if_asked();
         if let Some(code) = self.quit.get() {
             Some(ExitReason::Quit(code))
         } else if self.non_daemon.get() == 0 {
@@ -176,6 +178,7 @@ impl Scheduler {
     /// (it stops when the group ends, see `engine::group`).
     #[inline(never)]
     fn group_should_stop(&self, group: &Group) -> Option<ExitReason> {
+        self.dump_if_asked();
         if let Some(code) = self.quit.get() {
             group.end(GroupEnd::Quit(code));
         } else if self.reactor.borrow().interrupted() {
@@ -193,6 +196,15 @@ impl Scheduler {
             group.unsettle(self.settled.replace(Settled::No));
         }
         group.ended().map(|end| self.reason_of(end))
+    }
+
+    /// Prints a dump of the tasklets to stderr when SIGQUIT asked for one (`dump_on_sigquit`).
+    #[inline]
+    fn dump_if_asked(&self) {
+        if self.reactor.borrow().dump_requested() {
+            let dump = crate::engine::dump::dump();
+            crate::engine::logging::report(format_args!("concurrence: SIGQUIT: {dump}"));
+        }
     }
 
     /// This dispatcher's reason to stop when its group ended for `end`.
@@ -240,6 +252,7 @@ impl Scheduler {
     /// Blocks in the reactor for at most `timeout`, then wakes what it reported: tasklets
     /// waiting for IO readiness, and waits ended from other threads.
     fn poll(&self, timeout: Option<std::time::Duration>) {
+        self.polls.set(self.polls.get() + 1);
         let (polled, ready, (woken, jobs)) = {
             let mut reactor = self.reactor.borrow_mut();
             let polled = reactor.poll(timeout);
@@ -402,9 +415,17 @@ impl Scheduler {
         self.fire_timers();
     }
 
+    /// Sets the coarse clock (`coarse_ms`) to `now`.
+    fn stamp(&self, now: Instant) {
+        let since = now.saturating_duration_since(self.timers.borrow().start());
+        self.coarse_ms
+            .set(u32::try_from(since.as_millis()).unwrap_or(u32::MAX));
+    }
+
     /// Wakes every tasklet whose deadline has passed, in deadline order.
     fn fire_timers(&self) {
         let now = self.clock.now();
+        self.stamp(now);
         loop {
             let expired = self.timers.borrow_mut().pop_expired(now);
             let Some((task, epoch)) = expired else { break };
