@@ -189,6 +189,7 @@ pub mod net;
 pub mod process;
 pub mod signal;
 mod task;
+mod tasklet_local;
 pub mod wait_for;
 
 /// Declares message types: `message!(MSG_NAME)`, `message!(MSG_NAME(T1, T2))`, and
