@@ -168,6 +168,34 @@
 //! killed). Stacks are pooled, allocated when a tasklet first runs, and overflow is caught by a
 //! guard page; [`StackMode::compact`], an `unsafe` opt-in, lets many mostly idle tasklets share
 //! a few stacks, each keeping only its used bytes while another runs; see [`StackMode`].
+//!
+//! # The toolkit
+//!
+//! Deadlines that scope ([`with_deadline`], [`with_timeout`]: every blocking call inside
+//! honours the earliest), tasklet-local values ([`tasklet_local!`]), virtual time for tests
+//! ([`Dispatcher::virtual_time`]), and a live view: [`dump`] lists every tasklet (what it waits
+//! for, where, for how long; [`Dispatcher::dump_on_sigquit`] prints it on SIGQUIT), [`stats`]
+//! reads the dispatcher's counters. With the cargo feature `tracing`, each tasklet runs in a
+//! `tracing` span (`tasklet`, with its `id`, `name` and `parent`), and its spawn, end, kill and
+//! panic are events (target `concurrence`):
+//!
+//! ```
+//! # #[cfg(feature = "tracing")]
+//! # {
+//! use concurrence::{dispatch, Builder};
+//!
+//! // Prints e.g. `INFO tasklet{id=2 name=worker parent=1}: crunching`.
+//! let subscriber = tracing_subscriber::fmt().with_max_level(tracing::Level::DEBUG).finish();
+//! tracing::subscriber::with_default(subscriber, || {
+//!     dispatch(|| {
+//!         let worker = Builder::new()
+//!             .name("worker")
+//!             .spawn(|| tracing::info!("crunching"));
+//!         worker.join().unwrap();
+//!     })
+//! });
+//! # }
+//! ```
 #![doc(test(attr(deny(warnings), allow(unused_must_use))))]
 #![warn(unsafe_op_in_unsafe_fn, clippy::undocumented_unsafe_blocks)]
 

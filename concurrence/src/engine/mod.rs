@@ -32,6 +32,7 @@ pub(crate) mod scheduler;
 pub(crate) mod stack;
 pub(crate) mod state;
 pub(crate) mod timer;
+pub(crate) mod trace;
 pub(crate) mod wait;
 pub(crate) mod wheel;
 pub(crate) mod work;

@@ -480,6 +480,7 @@ impl Scheduler {
         if let Name::Derived(derived) = &task.name {
             task.spawned_at.set(Some(derived.at));
         }
+        crate::engine::trace::spawned(&task, parent.as_ref().map(|p| p.id));
         self.register(&task, parent, opts.inbox);
         task
     }

@@ -26,7 +26,9 @@ impl Scheduler {
         // goes to the front now. (The list keeps its capacity: no allocation per run.)
         let base = self.next.len();
         let outer = self.next_base.replace(base);
+        crate::engine::trace::enter(task);
         self.resume(task, why);
+        crate::engine::trace::exit(task);
         self.next_base.set(outer);
         while self.next.len() > base {
             let Some(entry) = self.next.pop_back() else {
@@ -262,6 +264,7 @@ fn run_entry(task: Rc<Task>, suspender: Suspender, first: Wake) {
             }
         }
     };
+    crate::engine::trace::ended(&task, &outcome);
     *task.outcome.borrow_mut() = outcome;
     drop_locals(&task);
     if let Some(inbox) = task.inbox() {
