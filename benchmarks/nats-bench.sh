@@ -3,11 +3,17 @@
 # nats-server started here on a free loopback port and killed at the end; and futures through
 # the bridge against tokio's spawn. Prints the tables (progress goes to stderr).
 # Usage: bash benchmarks/nats-bench.sh [NATS_BENCH_ARGS...]   e.g. --runs 5, --quick
+#   NATS_BENCH_BIN=path: run that build of nats_bench instead of building this tree's (to
+#   compare a local change of concurrence or concurrence-nats against a copy of the binary).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v nats-server > /dev/null || { echo "nats-bench.sh: nats-server is not installed" >&2; exit 1; }
-cargo build --release -q -p concurrence-benchmarks --features peers --bin nats_bench
-bin=${CARGO_TARGET_DIR:-target}/release/nats_bench
+if [[ -n ${NATS_BENCH_BIN:-} ]]; then
+    bin=$NATS_BENCH_BIN
+else
+    cargo build --release -q -p concurrence-benchmarks --features peers --bin nats_bench
+    bin=${CARGO_TARGET_DIR:-target}/release/nats_bench
+fi
 
 log=$(mktemp)
 server=

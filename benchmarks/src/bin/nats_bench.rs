@@ -90,7 +90,7 @@ impl Side {
 /// What a calling process measures.
 #[derive(Clone, Copy, PartialEq, Eq, Debug, ValueEnum)]
 enum Phase {
-    /// One caller, sequential calls: prints `p50_ns p99_ns mean_ns`.
+    /// One caller, sequential calls: prints the nanoseconds of each.
     Latency,
     /// Many callers at once for a while: prints `calls_per_s cpu_ns_per_call calls`.
     Throughput,
@@ -411,13 +411,15 @@ fn run_conc<T: Send + 'static>(f: impl FnOnce() -> T + 'static) -> T {
     status.into_value().expect("the first tasklet returned")
 }
 
-/// `p50 p99 mean` of the nanoseconds in `times`.
+/// The nanoseconds in `times`, as words.
 fn fmt_latency(times: &[u64]) -> String {
-    let mut sorted = times.to_vec();
-    sorted.sort_unstable();
-    let at = |q: usize| sorted[(sorted.len() * q / 100).min(sorted.len() - 1)];
-    let mean = sorted.iter().sum::<u64>() / sorted.len() as u64;
-    format!("{} {} {mean}", at(50), at(99))
+    let words: Vec<String> = times.iter().map(u64::to_string).collect();
+    words.join(" ")
+}
+
+/// The `q`th percentile of `times` (sorted).
+fn percentile(sorted: &[u64], q: usize) -> u64 {
+    sorted[(sorted.len() * q / 100).min(sorted.len() - 1)]
 }
 
 /// `calls_per_s cpu_ns_per_call calls`.
@@ -593,6 +595,9 @@ struct PairRun {
 /// The sizes of a run.
 struct Sizes {
     latency_calls: usize,
+    /// The latency calls of a pair are made in this many blocks, the pairs' blocks taking
+    /// turns, so that every pair sees the same mix of the machine's moods.
+    blocks: usize,
     callers: usize,
     millis: u64,
     noops: usize,
@@ -610,6 +615,7 @@ fn bench(nats: &str, nats_pid: Option<u32>, runs: usize, quick: bool) {
     let sizes = if quick {
         Sizes {
             latency_calls: 500,
+            blocks: 2,
             callers: 64,
             millis: 300,
             noops: 1_000,
@@ -618,6 +624,7 @@ fn bench(nats: &str, nats_pid: Option<u32>, runs: usize, quick: bool) {
     } else {
         Sizes {
             latency_calls: 20_000,
+            blocks: 10,
             callers: 64,
             millis: 3_000,
             noops: 100_000,
@@ -627,20 +634,23 @@ fn bench(nats: &str, nats_pid: Option<u32>, runs: usize, quick: bool) {
     let mut pairs: Vec<Vec<PairRun>> = vec![Vec::new(); PAIRS.len()];
     let mut bridges: Vec<Vec<(u64, u64)>> = vec![Vec::new(); 2];
     for run in 0..runs {
+        let latencies = measure_latencies(nats, &sizes, run);
         for (k, &(caller, server)) in PAIRS.iter().enumerate() {
+            let (p50, p99) = latencies[k];
             eprint!(
-                "run {}/{runs}: {} calling {} ...",
+                "run {}/{runs}: {} calling {}: p50 {} us, p99 {} us ...",
                 run + 1,
                 caller.name(),
-                server.name()
+                server.name(),
+                p50 / 1000,
+                p99 / 1000,
             );
-            let measured = measure_pair(nats, nats_pid, caller, server, &sizes, run);
-            eprintln!(
-                " p50 {} us, p99 {} us, {} calls/s",
-                measured.p50 / 1000,
-                measured.p99 / 1000,
-                measured.rate
-            );
+            let measured = PairRun {
+                p50,
+                p99,
+                ..measure_rate(nats, nats_pid, caller, server, &sizes, run)
+            };
+            eprintln!(" {} calls/s", measured.rate);
             pairs[k].push(measured);
         }
         for (k, side) in [Side::Conc, Side::Tokio].into_iter().enumerate() {
@@ -664,7 +674,58 @@ fn bench(nats: &str, nats_pid: Option<u32>, runs: usize, quick: bool) {
     report(&pairs, &bridges, runs, &sizes);
 }
 
-fn measure_pair(
+/// The arguments of a calling process.
+fn call_args(
+    caller: Side,
+    nats: &str,
+    subject: &str,
+    phase: &str,
+    count: usize,
+    millis: u64,
+) -> Vec<String> {
+    vec![
+        "call".into(),
+        side_arg(caller).into(),
+        nats.into(),
+        subject.into(),
+        phase.into(),
+        count.to_string(),
+        millis.to_string(),
+    ]
+}
+
+/// p50 and p99 of one caller's sequential calls, for each of [`PAIRS`]: one server of each
+/// side, and each pair's calls in blocks, the pairs taking turns.
+fn measure_latencies(nats: &str, sizes: &Sizes, run: usize) -> Vec<(u64, u64)> {
+    let subject = |side: Side| format!("bench.lat.{}.{run}.{}", std::process::id(), side_arg(side));
+    let _servers = [Side::Conc, Side::Tokio].map(|side| Server::start(side, nats, &subject(side)));
+    let mut times: Vec<Vec<u64>> = vec![Vec::new(); PAIRS.len()];
+    let block = (sizes.latency_calls / sizes.blocks).max(1);
+    for _ in 0..sizes.blocks {
+        for (k, &(caller, server)) in PAIRS.iter().enumerate() {
+            let args = call_args(
+                caller,
+                nats,
+                &subject(server),
+                "latency",
+                block,
+                sizes.millis,
+            );
+            times[k].extend(run_half(&args, SLACK));
+        }
+    }
+    times
+        .into_iter()
+        .map(|mut times| {
+            times.sort_unstable();
+            (percentile(&times, 50), percentile(&times, 99))
+        })
+        .collect()
+}
+
+/// Calls per second of `callers` callers of side `caller` against a fresh server of side
+/// `server`, and the CPU time per call of the caller, the server and nats-server.
+fn measure_rate(
     nats: &str,
     nats_pid: Option<u32>,
     caller: Side,
@@ -674,18 +735,8 @@ fn measure_pair(
 ) -> PairRun {
     let subject = format!("bench.sum.{}.{run}", std::process::id());
     let server = Server::start(server, nats, &subject);
-    let call = |phase: &str, count: usize| -> Vec<String> {
-        vec![
-            "call".into(),
-            side_arg(caller).into(),
-            nats.into(),
-            subject.clone(),
-            phase.into(),
-            count.to_string(),
-            sizes.millis.to_string(),
-        ]
-    };
-    let latency = run_half(&call("latency", sizes.latency_calls), SLACK);
+    let call =
+        |phase: &str, count: usize| call_args(caller, nats, &subject, phase, count, sizes.millis);
     let before = server.cpu();
     let nats_before = nats_pid.map(process_cpu);
     let rate = run_half(&call("throughput", sizes.callers), SLACK);
@@ -698,8 +749,8 @@ fn measure_pair(
     // counted: a slight overestimate, the same for every pair.
     let counted = rate[2].max(1);
     PairRun {
-        p50: latency[0],
-        p99: latency[1],
+        p50: 0,
+        p99: 0,
         rate: rate[0],
         caller_cpu: rate[1],
         server_cpu: server_cpu.as_nanos() as u64 / counted,
@@ -727,8 +778,8 @@ fn us(values: Vec<u64>) -> String {
 fn report(pairs: &[Vec<PairRun>], bridges: &[Vec<(u64, u64)>], runs: usize, sizes: &Sizes) {
     println!();
     println!(
-        "Remote calls, median of {runs} runs (range): one caller, {} sequential calls; {} callers for {} ms; CPU per call in the {}-caller phase",
-        sizes.latency_calls, sizes.callers, sizes.millis, sizes.callers
+        "Remote calls, median of {runs} runs (range): one caller, {} sequential calls in {} blocks (the pairs taking turns); {} callers for {} ms; CPU per call in the {}-caller phase",
+        sizes.latency_calls, sizes.blocks, sizes.callers, sizes.millis, sizes.callers
     );
     println!();
     println!(
