@@ -12,10 +12,12 @@
 //! responder task) and a *calling* process (a tasklet calling `Remote::call`, or tokio tasks
 //! calling `Client::request`), so that a call crosses processes as in real use. Each pair of
 //! caller and server is measured twice: one caller making sequential calls (p50 and p99 of the
-//! round trip), then 64 callers calling at once (calls per second). The mixed pairs
+//! round trip; in blocks, the four pairs' blocks taking turns against one server of each side,
+//! so that they share the machine's moods), then 64 callers calling at once against a fresh
+//! server (calls per second). The mixed pairs
 //! (concurrence calling the tokio responder, tokio calling the served tasklet) tell the
 //! caller's share of a difference from the serving side's. The CPU time of both processes
-//! during the 64-caller phase is reported per call.
+//! (and of nats-server, given `--nats-pid`) during the 64-caller phase is reported per call.
 //!
 //! The wire is the same on both sides: the request is the MessagePack array
 //! `["MSG_SUM", a, b]`, the answer the MessagePack of the `i64` sum, both through rmp-serde.
