@@ -176,7 +176,7 @@ impl<S: RemoteSet> Remote<S> {
             message: X::NAME,
             detail,
         })?;
-        let max = self.nats.client().server_info().max_payload;
+        let max = self.nats.max_payload();
         if max > 0 && payload.len() > max {
             return Err(RemoteError::TooLarge {
                 message: X::NAME,

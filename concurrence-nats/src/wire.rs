@@ -13,7 +13,7 @@ use concurrence::{Accepts, Messages, Payload, Reply};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use crate::publish::{publish_detached, Outgoing};
+use crate::publish::{publish_detached, Link, Outgoing};
 
 /// The header of a refusal: the serving side could not take a message (its value says why:
 /// [`NO_REPLY`], or a decode error's text).
@@ -82,7 +82,7 @@ where
             ));
         };
         incoming.answered_by_token.set(true);
-        let client = incoming.client.clone();
+        let link = incoming.link.clone();
         Ok(Reply::from_fn_until(
             incoming.deadline,
             move |answer: Option<R>| {
@@ -96,7 +96,7 @@ where
                     }
                     None => Outgoing::refusal(reply_to, NO_REPLY),
                 };
-                publish_detached(&client, outgoing);
+                publish_detached(link, outgoing);
             },
         ))
     }
@@ -105,7 +105,7 @@ where
 /// A message as it came over NATS, for the tokens made of it.
 #[doc(hidden)]
 pub struct Incoming {
-    pub(crate) client: async_nats::Client,
+    pub(crate) link: Link,
     /// The request's reply subject, if it was a request.
     pub(crate) reply_to: Option<async_nats::Subject>,
     /// A reply token took the reply subject: the tasklet answers, not the ingress.

@@ -256,6 +256,9 @@ pub(crate) struct Scheduler {
     /// How many of `remote_waits` are internal: those do not keep the dispatcher from being
     /// settled (the group's accounting covers them, see `engine::group`).
     internal_waits: Cell<usize>,
+    /// How many of `remote_waits` are patient (`Polled::patient`): the dispatcher does not spin
+    /// before parking for those alone.
+    patient_waits: Cell<usize>,
     /// Monitors by the id of the tasklet they watch: each tells its watcher once it ends.
     monitors: RefCell<HashMap<u64, Vec<DeliverDown>>>,
     /// Links by tasklet id, both ways.
@@ -325,6 +328,7 @@ impl Scheduler {
             idle_rounds: Cell::new(0),
             remote_waits: RefCell::new(HashMap::new()),
             internal_waits: Cell::new(0),
+            patient_waits: Cell::new(0),
             monitors: RefCell::new(HashMap::new()),
             links: RefCell::new(HashMap::new()),
             trappers: RefCell::new(HashMap::new()),
@@ -347,6 +351,12 @@ impl Scheduler {
             Rc::increment_strong_count(task);
             Some(Rc::from_raw(task))
         }
+    }
+
+    /// Counts a patient remote wait in (`1`) or out (`-1`).
+    pub(crate) fn patient_waits(&self, change: isize) {
+        self.patient_waits
+            .set(self.patient_waits.get().saturating_add_signed(change));
     }
 
     /// How many tasklets are alive.

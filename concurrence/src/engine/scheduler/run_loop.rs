@@ -90,7 +90,8 @@ impl Scheduler {
             }
             // Another thread may answer soon: a dispatcher of a group, or one with waits that
             // other threads end (a future on tokio, the blocking pool, a call from a thread).
-            let answer_may_come = self.group.is_some() || !self.remote_waits.borrow().is_empty();
+            let answer_may_come =
+                self.group.is_some() || self.remote_waits.borrow().len() > self.patient_waits.get();
             if answer_may_come && self.spin_for_notice(timeout) {
                 continue; // a notice came while spinning: no need to park
             }
