@@ -4,9 +4,9 @@ mod util;
 
 use std::time::Duration;
 
-use concurrence::{dispatch, match_message, message, receive, tasklet};
-use concurrence_nats::{Nats, RemoteError};
-use util::NatsServer;
+use concurrence::{match_message, message, receive, tasklet};
+use concurrence_nats::RemoteError;
+use util::with_nats;
 
 message!(
     MSG_SUM(i64, i64) -> i64,
@@ -34,10 +34,7 @@ fn calculator() {
     ignore = "needs nats-server (scripts/test installs it)"
 )]
 fn a_served_tasklet_answers_calls_and_takes_sends_in_order() {
-    let server = NatsServer::start();
-    let addr = server.addr();
-    let status = dispatch(move || {
-        let nats = Nats::connect(addr).expect("connects");
+    with_nats(|nats| {
         let calculator = Calculator::new().daemon(true).spawn();
         nats.serve("calc", &calculator).expect("serves");
         let remote = nats.reach::<CalculatorMsg>("calc");
@@ -55,7 +52,6 @@ fn a_served_tasklet_answers_calls_and_takes_sends_in_order() {
             })
         );
     });
-    assert!(status.success(), "{status:?}");
 }
 
 #[test]
@@ -64,10 +60,7 @@ fn a_served_tasklet_answers_calls_and_takes_sends_in_order() {
     ignore = "needs nats-server (scripts/test installs it)"
 )]
 fn a_call_to_a_subject_nobody_serves_fails_at_once_with_no_responder() {
-    let server = NatsServer::start();
-    let addr = server.addr();
-    let status = dispatch(move || {
-        let nats = Nats::connect(addr).expect("connects");
+    with_nats(|nats| {
         let remote = nats.reach::<CalculatorMsg>("nobody");
         let started = std::time::Instant::now();
         assert_eq!(
@@ -76,7 +69,6 @@ fn a_call_to_a_subject_nobody_serves_fails_at_once_with_no_responder() {
         );
         assert!(started.elapsed() < Duration::from_secs(10));
     });
-    assert!(status.success(), "{status:?}");
 }
 
 message!(MSG_TIME_LEFT -> Option<u64>);
@@ -97,10 +89,7 @@ fn clock() {
     ignore = "needs nats-server (scripts/test installs it)"
 )]
 fn a_remote_call_in_a_scope_waits_at_most_the_time_left_and_passes_it_on() {
-    let server = NatsServer::start();
-    let addr = server.addr();
-    let status = dispatch(move || {
-        let nats = Nats::connect(addr).expect("connects");
+    with_nats(|nats| {
         let clock = Clock::new().daemon(true).spawn();
         nats.serve("clock", &clock).expect("serves");
         let remote = nats.reach::<ClockMsg>("clock");
@@ -130,5 +119,4 @@ fn a_remote_call_in_a_scope_waits_at_most_the_time_left_and_passes_it_on() {
         let _runtime = concurrence::io::tokio_runtime().enter();
         drop(_sub);
     });
-    assert!(status.success(), "{status:?}");
 }
