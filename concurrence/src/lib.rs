@@ -184,6 +184,7 @@ mod messaging;
 pub mod net;
 pub mod process;
 pub mod signal;
+pub mod sync;
 mod task;
 pub mod wait_for;
 

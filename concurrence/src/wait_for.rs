@@ -18,6 +18,7 @@
 //! | [`exit(&mut child)`](exit) | `io::Result<ExitStatus>` | `WaitForProcess` |
 //! | [`call(&call_wait)`](call) | [`Called`](crate::Called): the call's arguments and reply | `WaitForCall` |
 //! | [`idle()`](idle) | `()`: nothing else is ready to run | `WaitForIdle` |
+//! | [`acquire(&sem)`](acquire), [`acquire_many(&sem, n)`](acquire_many) | the [`Permit`](crate::sync::Permit) (taken) | |
 //!
 //! When several have their events, the first in the wait's order wins; a condition that did
 //! not win takes nothing (its message stays in the mailbox, the sender keeps its value, the
@@ -32,6 +33,7 @@ use crate::messaging::message::Messages;
 use crate::messaging::receive::own_inbox;
 use crate::process::Child;
 use crate::signal::Signals;
+use crate::sync::Semaphore;
 use crate::{CallWait, Channel, Mailbox, Tasklet, WorkQueue};
 
 pub use crate::engine::condition::{any, Condition, Map, Timeout};
@@ -43,6 +45,7 @@ pub use crate::messaging::channel::{ChannelReceiver, ChannelValue};
 pub use crate::messaging::mailbox::{Item, Matching};
 pub use crate::messaging::work_queue::Pop;
 pub use crate::process::Exit;
+pub use crate::sync::Acquire;
 pub use crate::signal::Signal;
 pub use crate::task::idle::Idle;
 pub use crate::task::join::{Finished, Join};
@@ -148,6 +151,21 @@ pub fn exit(child: &mut Child) -> Exit<'_> {
 /// A call at `call_wait`: fires with the [`Called`](crate::Called) to answer.
 pub fn call<A, R>(call_wait: &CallWait<A, R>) -> Call<'_, A, R> {
     Call::new(call_wait)
+}
+
+/// A permit of `semaphore`, taken when this condition wins (as [`Semaphore::acquire`]).
+pub fn acquire(semaphore: &Semaphore) -> Acquire {
+    Acquire::new(semaphore.clone(), 1)
+}
+
+/// `n` permits of `semaphore`, taken when this condition wins (as
+/// [`Semaphore::acquire_many`]).
+///
+/// # Panics
+///
+/// Panics when `n` is more than [`Semaphore::MAX_PERMITS`].
+pub fn acquire_many(semaphore: &Semaphore, n: usize) -> Acquire {
+    Acquire::new(semaphore.clone(), n)
 }
 
 /// The dispatcher having nothing else to run.
