@@ -19,6 +19,8 @@
 //! | [`call(&call_wait)`](call) | [`Called`](crate::Called): the call's arguments and reply | `WaitForCall` |
 //! | [`idle()`](idle) | `()`: nothing else is ready to run | `WaitForIdle` |
 //! | [`acquire(&sem)`](acquire), [`acquire_many(&sem, n)`](acquire_many) | the [`Permit`](crate::sync::Permit) (taken) | |
+//! | [`lock(&mutex)`](lock) | the [`MutexGuard`](crate::sync::MutexGuard) (taken) | |
+//! | [`read_lock(&rwlock)`](read_lock), [`write_lock(&rwlock)`](write_lock) | the [`RwLockReadGuard`](crate::sync::RwLockReadGuard), [`RwLockWriteGuard`](crate::sync::RwLockWriteGuard) (taken) | |
 //!
 //! When several have their events, the first in the wait's order wins; a condition that did
 //! not win takes nothing (its message stays in the mailbox, the sender keeps its value, the
@@ -33,7 +35,7 @@ use crate::messaging::message::Messages;
 use crate::messaging::receive::own_inbox;
 use crate::process::Child;
 use crate::signal::Signals;
-use crate::sync::Semaphore;
+use crate::sync::{Mutex, RwLock, Semaphore};
 use crate::{CallWait, Channel, Mailbox, Tasklet, WorkQueue};
 
 pub use crate::engine::condition::{any, Condition, Map, Timeout};
@@ -45,7 +47,7 @@ pub use crate::messaging::channel::{ChannelReceiver, ChannelValue};
 pub use crate::messaging::mailbox::{Item, Matching};
 pub use crate::messaging::work_queue::Pop;
 pub use crate::process::Exit;
-pub use crate::sync::Acquire;
+pub use crate::sync::{Acquire, Lock, ReadLock, WriteLock};
 pub use crate::signal::Signal;
 pub use crate::task::idle::Idle;
 pub use crate::task::join::{Finished, Join};
@@ -166,6 +168,21 @@ pub fn acquire(semaphore: &Semaphore) -> Acquire {
 /// Panics when `n` is more than [`Semaphore::MAX_PERMITS`].
 pub fn acquire_many(semaphore: &Semaphore, n: usize) -> Acquire {
     Acquire::new(semaphore.clone(), n)
+}
+
+/// The lock of `mutex`, taken when this condition wins (as [`Mutex::lock`]).
+pub fn lock<T: ?Sized>(mutex: &Mutex<T>) -> Lock<'_, T> {
+    mutex.lock_condition()
+}
+
+/// A read lock of `lock`, taken when this condition wins (as [`RwLock::read`]).
+pub fn read_lock<T: ?Sized>(lock: &RwLock<T>) -> ReadLock<'_, T> {
+    lock.read_condition()
+}
+
+/// The write lock of `lock`, taken when this condition wins (as [`RwLock::write`]).
+pub fn write_lock<T: ?Sized>(lock: &RwLock<T>) -> WriteLock<'_, T> {
+    lock.write_condition()
 }
 
 /// The dispatcher having nothing else to run.

@@ -23,7 +23,11 @@
 //! Their waiters are kept in the primitive's own queue on the heap, as wake-up tokens, never
 //! in the frames of a tasklet's stack (which move under compact stacks).
 
+pub(crate) mod mutex;
 pub(crate) mod queue;
+pub(crate) mod rwlock;
 pub(crate) mod semaphore;
 
+pub use mutex::{Lock, Mutex, MutexGuard};
+pub use rwlock::{ReadLock, RwLock, RwLockReadGuard, RwLockWriteGuard, WriteLock};
 pub use semaphore::{Acquire, Permit, Semaphore};

@@ -89,7 +89,7 @@ struct Inner {
 }
 
 /// What a deadlock report says a semaphore's waiter waits for.
-pub(crate) const WAITS_FOR: &&str = &"a permit of a semaphore";
+const WAITS_FOR: &&str = &"a permit of a semaphore";
 
 impl Semaphore {
     /// The most permits a semaphore holds: `usize::MAX >> 3`, so that adding to a full one is
@@ -283,6 +283,8 @@ impl fmt::Debug for Semaphore {
 pub struct Acquire {
     semaphore: Semaphore,
     n: usize,
+    /// What a deadlock report says it waits for.
+    what: &'static &'static str,
     /// Its entry among the waiters while it is armed.
     ticket: Option<u64>,
 }
@@ -290,6 +292,15 @@ pub struct Acquire {
 impl Acquire {
     /// `n` permits of `semaphore`.
     pub(crate) fn new(semaphore: Semaphore, n: usize) -> Acquire {
+        Acquire::waiting_for(semaphore, n, WAITS_FOR)
+    }
+
+    /// `n` permits of `semaphore`, reported in a deadlock as waiting for `what` (a lock).
+    pub(crate) fn waiting_for(
+        semaphore: Semaphore,
+        n: usize,
+        what: &'static &'static str,
+    ) -> Acquire {
         assert!(
             n <= Semaphore::MAX_PERMITS,
             "concurrence: a semaphore holds at most Semaphore::MAX_PERMITS permits, so \
@@ -298,6 +309,7 @@ impl Acquire {
         Acquire {
             semaphore,
             n,
+            what,
             ticket: None,
         }
     }
@@ -352,7 +364,7 @@ impl Condition for Acquire {
     }
 
     fn label(&self) -> Label {
-        Label(WaitOn::Sync(WAITS_FOR))
+        Label(WaitOn::Sync(self.what))
     }
 }
 
