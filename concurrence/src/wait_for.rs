@@ -19,6 +19,10 @@
 //! | [`call(&call_wait)`](call) | [`Called`](crate::Called): the call's arguments and reply | `WaitForCall` |
 //! | [`idle()`](idle) | `()`: nothing else is ready to run | `WaitForIdle` |
 //! | [`acquire(&sem)`](acquire), [`acquire_many(&sem, n)`](acquire_many) | the [`Permit`](crate::sync::Permit) (taken) | |
+//! | [`notified(&notify)`](notified) | `()` (the notification taken) | |
+//! | [`barrier(&barrier)`](barrier()) | [`BarrierWaitResult`](crate::sync::BarrierWaitResult) (the arrival withdrawn if it loses first) | |
+//! | [`recv(&rx)`](recv) | a [`broadcast`](crate::sync::broadcast) value or its `RecvError` (the receiver moves on) | |
+//! | [`changed(&rx)`](changed) | `Result<(), watch::RecvError>` (the [`watch`](crate::sync::watch) value marked seen) | |
 //! | [`lock(&mutex)`](lock) | the [`MutexGuard`](crate::sync::MutexGuard) (taken) | |
 //! | [`read_lock(&rwlock)`](read_lock), [`write_lock(&rwlock)`](write_lock) | the [`RwLockReadGuard`](crate::sync::RwLockReadGuard), [`RwLockWriteGuard`](crate::sync::RwLockWriteGuard) (taken) | |
 //!
@@ -35,7 +39,7 @@ use crate::messaging::message::Messages;
 use crate::messaging::receive::own_inbox;
 use crate::process::Child;
 use crate::signal::Signals;
-use crate::sync::{Mutex, RwLock, Semaphore};
+use crate::sync::{broadcast, watch, Barrier, Mutex, Notify, RwLock, Semaphore};
 use crate::{CallWait, Channel, Mailbox, Tasklet, WorkQueue};
 
 pub use crate::engine::condition::{any, Condition, Map, Timeout};
@@ -47,7 +51,9 @@ pub use crate::messaging::channel::{ChannelReceiver, ChannelValue};
 pub use crate::messaging::mailbox::{Item, Matching};
 pub use crate::messaging::work_queue::Pop;
 pub use crate::process::Exit;
-pub use crate::sync::{Acquire, Lock, ReadLock, WriteLock};
+pub use crate::sync::broadcast::Recv;
+pub use crate::sync::watch::Changed;
+pub use crate::sync::{Acquire, BarrierWait, Lock, Notified, ReadLock, WriteLock};
 pub use crate::signal::Signal;
 pub use crate::task::idle::Idle;
 pub use crate::task::join::{Finished, Join};
@@ -183,6 +189,29 @@ pub fn read_lock<T: ?Sized>(lock: &RwLock<T>) -> ReadLock<'_, T> {
 /// The write lock of `lock`, taken when this condition wins (as [`RwLock::write`]).
 pub fn write_lock<T: ?Sized>(lock: &RwLock<T>) -> WriteLock<'_, T> {
     lock.write_condition()
+}
+
+/// A notification of `notify`, taken when this condition wins (as [`Notify::notified`]).
+pub fn notified(notify: &Notify) -> Notified {
+    Notified::new(notify.clone())
+}
+
+/// The round of `barrier` completing (as [`Barrier::wait`]): armed, it counts as an arrival,
+/// withdrawn if the condition does not win before the round completes.
+pub fn barrier(barrier: &Barrier) -> BarrierWait {
+    BarrierWait::new(barrier.clone())
+}
+
+/// The next value of a broadcast `receiver` (as [`broadcast::Receiver::recv`]); the receiver
+/// moves on only when this condition wins.
+pub fn recv<T: Clone>(receiver: &broadcast::Receiver<T>) -> Recv<'_, T> {
+    Recv::new(receiver)
+}
+
+/// A value of a watch `receiver` it has not seen (as [`watch::Receiver::changed`]); marked
+/// seen only when this condition wins.
+pub fn changed<T>(receiver: &watch::Receiver<T>) -> Changed<'_, T> {
+    Changed::new(receiver)
 }
 
 /// The dispatcher having nothing else to run.

@@ -23,11 +23,17 @@
 //! Their waiters are kept in the primitive's own queue on the heap, as wake-up tokens, never
 //! in the frames of a tasklet's stack (which move under compact stacks).
 
+pub(crate) mod barrier;
+pub mod broadcast;
 pub(crate) mod mutex;
+pub(crate) mod notify;
 pub(crate) mod queue;
 pub(crate) mod rwlock;
 pub(crate) mod semaphore;
+pub mod watch;
 
+pub use barrier::{Barrier, BarrierWait, BarrierWaitResult};
 pub use mutex::{Lock, Mutex, MutexGuard};
+pub use notify::{Notified, Notify};
 pub use rwlock::{ReadLock, RwLock, RwLockReadGuard, RwLockWriteGuard, WriteLock};
 pub use semaphore::{Acquire, Permit, Semaphore};
