@@ -21,8 +21,8 @@
 //! | [`acquire(&sem)`](acquire), [`acquire_many(&sem, n)`](acquire_many) | the [`Permit`](crate::sync::Permit) (taken) | |
 //! | [`notified(&notify)`](notified) | `()` (the notification taken) | |
 //! | [`barrier(&barrier)`](barrier()) | [`BarrierWaitResult`](crate::sync::BarrierWaitResult) (the arrival withdrawn if it loses first) | |
-//! | [`recv(&rx)`](recv) | a [`broadcast`](crate::sync::broadcast) value or its `RecvError` (the receiver moves on) | |
-//! | [`changed(&rx)`](changed) | `Result<(), watch::RecvError>` (the [`watch`](crate::sync::watch) value marked seen) | |
+//! | [`recv(&rx)`](recv) | a [`broadcast`] value or its `RecvError` (the receiver moves on) | |
+//! | [`changed(&rx)`](changed) | `Result<(), watch::RecvError>` (the [`watch`] value marked seen) | |
 //! | [`lock(&mutex)`](lock) | the [`MutexGuard`](crate::sync::MutexGuard) (taken) | |
 //! | [`read_lock(&rwlock)`](read_lock), [`write_lock(&rwlock)`](write_lock) | the [`RwLockReadGuard`](crate::sync::RwLockReadGuard), [`RwLockWriteGuard`](crate::sync::RwLockWriteGuard) (taken) | |
 //!
@@ -51,10 +51,10 @@ pub use crate::messaging::channel::{ChannelReceiver, ChannelValue};
 pub use crate::messaging::mailbox::{Item, Matching};
 pub use crate::messaging::work_queue::Pop;
 pub use crate::process::Exit;
+pub use crate::signal::Signal;
 pub use crate::sync::broadcast::Recv;
 pub use crate::sync::watch::Changed;
 pub use crate::sync::{Acquire, BarrierWait, Lock, Notified, ReadLock, WriteLock};
-pub use crate::signal::Signal;
 pub use crate::task::idle::Idle;
 pub use crate::task::join::{Finished, Join};
 

@@ -210,7 +210,10 @@ fn a_request_killed_midway_makes_room_for_a_new_connection() {
         stuck.kill();
         let start = Instant::now();
         assert_eq!(client.get("second").unwrap(), None);
-        assert!(start.elapsed() < Duration::from_secs(10), "waited for a lost room");
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "waited for a lost room"
+        );
     });
     fake.join().unwrap();
 }

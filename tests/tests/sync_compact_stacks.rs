@@ -17,7 +17,10 @@ fn scribble() {
             spawn(move || {
                 let bytes = [i; 4096];
                 sleep(Duration::from_millis(2));
-                std::hint::black_box(bytes).iter().map(|&b| b as u64).sum::<u64>()
+                std::hint::black_box(bytes)
+                    .iter()
+                    .map(|&b| b as u64)
+                    .sum::<u64>()
             })
         })
         .collect();

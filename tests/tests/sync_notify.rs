@@ -33,7 +33,10 @@ fn notify_one_wakes_the_oldest_waiter_only() {
         notify.notify_one();
         waiters.iter().for_each(|w| w.join().unwrap());
         assert_eq!(*woken.borrow(), [0, 1, 2]);
-        assert!(!notify.try_notified(), "a notification was kept though a waiter took it");
+        assert!(
+            !notify.try_notified(),
+            "a notification was kept though a waiter took it"
+        );
     });
 }
 
@@ -106,7 +109,10 @@ fn a_killed_waiters_notification_is_kept_when_nobody_else_waits() {
         yield_();
         notify.notify_one();
         only.kill();
-        assert!(notify.try_notified(), "the notification was lost with its waiter");
+        assert!(
+            notify.try_notified(),
+            "the notification was lost with its waiter"
+        );
     });
 }
 
@@ -140,7 +146,10 @@ fn a_select_arm_that_loses_leaves_the_notification() {
         notify.notify_one(); // handed to the select...
         inbox.append("message").unwrap(); // ...whose first arm wins
         assert_eq!(selecting.join().unwrap(), "message");
-        assert!(notify.try_notified(), "the losing arm took the notification");
+        assert!(
+            notify.try_notified(),
+            "the losing arm took the notification"
+        );
         notify.notify_one();
         select! {
             () = wait_for::notified(&notify) => {}

@@ -53,7 +53,10 @@ fn a_waiting_writer_holds_later_readers_back_and_all_are_served_in_order() {
             })
         };
         yield_();
-        assert!(lock.try_read().is_none(), "a reader overtook the waiting writer");
+        assert!(
+            lock.try_read().is_none(),
+            "a reader overtook the waiting writer"
+        );
         assert!(log.borrow().is_empty());
         drop(early);
         assert_eq!(late.join().unwrap(), 1); // read after the write
@@ -97,7 +100,10 @@ fn read_and_write_timeouts_take_nothing() {
             lock.write_timeout(Duration::from_millis(20)).unwrap_err(),
             TimeoutError
         );
-        assert!(lock.try_read().is_some(), "the timed-out writer still holds readers back");
+        assert!(
+            lock.try_read().is_some(),
+            "the timed-out writer still holds readers back"
+        );
         drop(r);
         let w = lock.write();
         assert!(lock.read_timeout(Duration::from_millis(20)).is_err());

@@ -83,7 +83,10 @@ fn a_given_back_permit_goes_to_the_waiter_not_to_a_later_try_acquire() {
         };
         yield_(); // it waits
         drop(held); // handed to the waiter, which has not run yet
-        assert!(sem.try_acquire().is_none(), "a newcomer took the waiter's permit");
+        assert!(
+            sem.try_acquire().is_none(),
+            "a newcomer took the waiter's permit"
+        );
         assert_eq!(sem.available_permits(), 0);
         assert_eq!(waiter.join().unwrap(), 1);
         assert_eq!(sem.available_permits(), 1);
@@ -106,7 +109,10 @@ fn try_acquire_fails_while_an_older_waiter_wants_more_than_is_free() {
             spawn(move || sem.acquire().count())
         };
         yield_();
-        assert!(!small.has_finished(), "a younger waiter overtook an older one");
+        assert!(
+            !small.has_finished(),
+            "a younger waiter overtook an older one"
+        );
         sem.add_permits(1);
         assert_eq!(big.join().unwrap(), 2); // its permits are back: the small one's turn
         assert_eq!(small.join().unwrap(), 1);
@@ -294,5 +300,9 @@ fn a_tasklet_waiting_forever_is_reported_waiting_for_a_permit() {
     };
     assert_eq!(blocked.len(), 1);
     assert_eq!(blocked[0].waiting_on, "a permit of a semaphore");
-    assert!(blocked[0].at.contains("sync_semaphore.rs"), "{}", blocked[0].at);
+    assert!(
+        blocked[0].at.contains("sync_semaphore.rs"),
+        "{}",
+        blocked[0].at
+    );
 }

@@ -132,8 +132,11 @@ impl Barrier {
     /// [`TimeoutError`] when the round did not complete in time.
     #[track_caller]
     pub fn wait_timeout(&self, timeout: Duration) -> Result<BarrierWaitResult, TimeoutError> {
-        wait_until(BarrierWait::new(self.clone()), Some(deadline_after(timeout)))
-            .ok_or(TimeoutError)
+        wait_until(
+            BarrierWait::new(self.clone()),
+            Some(deadline_after(timeout)),
+        )
+        .ok_or(TimeoutError)
     }
 }
 
@@ -208,7 +211,10 @@ impl Condition for BarrierWait {
             }
         }
         // Every waiter is woken when the round completes: nothing to pass on.
-        inner.waiters.borrow_mut().leave(Rc::as_ptr(&waiter.task), false);
+        inner
+            .waiters
+            .borrow_mut()
+            .leave(Rc::as_ptr(&waiter.task), false);
     }
 
     fn label(&self) -> Label {

@@ -345,7 +345,12 @@ impl Condition for Acquire {
     }
 
     fn arm(&mut self, waiter: &Waiter) {
-        let ticket = self.semaphore.inner.waiters.borrow_mut().push(waiter, self.n);
+        let ticket = self
+            .semaphore
+            .inner
+            .waiters
+            .borrow_mut()
+            .push(waiter, self.n);
         self.ticket = Some(ticket);
     }
 

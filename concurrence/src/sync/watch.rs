@@ -246,7 +246,10 @@ impl<T> Receiver<T> {
     ///
     /// [`TimeoutError`] when nothing changed in time; the inner result is `changed`'s.
     #[track_caller]
-    pub fn changed_timeout(&self, timeout: Duration) -> Result<Result<(), RecvError>, TimeoutError> {
+    pub fn changed_timeout(
+        &self,
+        timeout: Duration,
+    ) -> Result<Result<(), RecvError>, TimeoutError> {
         wait_until(Changed { receiver: self }, Some(deadline_after(timeout))).ok_or(TimeoutError)
     }
 
