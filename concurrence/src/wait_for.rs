@@ -19,6 +19,7 @@
 //! | [`call(&call_wait)`](call) | [`Called`](crate::Called): the call's arguments and reply | `WaitForCall` |
 //! | [`idle()`](idle) | `()`: nothing else is ready to run | `WaitForIdle` |
 //! | [`acquire(&sem)`](acquire), [`acquire_many(&sem, n)`](acquire_many) | the [`Permit`](crate::sync::Permit) (taken) | |
+//! | [`acquire_send(&sem)`](acquire_send) | the [`SendPermit`](crate::sync::SendPermit) of a [`SendSemaphore`] (taken) | |
 //! | [`notified(&notify)`](notified) | `()` (the notification taken) | |
 //! | [`barrier(&barrier)`](barrier()) | [`BarrierWaitResult`](crate::sync::BarrierWaitResult) (the arrival withdrawn if it loses first) | |
 //! | [`recv(&rx)`](recv) | a [`broadcast`] value or its `RecvError` (the receiver moves on) | |
@@ -39,7 +40,7 @@ use crate::messaging::message::Messages;
 use crate::messaging::receive::own_inbox;
 use crate::process::Child;
 use crate::signal::Signals;
-use crate::sync::{broadcast, watch, Barrier, Mutex, Notify, RwLock, Semaphore};
+use crate::sync::{broadcast, watch, Barrier, Mutex, Notify, RwLock, Semaphore, SendSemaphore};
 use crate::{CallWait, Channel, Mailbox, Tasklet, WorkQueue};
 
 pub use crate::engine::condition::{any, Condition, Map, Timeout};
@@ -54,7 +55,7 @@ pub use crate::process::Exit;
 pub use crate::signal::Signal;
 pub use crate::sync::broadcast::Recv;
 pub use crate::sync::watch::Changed;
-pub use crate::sync::{Acquire, BarrierWait, Lock, Notified, ReadLock, WriteLock};
+pub use crate::sync::{Acquire, BarrierWait, Lock, Notified, ReadLock, SendAcquire, WriteLock};
 pub use crate::task::idle::Idle;
 pub use crate::task::join::{Finished, Join};
 
@@ -174,6 +175,12 @@ pub fn acquire(semaphore: &Semaphore) -> Acquire {
 /// Panics when `n` is more than [`Semaphore::MAX_PERMITS`].
 pub fn acquire_many(semaphore: &Semaphore, n: usize) -> Acquire {
     Acquire::new(semaphore.clone(), n)
+}
+
+/// A permit of a [`SendSemaphore`], taken when this condition wins (as
+/// [`SendSemaphore::acquire`]); a release on any thread ends the wait.
+pub fn acquire_send(semaphore: &SendSemaphore) -> SendAcquire {
+    SendAcquire::new(semaphore.clone(), 1)
 }
 
 /// The lock of `mutex`, taken when this condition wins (as [`Mutex::lock`]).

@@ -15,10 +15,11 @@
 //!   here, and the guard's drop has released the lock by the time anyone else can see it.
 //! - **One dispatcher.** They are `!Send` and use no atomics, like
 //!   [`Mailbox`](crate::Mailbox): the tasklets that share one run on one thread. Between
-//!   dispatchers, use what crosses threads: [`WorkQueue`](crate::WorkQueue) (a queue of `()`
-//!   is a semaphore for every dispatcher), calls to a tasklet that owns the state through a
-//!   [`SendTasklet`](crate::SendTasklet), or `std::sync`'s types for state touched without
-//!   waiting.
+//!   dispatchers, [`SendSemaphore`] is the semaphore for the whole program (tasklets of every
+//!   dispatcher and plain threads, at the price of a mutex); for the others use what crosses
+//!   threads: calls to a tasklet that owns the state through a
+//!   [`SendTasklet`](crate::SendTasklet), a [`WorkQueue`](crate::WorkQueue), or `std::sync`'s
+//!   types for state touched without waiting.
 //!
 //! Their waiters are kept in the primitive's own queue on the heap, as wake-up tokens, never
 //! in the frames of a tasklet's stack (which move under compact stacks).
@@ -30,6 +31,7 @@ pub(crate) mod notify;
 pub(crate) mod queue;
 pub(crate) mod rwlock;
 pub(crate) mod semaphore;
+pub(crate) mod send_semaphore;
 pub mod watch;
 
 pub use barrier::{Barrier, BarrierWait, BarrierWaitResult};
@@ -37,3 +39,4 @@ pub use mutex::{Lock, Mutex, MutexGuard};
 pub use notify::{Notified, Notify};
 pub use rwlock::{ReadLock, RwLock, RwLockReadGuard, RwLockWriteGuard, WriteLock};
 pub use semaphore::{Acquire, Permit, Semaphore};
+pub use send_semaphore::{SendAcquire, SendPermit, SendSemaphore};

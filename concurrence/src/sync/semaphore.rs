@@ -39,10 +39,8 @@ use crate::sync::queue::Queue;
 ///
 /// **One dispatcher.** Like every handle of the dispatcher it stays on its thread (`!Send`):
 /// it counts the tasklets of one dispatcher, with no atomic on the way. To bound work across
-/// dispatchers, use a [`WorkQueue<()>`](crate::WorkQueue) holding the permits (popped to take
-/// one, pushed to give it back; its poppers are served oldest first too), or let one tasklet own
-/// the count and answer calls from the others through a
-/// [`SendTasklet`](crate::SendTasklet).
+/// dispatchers and threads, use a [`SendSemaphore`](crate::sync::SendSemaphore): the same
+/// rules, behind a mutex.
 ///
 /// # Examples
 ///
