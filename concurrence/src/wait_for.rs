@@ -20,7 +20,7 @@
 //! | [`idle()`](idle) | `()`: nothing else is ready to run | `WaitForIdle` |
 //! | [`acquire(&sem)`](acquire), [`acquire_many(&sem, n)`](acquire_many) | the [`Permit`](crate::sync::Permit) (taken) | |
 //! | [`acquire_send(&sem)`](acquire_send) | the [`SendPermit`](crate::sync::SendPermit) of a [`SendSemaphore`] (taken) | |
-//! | [`notified(&notify)`](notified) | `()` (the notification taken) | |
+//! | [`notified(&notify)`](notified), [`notified_send(&send_notify)`](notified_send) | `()` (the notification taken) | |
 //! | [`barrier(&barrier)`](barrier()) | [`BarrierWaitResult`](crate::sync::BarrierWaitResult) (the arrival withdrawn if it loses first) | |
 //! | [`recv(&rx)`](recv) | a [`broadcast`] value or its `RecvError` (the receiver moves on) | |
 //! | [`changed(&rx)`](changed) | `Result<(), watch::RecvError>` (the [`watch`] value marked seen) | |
@@ -40,7 +40,9 @@ use crate::messaging::message::Messages;
 use crate::messaging::receive::own_inbox;
 use crate::process::Child;
 use crate::signal::Signals;
-use crate::sync::{broadcast, watch, Barrier, Mutex, Notify, RwLock, Semaphore, SendSemaphore};
+use crate::sync::{
+    broadcast, watch, Barrier, Mutex, Notify, RwLock, Semaphore, SendNotify, SendSemaphore,
+};
 use crate::{CallWait, Channel, Mailbox, Tasklet, WorkQueue};
 
 pub use crate::engine::condition::{any, Condition, Map, Timeout};
@@ -55,7 +57,9 @@ pub use crate::process::Exit;
 pub use crate::signal::Signal;
 pub use crate::sync::broadcast::Recv;
 pub use crate::sync::watch::Changed;
-pub use crate::sync::{Acquire, BarrierWait, Lock, Notified, ReadLock, SendAcquire, WriteLock};
+pub use crate::sync::{
+    Acquire, BarrierWait, Lock, Notified, ReadLock, SendAcquire, SendNotified, WriteLock,
+};
 pub use crate::task::idle::Idle;
 pub use crate::task::join::{Finished, Join};
 
@@ -181,6 +185,12 @@ pub fn acquire_many(semaphore: &Semaphore, n: usize) -> Acquire {
 /// [`SendSemaphore::acquire`]); a release on any thread ends the wait.
 pub fn acquire_send(semaphore: &SendSemaphore) -> SendAcquire {
     SendAcquire::new(semaphore.clone(), 1)
+}
+
+/// A notification of a [`SendNotify`], taken when this condition wins (as
+/// [`SendNotify::notified`]); a notification from any thread ends the wait.
+pub fn notified_send(notify: &SendNotify) -> SendNotified {
+    SendNotified::new(notify.clone())
 }
 
 /// The lock of `mutex`, taken when this condition wins (as [`Mutex::lock`]).

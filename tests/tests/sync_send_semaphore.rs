@@ -91,7 +91,10 @@ fn waiters_are_served_oldest_first_and_a_newcomer_cannot_barge() {
             .collect();
         yield_();
         sem.add_permits(1);
-        assert!(sem.try_acquire().is_none(), "a newcomer took the waiter's permit");
+        assert!(
+            sem.try_acquire().is_none(),
+            "a newcomer took the waiter's permit"
+        );
         sem.add_permits(3);
         waiters.iter().for_each(|w| w.join().unwrap());
         assert_eq!(*order.lock().unwrap(), [0, 1, 2, 3]);

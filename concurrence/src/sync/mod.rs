@@ -16,7 +16,8 @@
 //! - **One dispatcher.** They are `!Send` and use no atomics, like
 //!   [`Mailbox`](crate::Mailbox): the tasklets that share one run on one thread. Between
 //!   dispatchers, [`SendSemaphore`] is the semaphore for the whole program (tasklets of every
-//!   dispatcher and plain threads, at the price of a mutex); for the others use what crosses
+//!   dispatcher and plain threads, at the price of a mutex) and [`SendNotify`] the event; for
+//!   the others use what crosses
 //!   threads: calls to a tasklet that owns the state through a
 //!   [`SendTasklet`](crate::SendTasklet), a [`WorkQueue`](crate::WorkQueue), or `std::sync`'s
 //!   types for state touched without waiting.
@@ -31,6 +32,7 @@ pub(crate) mod notify;
 pub(crate) mod queue;
 pub(crate) mod rwlock;
 pub(crate) mod semaphore;
+pub(crate) mod send_notify;
 pub(crate) mod send_semaphore;
 pub mod watch;
 
@@ -39,4 +41,5 @@ pub use mutex::{Lock, Mutex, MutexGuard};
 pub use notify::{Notified, Notify};
 pub use rwlock::{ReadLock, RwLock, RwLockReadGuard, RwLockWriteGuard, WriteLock};
 pub use semaphore::{Acquire, Permit, Semaphore};
+pub use send_notify::{SendNotified, SendNotify};
 pub use send_semaphore::{SendAcquire, SendPermit, SendSemaphore};

@@ -32,8 +32,9 @@ const WAITS_FOR: &&str = &"a notification (Notify)";
 ///   for `select!`.
 ///
 /// A `Notify` is a cheap handle: clones share the event. **One dispatcher** (`!Send`): to wake
-/// a tasklet from another dispatcher or thread, send it a message through a
-/// [`SendTasklet`](crate::SendTasklet), or push to a [`WorkQueue`](crate::WorkQueue) it pops.
+/// tasklets from another dispatcher or thread, use a [`SendNotify`](crate::sync::SendNotify)
+/// (the same rules, behind a mutex), or send a message through a
+/// [`SendTasklet`](crate::SendTasklet).
 ///
 /// # Examples
 ///
