@@ -7,6 +7,7 @@ use async_nats::{ConnectOptions, ToServerAddrs};
 use concurrence::io::on_tokio;
 use concurrence::Tasklet;
 
+use crate::publish::Link;
 use crate::reach::Remote;
 use crate::serve::{serve, Serving};
 use crate::wire::RemoteSet;
@@ -43,7 +44,7 @@ use crate::wire::RemoteSet;
 /// ```
 #[derive(Clone)]
 pub struct Nats {
-    client: async_nats::Client,
+    link: Link,
 }
 
 impl Nats {
@@ -74,13 +75,32 @@ impl Nats {
         A: ToServerAddrs + Send + 'static,
     {
         let client = on_tokio(async move { options.connect(addrs).await })?;
-        Ok(Nats { client })
+        // Read once: members of a cluster share their limits.
+        let max_payload = client.server_info().max_payload;
+        Ok(Nats {
+            link: Link {
+                client,
+                max_payload,
+            },
+        })
     }
 
     /// The async-nats client, for what this crate does not wrap (JetStream, key-value, plain
     /// subjects): use it from a tasklet through `concurrence::io::on_tokio`.
     pub fn client(&self) -> &async_nats::Client {
-        &self.client
+        &self.link.client
+    }
+
+    /// The client and the server's payload limit.
+    pub(crate) fn link(&self) -> &Link {
+        &self.link
+    }
+
+    /// The largest payload the server takes (its `max_payload`, read when connecting): a
+    /// message or an answer past it is refused here, before the server would close the
+    /// connection for it.
+    pub fn max_payload(&self) -> usize {
+        self.link.max_payload
     }
 
     /// A typed handle for `subject`, served by tasklets receiving the message set `S`.
@@ -133,7 +153,7 @@ impl Nats {
     ///
     /// async-nats's, when the connection is closed.
     pub fn flush(&self) -> Result<(), async_nats::client::FlushError> {
-        let client = self.client.clone();
+        let client = self.link.client.clone();
         on_tokio(async move { client.flush().await })
     }
 }
@@ -141,7 +161,7 @@ impl Nats {
 impl fmt::Debug for Nats {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Nats")
-            .field("state", &self.client.connection_state())
+            .field("state", &self.link.client.connection_state())
             .finish()
     }
 }

@@ -45,12 +45,23 @@ impl Outgoing {
     }
 }
 
+/// A client and the server's limit on payloads, read once at connection (async-nats's
+/// `server_info` clones the whole of the server's `INFO`, so it is not read per message).
+#[derive(Clone)]
+pub(crate) struct Link {
+    pub(crate) client: async_nats::Client,
+    pub(crate) max_payload: usize,
+}
+
 /// Publishes `outgoing` without waiting: the client's queue takes it at once, or (when that
 /// queue is full) a task of the bridge's runtime hands it over. A payload past the server's
 /// limit is replaced by a refusal saying so (the server would close the connection for it).
 /// Never blocks: it may run while a tasklet unwinds from a kill.
-pub(crate) fn publish_detached(client: &async_nats::Client, mut outgoing: Outgoing) {
-    let max = client.server_info().max_payload;
+pub(crate) fn publish_detached(link: Link, mut outgoing: Outgoing) {
+    let Link {
+        client,
+        max_payload: max,
+    } = link;
     if max > 0 && outgoing.payload.len() > max {
         log::warn!(
             "concurrence-nats: an answer of {} bytes is past the server's max_payload ({max}); \
@@ -62,7 +73,6 @@ pub(crate) fn publish_detached(client: &async_nats::Client, mut outgoing: Outgoi
             &format!("the answer is past the server's max_payload ({max} bytes)"),
         );
     }
-    let client = client.clone();
     let mut publish = Box::pin(async move {
         let Outgoing {
             subject,

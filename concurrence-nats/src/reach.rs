@@ -5,13 +5,15 @@ use std::marker::PhantomData;
 use std::time::{Duration, Instant};
 
 use async_nats::{HeaderMap, RequestErrorKind, Subject};
-use concurrence::{Accepts, Call, Payload, Reply};
+use concurrence::{remaining_time, Accepts, Call, Payload, Reply};
 use serde::de::DeserializeOwned;
 
 use crate::connection::Nats;
 use crate::error::RemoteError;
 use crate::publish::wait_until;
-use crate::wire::{encode, RemoteMessage, RemoteSet, ERROR_HEADER, NO_REPLY, PING_HEADER};
+use crate::wire::{
+    encode, RemoteMessage, RemoteSet, DEADLINE_HEADER, ERROR_HEADER, NO_REPLY, PING_HEADER,
+};
 
 /// How long [`Remote::call`] waits for an answer unless told otherwise
 /// ([`Remote::with_timeout`]): a process can die mid-call without a word, so a remote call
@@ -106,7 +108,9 @@ impl<S: RemoteSet> Remote<S> {
         self.call_timeout(make, self.timeout)
     }
 
-    /// [`call`](Remote::call), waiting at most `timeout` for the answer.
+    /// [`call`](Remote::call), waiting at most `timeout` for the answer (less in a
+    /// `concurrence::with_deadline` scope that ends sooner). The serving tasklet learns when the
+    /// caller stops waiting from the message's `Reply::deadline`.
     ///
     /// # Errors
     ///
@@ -124,7 +128,12 @@ impl<S: RemoteSet> Remote<S> {
         // The token of a local call is not used: the answer comes back in the request's reply.
         let (fields, _unused) = make(Reply::from_fn(|_| {})).into_parts();
         let payload = self.encode::<X>(&fields)?;
-        let answer = self.request(payload, None, timeout, X::NAME)?;
+        // In a scope with a deadline (`concurrence::with_deadline`), the time left is the most
+        // the call waits, and the serving side learns it (`Reply::deadline`).
+        let timeout = remaining_time().map_or(timeout, |left| left.min(timeout));
+        let mut headers = HeaderMap::new();
+        headers.insert(DEADLINE_HEADER, timeout.as_millis().to_string().as_str());
+        let answer = self.request(payload, Some(headers), timeout, X::NAME)?;
         if let Some(refusal) = answer.headers.as_ref().and_then(refusal_of) {
             return Err(match refusal.as_str() {
                 NO_REPLY => RemoteError::NoReply { message: X::NAME },
@@ -167,7 +176,7 @@ impl<S: RemoteSet> Remote<S> {
             message: X::NAME,
             detail,
         })?;
-        let max = self.nats.client().server_info().max_payload;
+        let max = self.nats.max_payload();
         if max > 0 && payload.len() > max {
             return Err(RemoteError::TooLarge {
                 message: X::NAME,

@@ -10,8 +10,8 @@ use concurrence::io::on_tokio;
 use concurrence::{select, wait_for, Builder, Mailbox, SendError, Tasklet};
 
 use crate::connection::Nats;
-use crate::publish::{publish_detached, Outgoing, Subscription};
-use crate::wire::{split, Incoming, RemoteSet, NO_REPLY, PING_HEADER};
+use crate::publish::{publish_detached, Link, Outgoing, Subscription};
+use crate::wire::{split, Incoming, RemoteSet, DEADLINE_HEADER, NO_REPLY, PING_HEADER};
 
 /// A tasklet served under a subject ([`Nats::serve`]). Dropping the handle leaves it served
 /// (until the tasklet ends); [`stop`](Serving::stop) ends it.
@@ -63,7 +63,7 @@ pub(crate) fn serve<T: 'static, S: RemoteSet>(
     let subscription = Subscription(Some(subscriber));
     let stop = Mailbox::new();
     let ingress = Ingress {
-        client: nats.client().clone(),
+        link: nats.link().clone(),
         subject: subject.to_owned(),
         target: tasklet.clone(),
         stop: stop.clone(),
@@ -84,7 +84,7 @@ const DRAIN: Duration = Duration::from_secs(5);
 
 /// What the ingress tasklet knows.
 struct Ingress<T, S> {
-    client: async_nats::Client,
+    link: Link,
     subject: String,
     target: Tasklet<T, S>,
     stop: Mailbox<()>,
@@ -94,7 +94,9 @@ impl<T: 'static, S: RemoteSet> Ingress<T, S> {
     fn run(self, mut subscription: Subscription) {
         let mut finished = loop {
             let next = select! {
-                message = wait_for::future(subscription.next()) => message,
+                // Patient: the next message may be long in coming (the dispatcher parks rather
+                // than spin for it).
+                message = wait_for::future(subscription.next()).patient() => message,
                 _ = wait_for::finished(&self.target) => break true,
                 () = wait_for::popleft(&self.stop) => break false,
             };
@@ -124,13 +126,13 @@ impl<T: 'static, S: RemoteSet> Ingress<T, S> {
         let deadline = Instant::now() + DRAIN;
         loop {
             let next = select! {
-                message = wait_for::future(subscription.next()) => message,
+                message = wait_for::future(subscription.next()).patient() => message,
                 _ = wait_for::deadline(deadline) => None,
             };
             let Some(message) = next else { return };
             if finished {
                 if let Some(reply) = message.reply {
-                    publish_detached(&self.client, Outgoing::refusal(reply, NO_REPLY));
+                    publish_detached(self.link.clone(), Outgoing::refusal(reply, NO_REPLY));
                 }
             } else if !self.take(message) {
                 finished = true;
@@ -151,14 +153,20 @@ impl<T: 'static, S: RemoteSet> Ingress<T, S> {
             .is_some_and(|h| h.get(PING_HEADER).is_some())
         {
             if let Some(reply) = reply {
-                publish_detached(&self.client, Outgoing::answer(reply, Vec::new()));
+                publish_detached(self.link.clone(), Outgoing::answer(reply, Vec::new()));
             }
             return true;
         }
+        let deadline = headers
+            .as_ref()
+            .and_then(|h| h.get(DEADLINE_HEADER))
+            .and_then(|ms| ms.as_str().parse::<u64>().ok())
+            .map(|ms| concurrence::now() + Duration::from_millis(ms));
         let incoming = Incoming {
-            client: self.client.clone(),
+            link: self.link.clone(),
             reply_to: reply.clone(),
             answered_by_token: Cell::new(false),
+            deadline,
         };
         let decoded =
             split(&payload).and_then(|split| S::decode(split.name, &split.fields, &incoming));
@@ -170,7 +178,10 @@ impl<T: 'static, S: RemoteSet> Ingress<T, S> {
                     self.subject
                 );
                 if let Some(reply) = reply {
-                    publish_detached(&self.client, Outgoing::refusal(reply, &err.to_string()));
+                    publish_detached(
+                        self.link.clone(),
+                        Outgoing::refusal(reply, &err.to_string()),
+                    );
                 }
                 return true;
             }
@@ -179,7 +190,7 @@ impl<T: 'static, S: RemoteSet> Ingress<T, S> {
             Ok(()) => {
                 // A sent message that came as a request is answered once it is in the mailbox.
                 if let (Some(reply), false) = (reply, incoming.answered_by_token.get()) {
-                    publish_detached(&self.client, Outgoing::answer(reply, vec![0xc0]));
+                    publish_detached(self.link.clone(), Outgoing::answer(reply, vec![0xc0]));
                 }
                 true
             }

@@ -13,13 +13,16 @@ use concurrence::{Accepts, Messages, Payload, Reply};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use crate::publish::{publish_detached, Outgoing};
+use crate::publish::{publish_detached, Link, Outgoing};
 
 /// The header of a refusal: the serving side could not take a message (its value says why:
 /// [`NO_REPLY`], or a decode error's text).
 pub(crate) const ERROR_HEADER: &str = "Concurrence-Error";
 /// The value of [`ERROR_HEADER`] when the serving tasklet dropped a call unanswered.
 pub(crate) const NO_REPLY: &str = "no-reply";
+/// The header of a call's time left, in whole milliseconds: the serving side's
+/// `Reply::deadline`.
+pub(crate) const DEADLINE_HEADER: &str = "Concurrence-Deadline-Ms";
 /// The header of a monitor's ping, which the serving side answers itself (an empty payload).
 pub(crate) const PING_HEADER: &str = "Concurrence-Ping";
 
@@ -79,29 +82,36 @@ where
             ));
         };
         incoming.answered_by_token.set(true);
-        let client = incoming.client.clone();
-        Ok(Reply::from_fn(move |answer: Option<R>| {
-            let outgoing = match answer.map(|value| rmp_serde::to_vec_named(&value)) {
-                Some(Ok(bytes)) => Outgoing::answer(reply_to, bytes),
-                Some(Err(err)) => {
-                    log::warn!("concurrence-nats: cannot encode the reply to `{message}`: {err}");
-                    Outgoing::refusal(reply_to, &format!("cannot encode the reply: {err}"))
-                }
-                None => Outgoing::refusal(reply_to, NO_REPLY),
-            };
-            publish_detached(&client, outgoing);
-        }))
+        let link = incoming.link.clone();
+        Ok(Reply::from_fn_until(
+            incoming.deadline,
+            move |answer: Option<R>| {
+                let outgoing = match answer.map(|value| rmp_serde::to_vec_named(&value)) {
+                    Some(Ok(bytes)) => Outgoing::answer(reply_to, bytes),
+                    Some(Err(err)) => {
+                        log::warn!(
+                            "concurrence-nats: cannot encode the reply to `{message}`: {err}"
+                        );
+                        Outgoing::refusal(reply_to, &format!("cannot encode the reply: {err}"))
+                    }
+                    None => Outgoing::refusal(reply_to, NO_REPLY),
+                };
+                publish_detached(link, outgoing);
+            },
+        ))
     }
 }
 
 /// A message as it came over NATS, for the tokens made of it.
 #[doc(hidden)]
 pub struct Incoming {
-    pub(crate) client: async_nats::Client,
+    pub(crate) link: Link,
     /// The request's reply subject, if it was a request.
     pub(crate) reply_to: Option<async_nats::Subject>,
     /// A reply token took the reply subject: the tasklet answers, not the ingress.
     pub(crate) answered_by_token: Cell<bool>,
+    /// When the caller stops waiting, from its time left (if it said).
+    pub(crate) deadline: Option<std::time::Instant>,
 }
 
 /// A payload that did not decode: the message it was meant as (when its name could be read)

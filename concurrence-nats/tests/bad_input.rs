@@ -9,7 +9,7 @@ use concurrence::io::on_tokio;
 use concurrence::{dispatch, match_message, message, receive, tasklet};
 use concurrence_nats::async_nats::{self, HeaderMap};
 use concurrence_nats::{Nats, RemoteError};
-use util::NatsServer;
+use util::{with_nats, NatsServer};
 
 message!(MSG_ECHO(String) -> String, MSG_REPEAT(String, usize) -> String, MSG_COUNT -> u64);
 
@@ -52,10 +52,7 @@ fn raw_request(nats: &Nats, subject: &'static str, payload: Vec<u8>) -> (Vec<u8>
 )]
 fn garbage_on_a_served_subject_is_refused_naming_what_is_wrong_and_serving_goes_on() {
     capture_log();
-    let server = NatsServer::start();
-    let addr = server.addr();
-    let status = dispatch(move || {
-        let nats = Nats::connect(addr).unwrap();
+    with_nats(|nats| {
         let echo = Echo::new().daemon(true).spawn();
         nats.serve("echo", &echo).unwrap();
         // Bytes that are no MessagePack array.
@@ -88,7 +85,6 @@ fn garbage_on_a_served_subject_is_refused_naming_what_is_wrong_and_serving_goes_
         );
         assert_eq!(remote.call(MSG_COUNT), Ok(1));
     });
-    assert!(status.success(), "{status:?}");
     // Each was logged, naming the subject and, where it could be read, the message.
     assert!(logged(&["`echo`", "not a MessagePack array"]));
     assert!(logged(&["`echo`", "MSG_NOPE"]));
@@ -195,10 +191,7 @@ fn a_message_past_the_servers_max_payload_is_an_error_and_the_connection_lives_o
 )]
 fn an_answer_that_does_not_decode_is_an_error_naming_the_message() {
     capture_log();
-    let server = NatsServer::start();
-    let addr = server.addr();
-    let status = dispatch(move || {
-        let nats = Nats::connect(addr).unwrap();
+    with_nats(|nats| {
         // A responder of another make, answering with bytes that are not a string.
         let client = nats.client().clone();
         on_tokio(async move {
@@ -222,7 +215,6 @@ fn an_answer_that_does_not_decode_is_an_error_naming_the_message() {
             other => panic!("{other:?}"),
         }
     });
-    assert!(status.success(), "{status:?}");
     assert!(logged(&[
         "the answer to `MSG_ECHO` on `odd` did not decode"
     ]));
@@ -234,10 +226,7 @@ fn an_answer_that_does_not_decode_is_an_error_naming_the_message() {
     ignore = "needs nats-server (scripts/test installs it)"
 )]
 fn a_responder_that_never_answers_makes_the_call_time_out() {
-    let server = NatsServer::start();
-    let addr = server.addr();
-    let status = dispatch(move || {
-        let nats = Nats::connect(addr).unwrap();
+    with_nats(|nats| {
         let client = nats.client().clone();
         // Subscribed, never answering: kept for the test's length.
         let _silent: async_nats::Subscriber = on_tokio(async move {
@@ -260,5 +249,4 @@ fn a_responder_that_never_answers_makes_the_call_time_out() {
         let _runtime = concurrence::io::tokio_runtime().enter();
         drop(_silent);
     });
-    assert!(status.success(), "{status:?}");
 }

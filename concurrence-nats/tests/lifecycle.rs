@@ -6,10 +6,10 @@ mod util;
 use std::time::{Duration, Instant};
 
 use concurrence::io::on_tokio;
-use concurrence::{dispatch, match_message, message, receive, sleep, spawn, tasklet};
+use concurrence::{match_message, message, receive, sleep, spawn, tasklet};
 use concurrence_nats::async_nats;
-use concurrence_nats::{DownReason, Nats, RemoteDown, RemoteError, MSG_REMOTE_DOWN};
-use util::NatsServer;
+use concurrence_nats::{DownReason, RemoteDown, RemoteError, MSG_REMOTE_DOWN};
+use util::with_nats;
 
 message!(MSG_WORK(u32) -> u32, MSG_SLOW(u64) -> u64, MSG_ITEM(u32), MSG_ITEMS -> Vec<u32>);
 
@@ -50,10 +50,7 @@ fn until_no_responder(remote: &concurrence_nats::Remote<WorkerMsg>) {
     ignore = "needs nats-server (scripts/test installs it)"
 )]
 fn stopping_serving_withdraws_the_subject_at_once() {
-    let server = NatsServer::start();
-    let addr = server.addr();
-    let status = dispatch(move || {
-        let nats = Nats::connect(addr).unwrap();
+    with_nats(|nats| {
         let worker = Worker::new().daemon(true).spawn();
         let serving = nats.serve("work", &worker).unwrap();
         let remote = nats.reach::<WorkerMsg>("work");
@@ -68,7 +65,6 @@ fn stopping_serving_withdraws_the_subject_at_once() {
         );
         assert!(!worker.has_finished());
     });
-    assert!(status.success(), "{status:?}");
 }
 
 #[test]
@@ -77,10 +73,7 @@ fn stopping_serving_withdraws_the_subject_at_once() {
     ignore = "needs nats-server (scripts/test installs it)"
 )]
 fn a_tasklet_killed_mid_call_answers_no_reply_and_its_subject_goes_away() {
-    let server = NatsServer::start();
-    let addr = server.addr();
-    let status = dispatch(move || {
-        let nats = Nats::connect(addr).unwrap();
+    with_nats(|nats| {
         let worker = Worker::new().spawn();
         nats.serve("work", &worker).unwrap();
         let remote = nats.reach::<WorkerMsg>("work");
@@ -102,7 +95,6 @@ fn a_tasklet_killed_mid_call_answers_no_reply_and_its_subject_goes_away() {
         killer.join().unwrap();
         until_no_responder(&remote);
     });
-    assert!(status.success(), "{status:?}");
 }
 
 #[test]
@@ -111,10 +103,7 @@ fn a_tasklet_killed_mid_call_answers_no_reply_and_its_subject_goes_away() {
     ignore = "needs nats-server (scripts/test installs it)"
 )]
 fn a_monitor_reports_a_subject_nobody_serves_any_more() {
-    let server = NatsServer::start();
-    let addr = server.addr();
-    let status = dispatch(move || {
-        let nats = Nats::connect(addr).unwrap();
+    with_nats(|nats| {
         let worker = Worker::new().spawn();
         nats.serve("work", &worker).unwrap();
         let remote = nats.reach::<WorkerMsg>("work");
@@ -135,7 +124,6 @@ fn a_monitor_reports_a_subject_nobody_serves_any_more() {
             }
         );
     });
-    assert!(status.success(), "{status:?}");
 }
 
 #[test]
@@ -144,10 +132,7 @@ fn a_monitor_reports_a_subject_nobody_serves_any_more() {
     ignore = "needs nats-server (scripts/test installs it)"
 )]
 fn a_monitor_reports_a_responder_that_stopped_answering() {
-    let server = NatsServer::start();
-    let addr = server.addr();
-    let status = dispatch(move || {
-        let nats = Nats::connect(addr).unwrap();
+    with_nats(|nats| {
         let client = nats.client().clone();
         // Subscribed (so NATS sees a responder), never answering: a hung process.
         let silent: async_nats::Subscriber = on_tokio(async move {
@@ -166,7 +151,6 @@ fn a_monitor_reports_a_responder_that_stopped_answering() {
         let _runtime = concurrence::io::tokio_runtime().enter();
         drop(silent);
     });
-    assert!(status.success(), "{status:?}");
 }
 
 #[test]
@@ -175,10 +159,7 @@ fn a_monitor_reports_a_responder_that_stopped_answering() {
     ignore = "needs nats-server (scripts/test installs it)"
 )]
 fn a_cancelled_monitor_reports_nothing() {
-    let server = NatsServer::start();
-    let addr = server.addr();
-    let status = dispatch(move || {
-        let nats = Nats::connect(addr).unwrap();
+    with_nats(|nats| {
         let worker = Worker::new().spawn();
         nats.serve("work", &worker).unwrap();
         let remote = nats.reach::<WorkerMsg>("work");
@@ -191,7 +172,6 @@ fn a_cancelled_monitor_reports_nothing() {
         sleep(Duration::from_millis(300)); // six rounds of pings, had it gone on
         assert!(watcher.mailbox().is_empty());
     });
-    assert!(status.success(), "{status:?}");
 }
 
 #[test]
@@ -200,10 +180,7 @@ fn a_cancelled_monitor_reports_nothing() {
     ignore = "needs nats-server (scripts/test installs it)"
 )]
 fn plain_threads_send_and_call_a_served_tasklet() {
-    let server = NatsServer::start();
-    let addr = server.addr();
-    let status = dispatch(move || {
-        let nats = Nats::connect(addr).unwrap();
+    with_nats(|nats| {
         let worker = Worker::new().daemon(true).spawn();
         nats.serve("work", &worker).unwrap();
         let remote = nats.reach::<WorkerMsg>("work");
@@ -230,7 +207,6 @@ fn plain_threads_send_and_call_a_served_tasklet() {
         items.sort();
         assert_eq!(items, [0, 1, 2, 3]);
     });
-    assert!(status.success(), "{status:?}");
 }
 
 #[test]
@@ -239,10 +215,7 @@ fn plain_threads_send_and_call_a_served_tasklet() {
     ignore = "needs nats-server (scripts/test installs it)"
 )]
 fn a_bounded_mailbox_fed_from_nats_loses_nothing_and_keeps_order() {
-    let server = NatsServer::start();
-    let addr = server.addr();
-    let status = dispatch(move || {
-        let nats = Nats::connect(addr).unwrap();
+    with_nats(|nats| {
         let worker = Worker::new().max_mailbox_len(4).daemon(true).spawn();
         nats.serve("work", &worker).unwrap();
         let remote = nats.reach::<WorkerMsg>("work");
@@ -254,5 +227,4 @@ fn a_bounded_mailbox_fed_from_nats_loses_nothing_and_keeps_order() {
             .unwrap();
         assert_eq!(items, (0..2_000).collect::<Vec<_>>());
     });
-    assert!(status.success(), "{status:?}");
 }

@@ -114,6 +114,10 @@
 //! (measured on Linux 6.18). While other tasklets keep the dispatcher busy, a due timer fires at
 //! the next pass instead, which can be sooner.
 //!
+//! Tests of logic that waits (retries, schedules, timeouts) run on virtual time with
+//! [`Dispatcher::virtual_time`]: the clock ([`now`]) jumps to the next timer when every tasklet
+//! waits, so minutes pass in milliseconds, the same way every run.
+//!
 //! # Waiting for several things
 //!
 //! A tasklet can wait for the first of several conditions and learn which one fired (kiwi's
@@ -164,6 +168,34 @@
 //! killed). Stacks are pooled, allocated when a tasklet first runs, and overflow is caught by a
 //! guard page; [`StackMode::compact`], an `unsafe` opt-in, lets many mostly idle tasklets share
 //! a few stacks, each keeping only its used bytes while another runs; see [`StackMode`].
+//!
+//! # The toolkit
+//!
+//! Deadlines that scope ([`with_deadline`], [`with_timeout`]: every blocking call inside
+//! honours the earliest), tasklet-local values ([`tasklet_local!`]), virtual time for tests
+//! ([`Dispatcher::virtual_time`]), and a live view: [`dump`] lists every tasklet (what it waits
+//! for, where, for how long; [`Dispatcher::dump_on_sigquit`] prints it on SIGQUIT), [`stats`]
+//! reads the dispatcher's counters. With the cargo feature `tracing`, each tasklet runs in a
+//! `tracing` span (`tasklet`, with its `id`, `name` and `parent`), and its spawn, end, kill and
+//! panic are events (target `concurrence`):
+//!
+//! ```
+//! # #[cfg(feature = "tracing")]
+//! # {
+//! use concurrence::{dispatch, Builder};
+//!
+//! // Prints e.g. `INFO tasklet{id=2 name=worker parent=1}: crunching`.
+//! let subscriber = tracing_subscriber::fmt().with_max_level(tracing::Level::DEBUG).finish();
+//! tracing::subscriber::with_default(subscriber, || {
+//!     dispatch(|| {
+//!         let worker = Builder::new()
+//!             .name("worker")
+//!             .spawn(|| tracing::info!("crunching"));
+//!         worker.join().unwrap();
+//!     })
+//! });
+//! # }
+//! ```
 #![doc(test(attr(deny(warnings), allow(unused_must_use))))]
 #![warn(unsafe_op_in_unsafe_fn, clippy::undocumented_unsafe_blocks)]
 
@@ -186,6 +218,7 @@ pub mod process;
 pub mod signal;
 pub mod sync;
 mod task;
+mod tasklet_local;
 pub mod wait_for;
 
 /// Declares message types: `message!(MSG_NAME)`, `message!(MSG_NAME(T1, T2))`, and
@@ -440,9 +473,11 @@ pub use concurrence_macros::select;
 /// });
 /// ```
 pub use concurrence_macros::tasklet;
+pub use engine::deadline::DeadlinePassed;
+pub use engine::dump::{dump, stats, Dump, Stats, TaskletInfo, TaskletState};
 pub use engine::end::{BlockedTasklet, Down, ExitReason, TaskletExit};
 pub use engine::stack::{guarded_budget, StackMode, DEFAULT_STACK_SIZE, MIN_STACK_SIZE};
-pub use engine::timer::{sleep, sleep_until};
+pub use engine::timer::{now, sleep, sleep_until};
 pub use error::{JoinCause, JoinError, TimeoutError};
 pub use messaging::mailbox::Mailbox;
 pub use messaging::message::{
@@ -454,10 +489,12 @@ pub use messaging::receive::{
     try_receive, Receive,
 };
 pub use messaging::reply::Reply;
+pub use task::deadline::{current_deadline, remaining_time, with_deadline, with_timeout};
 pub use task::idle::{wait_idle, wait_idle_timeout};
 pub use task::join::{
     join_all, join_all_timeout, join_children, join_children_timeout, ErasedResult,
 };
+pub use task::local::{AccessError, LocalKey};
 pub use task::monitor::{trap_exits, MSG_DOWN, MSG_EXIT};
 pub use task::placement::{
     current_dispatcher, dispatcher_count, spawn_next, spawn_on, SendTasklet,

@@ -7,17 +7,22 @@ use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 use concurrence::{
-    interval, later, loop_, rate, sleep, spawn, yield_, Builder, JoinCause, TaskletExit,
+    interval, later, loop_, now, rate, sleep, spawn, yield_, Builder, Dispatcher, JoinCause,
+    TaskletExit,
 };
-use concurrence_tests::{capture_logs, logged, run, run_status};
+use concurrence_tests::{capture_logs, logged, run, run_status, run_with};
+
+/// A dispatcher on virtual time: these tests pin the schedule, not the clock.
+fn virtual_time() -> Dispatcher {
+    Dispatcher::new().handle_sigint(false).virtual_time(true)
+}
 
 #[test]
 fn later_runs_the_function_after_the_delay() {
-    run(|| {
-        let start = Instant::now();
-        let t = later(Duration::from_millis(40), move || start.elapsed());
-        let ran_after = t.join().unwrap();
-        assert!(ran_after >= Duration::from_millis(40), "{ran_after:?}");
+    run_with(virtual_time(), || {
+        let start = now();
+        let t = later(Duration::from_millis(40), move || now() - start);
+        assert_eq!(t.join().unwrap(), Duration::from_millis(40));
     });
 }
 
@@ -80,29 +85,19 @@ fn loop_logs_a_panic_and_goes_on() {
 
 #[test]
 fn interval_calls_every_period_and_not_more_often() {
-    run(|| {
+    run_with(virtual_time(), || {
         let times = Rc::new(RefCell::new(Vec::new()));
         let t2 = times.clone();
-        let start = Instant::now();
+        let start = now();
         let t = interval(Duration::from_millis(20), false, move || {
-            t2.borrow_mut().push(start.elapsed())
+            t2.borrow_mut().push((now() - start).as_millis())
         });
-        sleep(Duration::from_millis(300));
+        sleep(Duration::from_millis(310));
         t.kill();
-        let elapsed = start.elapsed();
-        let times = times.borrow();
-        assert!(
-            times[0] >= Duration::from_millis(20),
-            "waits a period before the first call"
-        );
-        assert!(times
-            .windows(2)
-            .all(|w| w[1] - w[0] >= Duration::from_millis(20)));
-        assert!(times.len() as u128 <= elapsed.as_millis() / 20);
-        assert!(
-            times.len() >= 4,
-            "only {} calls in {elapsed:?}",
-            times.len()
+        // A period before the first call, then one a period.
+        assert_eq!(
+            *times.borrow(),
+            (1..=15).map(|i| i * 20).collect::<Vec<_>>()
         );
     });
 }

@@ -306,3 +306,23 @@ fn a_tasklet_waiting_forever_is_reported_waiting_for_a_permit() {
         blocked[0].at
     );
 }
+
+#[test]
+fn an_acquire_in_a_scope_whose_deadline_passes_ends_with_the_scope_and_takes_nothing() {
+    run(|| {
+        let sem = Semaphore::new(1);
+        let held = sem.acquire();
+        let behind = {
+            let sem = sem.clone();
+            spawn(move || {
+                yield_(); // queued behind the scoped waiter
+                sem.acquire().count()
+            })
+        };
+        let scoped = concurrence::with_timeout(Duration::from_millis(20), || sem.acquire());
+        assert_eq!(scoped.unwrap_err(), TimeoutError);
+        drop(held);
+        assert_eq!(behind.join_timeout(LONG).unwrap().unwrap(), 1);
+        assert_eq!(sem.available_permits(), 1);
+    });
+}

@@ -112,6 +112,17 @@ impl NatsServer {
     }
 }
 
+/// Runs `f` as the first tasklet of a dispatcher connected to a fresh nats-server; the test
+/// fails unless the dispatcher ends with every tasklet finished.
+pub fn with_nats(f: impl FnOnce(concurrence_nats::Nats) + 'static) {
+    let server = NatsServer::start();
+    let addr = server.addr();
+    let status = concurrence::dispatch(move || {
+        f(concurrence_nats::Nats::connect(addr).expect("connects to the test's nats-server"))
+    });
+    assert!(status.success(), "{status:?}");
+}
+
 impl Drop for NatsServer {
     fn drop(&mut self) {
         self.kill();

@@ -22,6 +22,7 @@
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
+use crate::engine::clock;
 use crate::engine::scheduler::Sched;
 use crate::engine::state::{Task, WaitOn};
 use crate::engine::timer::deadline_after;
@@ -259,7 +260,7 @@ impl<C: Condition> Condition for Until<C> {
     fn poll(&mut self) -> Option<Option<C::Output>> {
         match self.condition.poll() {
             Some(event) => Some(Some(event)),
-            None if self.deadline.is_some_and(|d| d <= Instant::now()) => Some(None),
+            None if self.deadline.is_some_and(|d| d <= clock::now()) => Some(None),
             None => None,
         }
     }
@@ -439,10 +440,11 @@ impl Timeout {
         }
     }
 
-    /// A timeout that fires at `deadline`.
+    /// A timeout that fires at `deadline` (or at the deadline of the tasklet's scope, see
+    /// [`with_deadline`](crate::with_deadline), when that comes first).
     pub fn at(deadline: Instant) -> Timeout {
         Timeout {
-            deadline: Some(deadline),
+            deadline: Some(crate::engine::deadline::clamp(Some(deadline)).unwrap_or(deadline)),
             period: None,
         }
     }
@@ -466,7 +468,7 @@ impl Timeout {
 
     /// Whether its deadline has passed.
     pub fn has_passed(&self) -> bool {
-        self.deadline.is_some_and(|d| d <= Instant::now())
+        self.deadline.is_some_and(|d| d <= clock::now())
     }
 
     /// The deadline of the period that starts now, if it fired already.
@@ -484,7 +486,7 @@ impl Condition for Timeout {
 
     fn poll(&mut self) -> Option<()> {
         let deadline = self.start();
-        if deadline > Instant::now() {
+        if deadline > clock::now() {
             return None;
         }
         if self.period.is_some() {

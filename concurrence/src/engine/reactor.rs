@@ -18,7 +18,7 @@ use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use mio::{Events, Interest, Poll, Registry, Token, Waker};
-use signal_hook::consts::{SIGINT, SIGTERM};
+use signal_hook::consts::{SIGINT, SIGQUIT, SIGTERM};
 use signal_hook::SigId;
 use signal_hook_mio::v1_0::Signals;
 
@@ -28,6 +28,7 @@ use crate::engine::quiescence::Counts;
 const SIGINT_TOKEN: Token = Token(usize::MAX - 1);
 const SIGTERM_TOKEN: Token = Token(usize::MAX - 3);
 const WAKER_TOKEN: Token = Token(usize::MAX - 2);
+const SIGQUIT_TOKEN: Token = Token(usize::MAX - 4);
 
 /// What an IO event said about a source: it may be read, written, or both (errors and hang-ups
 /// count as both, so that the waiter retries and sees them).
@@ -113,7 +114,13 @@ struct StopSignal {
     ignored_at_start: OnceLock<bool>,
 }
 
-static STOP_SIGNALS: [StopSignal; 2] = [StopSignal::new(SIGINT), StopSignal::new(SIGTERM)];
+static STOP_SIGNALS: [StopSignal; 3] = [
+    StopSignal::new(SIGINT),
+    StopSignal::new(SIGTERM),
+    // Not a stop: a request for a dump of the tasklets, when asked (`dump_on_sigquit`); handled
+    // the same way (its default action, a core dump, while no dispatcher takes it).
+    StopSignal::new(SIGQUIT),
+];
 
 impl StopSignal {
     const fn new(signal: libc::c_int) -> StopSignal {
@@ -258,13 +265,18 @@ pub(crate) struct Reactor {
     events: Events,
     sigint: Option<Handling>,
     sigterm: Option<Handling>,
+    sigquit: Option<Handling>,
     /// Readiness of IO sources collected by the last polls, for the scheduler to hand out.
     pub(crate) ready: Vec<(Token, Readiness)>,
     remote: Arc<Remote>,
 }
 
 impl Reactor {
-    pub(crate) fn new(handle_sigint: bool, handle_sigterm: bool) -> io::Result<Reactor> {
+    pub(crate) fn new(
+        handle_sigint: bool,
+        handle_sigterm: bool,
+        dump_on_sigquit: bool,
+    ) -> io::Result<Reactor> {
         let poll = Poll::new()?;
         let sigint = match handle_sigint {
             true => Handling::new(SIGINT, &poll, SIGINT_TOKEN)?,
@@ -272,6 +284,10 @@ impl Reactor {
         };
         let sigterm = match handle_sigterm {
             true => Handling::new(SIGTERM, &poll, SIGTERM_TOKEN)?,
+            false => None,
+        };
+        let sigquit = match dump_on_sigquit {
+            true => Handling::new(SIGQUIT, &poll, SIGQUIT_TOKEN)?,
             false => None,
         };
         let remote = Arc::new(Remote {
@@ -284,6 +300,7 @@ impl Reactor {
             events: Events::with_capacity(1024),
             sigint,
             sigterm,
+            sigquit,
             ready: Vec::new(),
             remote,
         })
@@ -299,6 +316,14 @@ impl Reactor {
         self.sigterm.as_ref().is_some_and(Handling::arrived)
     }
 
+    /// Whether SIGQUIT arrived since the last call, when the dispatcher dumps on it (and no
+    /// tasklet claims it): a dump is asked for.
+    pub(crate) fn dump_requested(&self) -> bool {
+        self.sigquit
+            .as_ref()
+            .is_some_and(|h| h.arrived() && h.flag.swap(false, Ordering::SeqCst))
+    }
+
     /// Waits for OS events for at most `timeout` (`None`: until one arrives).
     pub(crate) fn poll(&mut self, timeout: Option<Duration>) -> io::Result<()> {
         match self.poll.poll(&mut self.events, timeout) {
@@ -308,10 +333,14 @@ impl Reactor {
         }
         for event in self.events.iter() {
             match event.token() {
-                SIGINT_TOKEN | SIGTERM_TOKEN => {
-                    for h in [self.sigint.as_mut(), self.sigterm.as_mut()]
-                        .into_iter()
-                        .flatten()
+                SIGINT_TOKEN | SIGTERM_TOKEN | SIGQUIT_TOKEN => {
+                    for h in [
+                        self.sigint.as_mut(),
+                        self.sigterm.as_mut(),
+                        self.sigquit.as_mut(),
+                    ]
+                    .into_iter()
+                    .flatten()
                     {
                         if h.token == event.token() {
                             // Drain the self-pipe; the flag already says what arrived.

@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 
 use crate::engine::state::WaitOn;
 use crate::engine::wait::Wait;
+use crate::engine::{clock, deadline};
 
 /// Blocks the current tasklet for `duration`; other tasklets run meanwhile.
 ///
@@ -32,18 +33,49 @@ use crate::engine::wait::Wait;
 /// ```
 #[track_caller]
 pub fn sleep(duration: Duration) {
-    sleep_until(deadline_after(duration));
+    sleep_until(instant_after(duration));
+}
+
+/// The dispatcher's now: [`Instant::now`], except under virtual time
+/// ([`Dispatcher::virtual_time`](crate::Dispatcher::virtual_time)), where it is the virtual
+/// clock every timer, timeout and [`sleep`] of the dispatcher follows. Outside a dispatcher,
+/// the real now. Measure what a tasklet waits with it, not with `Instant::now`, in code that
+/// may run under virtual time.
+///
+/// # Examples
+///
+/// ```
+/// use concurrence::{now, sleep, Dispatcher};
+/// use std::time::Duration;
+///
+/// let status = Dispatcher::new().virtual_time(true).run(|| {
+///     let start = now();
+///     sleep(Duration::from_secs(3600)); // an hour, at once
+///     now() - start
+/// });
+/// assert_eq!(status.into_value(), Some(Duration::from_secs(3600)));
+/// ```
+pub fn now() -> Instant {
+    clock::now()
 }
 
 /// How far "for ever" is: a deadline this far ahead never comes in practice, and stays far
 /// from the end of `Instant`'s range.
 const FOREVER: Duration = Duration::from_secs(100 * 365 * 24 * 60 * 60);
 
-/// The deadline `timeout` from now. A timeout past what `Instant` can hold (`Duration::MAX`)
+/// The deadline `timeout` from now, or the deadline of the tasklet's scope when that comes
+/// first (see `engine::deadline`). A timeout past what `Instant` can hold (`Duration::MAX`)
 /// means practically for ever, never an overflow: every timeout of the crate goes through here.
 pub(crate) fn deadline_after(timeout: Duration) -> Instant {
-    let now = Instant::now();
-    now.checked_add(timeout).unwrap_or_else(|| now + FOREVER)
+    let after = instant_after(timeout);
+    deadline::clamp(Some(after)).unwrap_or(after)
+}
+
+/// The instant `duration` from now on the dispatcher's clock (for ever, past `Instant`'s
+/// range), whatever the scope: a sleep's.
+fn instant_after(duration: Duration) -> Instant {
+    let now = clock::now();
+    now.checked_add(duration).unwrap_or_else(|| now + FOREVER)
 }
 
 /// Blocks the current tasklet until `deadline`; returns at once (after letting the others run)

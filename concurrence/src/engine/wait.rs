@@ -24,6 +24,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use crate::engine::coroutine::Wake;
+use crate::engine::deadline;
 use crate::engine::reactor::Remote;
 use crate::engine::scheduler::{self, Sched, Scheduler};
 use crate::engine::state::{State, Task, WaitOn};
@@ -78,6 +79,7 @@ impl Wait {
         at: &'static Location<'static>,
     ) -> Wait {
         let epoch = task.bump_epoch();
+        task.wait_since.set(sched.coarse_ms.get());
         task.state.set(State::Waiting);
         task.waiting_on.set((on, at));
         Wait { sched, task, epoch }
@@ -98,8 +100,38 @@ impl Wait {
         self.epoch
     }
 
-    /// Suspends until a token of this wait is used or `deadline` passes.
+    /// Suspends until a token of this wait is used or `deadline` passes. In a scope with an
+    /// earlier deadline (`engine::deadline`), that one ends the wait: by unwinding to the
+    /// scope, since this call's own timeout (if any) did not pass.
+    #[inline]
     pub(crate) fn suspend(self, deadline: Option<Instant>) -> Result<(), Ended> {
+        if self.sched.deadlines.is_any() {
+            return self.suspend_scoped(deadline);
+        }
+        self.suspend_until(deadline)
+    }
+
+    /// [`suspend`](Wait::suspend) when some tasklet of the dispatcher is in a scope.
+    #[inline(never)]
+    fn suspend_scoped(self, deadline: Option<Instant>) -> Result<(), Ended> {
+        let scope = match self.sched.deadlines.of(self.task.id) {
+            Some(scope) if deadline.is_none_or(|d| scope < d) => self.scope_applies(scope),
+            _ => None,
+        };
+        let Some(scope) = scope else {
+            return self.suspend_until(deadline);
+        };
+        let (sched, task) = (self.sched, self.task.id);
+        let result = self.suspend_until(Some(scope));
+        if result == Err(Ended::TimedOut) {
+            deadline::raise(sched, task, scope);
+        }
+        result
+    }
+
+    /// Suspends until a token of this wait is used or `deadline` passes.
+    #[inline(always)]
+    fn suspend_until(self, deadline: Option<Instant>) -> Result<(), Ended> {
         let key = deadline.map(|d| {
             self.sched
                 .timers
@@ -116,6 +148,15 @@ impl Wait {
             }
         }
         resumed(self.sched, &self.task, why)
+    }
+
+    /// `scope`, the deadline of the tasklet's scope, if it applies to this wait: not to a
+    /// sleep (as in the original), nor while the tasklet unwinds (a second unwind would abort
+    /// the process: a destructor that blocks waits without it).
+    #[inline(never)]
+    fn scope_applies(&self, scope: Instant) -> Option<Instant> {
+        let sleeping = matches!(self.task.waiting_on.get().0, WaitOn::Sleep);
+        (!sleeping && !self.sched.is_unwinding(&self.task)).then_some(scope)
     }
 }
 

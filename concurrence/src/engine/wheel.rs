@@ -184,6 +184,11 @@ impl Timers {
         Some((task, epoch))
     }
 
+    /// The instant of tick 0.
+    pub(crate) fn start(&self) -> Instant {
+        self.start
+    }
+
     /// Drops every timer.
     pub(crate) fn clear(&mut self) {
         *self = Timers::starting_at(self.start);

@@ -15,6 +15,7 @@ use std::mem::ManuallyDrop;
 use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use std::time::Instant;
 
 use crate::engine::homes;
 use crate::engine::scheduler::{self, Sched};
@@ -47,6 +48,8 @@ pub(crate) struct ReplySlot<R> {
     /// The serial of the caller's dispatcher (see `engine::homes`). Like `message`, never
     /// changed after the slot is made: a token off its home thread may read it.
     home: u64,
+    /// The caller's deadline, if its call has one. Never changed after the slot is made.
+    deadline: Option<Instant>,
     /// Set when the caller gives up, with `Slot::Abandoned`: the one field a token on another
     /// thread reads ([`Reply::is_abandoned`]), so it is atomic; set only on the way out of a
     /// call that timed out or was killed, never on the hot path.
@@ -54,13 +57,19 @@ pub(crate) struct ReplySlot<R> {
 }
 
 impl<R> ReplySlot<R> {
-    /// The slot of a call of `message` made on the dispatcher with serial `home`.
-    pub(crate) fn new(message: &'static str, home: u64) -> Rc<ReplySlot<R>> {
+    /// The slot of a call of `message` made on the dispatcher with serial `home`, waiting
+    /// until `deadline` if it has one.
+    pub(crate) fn new(
+        message: &'static str,
+        home: u64,
+        deadline: Option<Instant>,
+    ) -> Rc<ReplySlot<R>> {
         Rc::new(ReplySlot {
             slot: RefCell::new(Slot::Pending),
             caller: RefCell::new(None),
             message,
             home,
+            deadline,
             abandoned: AtomicBool::new(false),
         })
     }
@@ -192,14 +201,16 @@ enum To<R: 'static> {
     /// A caller on any thread.
     There(Arc<Across<R>>),
     /// A function given the answer (`None`: the token was dropped unanswered), from
-    /// [`Reply::from_fn`].
-    Func(Box<dyn FnOnce(Option<R>) + Send>),
+    /// [`Reply::from_fn`], and the caller's deadline if it is known.
+    Func(Box<dyn FnOnce(Option<R>) + Send>, Option<Instant>),
 }
 
 /// The answer of a call from another thread, and the call's message.
 pub(crate) struct Across<R> {
     pub(crate) answer: Oneshot<Result<R, CallError>>,
     pub(crate) message: &'static str,
+    /// The caller's deadline, if its call has one.
+    pub(crate) deadline: Option<Instant>,
 }
 
 // SAFETY: the only part of a `Reply` that is not `Send` is the `Rc<ReplySlot>` of `To::Here`,
@@ -209,7 +220,7 @@ pub(crate) struct Across<R> {
 // token moves into a job of the home dispatcher (run on that thread; a job dropped unrun, with
 // the home's `Remote`, is dropped through this same `Drop`, which then finds the home gone and
 // leaks the slot). Off its home thread, only the slot's fields that never change after it is
-// made (`home`, `message`) and its atomic `abandoned` flag are read, through the pointer, while
+// made (`home`, `message`, `deadline`) and its atomic `abandoned` flag are read, through the pointer, while
 // this token's own reference keeps the allocation alive. `R` crosses with the token, so it must
 // be `Send`.
 unsafe impl<R: Send + 'static> Send for Reply<R> {}
@@ -248,8 +259,59 @@ impl<R: 'static> Reply<R> {
     /// assert_eq!(rx.recv(), Ok(Some(7)));
     /// ```
     pub fn from_fn(answer: impl FnOnce(Option<R>) + Send + 'static) -> Reply<R> {
+        Reply::from_fn_until(None, answer)
+    }
+
+    /// [`from_fn`](Reply::from_fn) for a caller that waits until `deadline` (if it is known):
+    /// what [`deadline`](Reply::deadline) says.
+    pub fn from_fn_until(
+        deadline: Option<Instant>,
+        answer: impl FnOnce(Option<R>) + Send + 'static,
+    ) -> Reply<R> {
         Reply {
-            to: ManuallyDrop::new(To::Func(Box::new(answer))),
+            to: ManuallyDrop::new(To::Func(Box::new(answer), deadline)),
+        }
+    }
+
+    /// When the caller stops waiting, if its call has a deadline (`call_timeout`, or a call
+    /// made in a [`with_deadline`](crate::with_deadline) scope): the time the receiver has to
+    /// answer. Pass it on with `with_deadline(at, ..)` around the work, so that what the work
+    /// waits for is cut short with it (Go's context passed to the handler).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use concurrence::{dispatch, message, receive, spawn, tasklet, with_deadline, CallError};
+    /// use std::time::Duration;
+    ///
+    /// message!(MSG_LOOKUP(u64) -> u64);
+    ///
+    /// #[tasklet(receives(MSG_LOOKUP))]
+    /// fn server() {
+    ///     for ServerMsg::MSG_LOOKUP(MSG_LOOKUP(key, reply)) in receive() {
+    ///         let Some(at) = reply.deadline() else { continue };
+    ///         // The work (here a backend that never answers) gives up with the caller.
+    ///         let backend = spawn(|| concurrence::sleep(Duration::from_secs(3600)));
+    ///         if with_deadline(at, || backend.join()).is_ok() {
+    ///             reply.reply(key);
+    ///         } // else the token is dropped: the caller has stopped waiting anyway
+    ///         backend.kill();
+    ///     }
+    /// }
+    ///
+    /// dispatch(|| {
+    ///     let server = Server::new().daemon(true).spawn();
+    ///     let answer = MSG_LOOKUP::call_timeout(&server, Duration::from_millis(20))(7);
+    ///     assert!(matches!(answer, Err(CallError::TimedOut { .. })));
+    /// });
+    /// ```
+    pub fn deadline(&self) -> Option<Instant> {
+        match &*self.to {
+            // SAFETY: `deadline` never changes after the slot is made, so reading it races
+            // with nothing on any thread; this token's `Rc` keeps the allocation alive.
+            To::Here(slot) => unsafe { *std::ptr::addr_of!((*Rc::as_ptr(slot)).deadline) },
+            To::There(across) => across.deadline,
+            To::Func(_, deadline) => *deadline,
         }
     }
 
@@ -275,7 +337,7 @@ impl<R: 'static> Reply<R> {
                 // Refused when the caller gave up: the value is dropped.
                 let _ = across.answer.set(Ok(value));
             }
-            To::Func(answer) => answer(Some(value)),
+            To::Func(answer, _) => answer(Some(value)),
         }
     }
 
@@ -294,7 +356,7 @@ impl<R: 'static> Reply<R> {
                 unsafe { (*std::ptr::addr_of!((*slot).abandoned)).load(Ordering::Acquire) }
             }
             To::There(across) => across.answer.is_abandoned(),
-            To::Func(_) => false,
+            To::Func(..) => false,
         }
     }
 
@@ -305,7 +367,7 @@ impl<R: 'static> Reply<R> {
             // with nothing on any thread; this token's `Rc` keeps the allocation alive.
             To::Here(slot) => Some(unsafe { *std::ptr::addr_of!((*Rc::as_ptr(slot)).message) }),
             To::There(across) => Some(across.message),
-            To::Func(_) => None,
+            To::Func(..) => None,
         }
     }
 }
@@ -397,7 +459,7 @@ impl<R: 'static> Drop for Reply<R> {
                     message: across.message,
                 }));
             }
-            To::Func(answer) => answer(None),
+            To::Func(answer, _) => answer(None),
         }
     }
 }

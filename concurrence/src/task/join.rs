@@ -94,18 +94,17 @@ impl<T: 'static, M> Condition for Join<'_, T, M> {
         task.is_finished().then(|| task.take_result::<T>())
     }
 
+    // Waited for as the tasklet's end is.
     fn arm(&mut self, waiter: &Waiter) {
-        self.tasklet
-            .task
-            .add_joiner(waiter.task.clone(), waiter.epoch);
+        Finished::new(self.tasklet).arm(waiter);
     }
 
     fn disarm(&mut self, waiter: &Waiter) {
-        self.tasklet.task.remove_joiner(Rc::as_ptr(&waiter.task));
+        Finished::new(self.tasklet).disarm(waiter);
     }
 
     fn label(&self) -> Label {
-        Label(WaitOn::Join(self.tasklet.task.id))
+        Finished::new(self.tasklet).label()
     }
 }
 

@@ -5,8 +5,10 @@
 //! threads (`placement`, `send_across`).
 
 pub(crate) mod builder;
+pub(crate) mod deadline;
 pub(crate) mod idle;
 pub(crate) mod join;
+pub(crate) mod local;
 pub(crate) mod monitor;
 pub(crate) mod periodic;
 pub(crate) mod placement;

@@ -6,6 +6,7 @@
 use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
 use std::time::{Duration, Instant};
 
+use crate::engine::clock;
 use crate::engine::end::TaskletExit;
 use crate::engine::scheduler;
 use crate::engine::timer::{deadline_after, sleep, sleep_until};
@@ -77,9 +78,9 @@ pub(crate) fn run_rate(per_second: f64, mut f: impl FnMut(Instant)) {
     let mut deadline = deadline_after(period);
     loop {
         sleep_until(deadline);
-        let now = Instant::now();
+        let now = clock::now();
         call_logged(|| f(now));
-        deadline = next_deadline(deadline, period, Instant::now());
+        deadline = next_deadline(deadline, period, clock::now());
     }
 }
 

@@ -45,6 +45,8 @@ pub struct Dispatcher<M = NoMessages> {
     handle_sigint: bool,
     handle_sigterm: bool,
     threads: usize,
+    virtual_time: bool,
+    dump_on_sigquit: bool,
     _messages: PhantomData<fn() -> M>,
 }
 
@@ -56,6 +58,8 @@ impl Default for Dispatcher {
             handle_sigint: true,
             handle_sigterm: false,
             threads: 1,
+            virtual_time: false,
+            dump_on_sigquit: false,
             _messages: PhantomData,
         }
     }
@@ -75,6 +79,8 @@ impl<M> fmt::Debug for Dispatcher<M> {
             .field("handle_sigint", &self.handle_sigint)
             .field("handle_sigterm", &self.handle_sigterm)
             .field("threads", &self.threads)
+            .field("virtual_time", &self.virtual_time)
+            .field("dump_on_sigquit", &self.dump_on_sigquit)
             .field("messages", &std::any::type_name::<M>())
             .finish()
     }
@@ -114,6 +120,8 @@ impl<M> Dispatcher<M> {
             handle_sigint: self.handle_sigint,
             handle_sigterm: self.handle_sigterm,
             threads: self.threads,
+            virtual_time: self.virtual_time,
+            dump_on_sigquit: self.dump_on_sigquit,
             _messages: PhantomData,
         }
     }
@@ -179,6 +187,66 @@ impl<M> Dispatcher<M> {
         self
     }
 
+    /// On SIGQUIT (Ctrl-\\ in a terminal), prints a [`dump`](crate::dump) of every tasklet to
+    /// stderr (through the `log` crate when a logger takes errors) and goes on, as Go prints
+    /// its goroutines; off by default, when SIGQUIT keeps its default action (a core dump).
+    /// With several dispatchers, each prints its own. A tasklet waiting for SIGQUIT itself
+    /// (`signal::Signals`) takes it instead.
+    pub fn dump_on_sigquit(mut self, on: bool) -> Dispatcher<M> {
+        self.dump_on_sigquit = on;
+        self
+    }
+
+    /// Runs the dispatcher on virtual time (tokio's `time::pause` with auto-advance), for tests
+    /// of logic that waits: the clock ([`now`](crate::now)) stands still while tasklets run,
+    /// and when every tasklet waits and the next thing that can happen is a timer, it jumps to
+    /// that timer at once. Sleeps, timeouts, `interval`, `rate` and every `*_timeout` follow
+    /// it, so a ten-minute retry schedule runs in milliseconds, and in the same order every
+    /// time.
+    ///
+    /// IO is polled (without blocking) before each jump, so what has arrived is taken first;
+    /// what has not arrived yet does not hold time back (as with tokio, a socket read with a
+    /// timeout times out at once when nothing comes). While a tasklet waits for another
+    /// thread (`io::blocking`, a future on tokio, a message from another thread), the
+    /// dispatcher waits for it in real time, and the virtual clock moves by the time that
+    /// passed. `Instant::now` stays the real clock: measure with [`now`](crate::now).
+    ///
+    /// # Panics
+    ///
+    /// [`run`](Dispatcher::run) panics when virtual time is asked for several dispatchers
+    /// ([`threads`](Dispatcher::threads) other than 1): their clocks could not agree.
+    ///
+    /// # Examples
+    ///
+    /// A retry schedule of ten minutes, tested in milliseconds:
+    ///
+    /// ```
+    /// use concurrence::{now, sleep, Dispatcher};
+    /// use std::time::{Duration, Instant};
+    ///
+    /// let real = Instant::now();
+    /// let status = Dispatcher::new().virtual_time(true).run(|| {
+    ///     let start = now();
+    ///     let mut delay = Duration::from_secs(1);
+    ///     let mut attempts = Vec::new();
+    ///     while now() - start < Duration::from_secs(600) {
+    ///         attempts.push((now() - start).as_secs()); // an attempt that fails
+    ///         sleep(delay);
+    ///         delay = (delay * 2).min(Duration::from_secs(120));
+    ///     }
+    ///     attempts
+    /// });
+    /// assert_eq!(
+    ///     status.into_value().unwrap(),
+    ///     [0, 1, 3, 7, 15, 31, 63, 127, 247, 367, 487]
+    /// );
+    /// assert!(real.elapsed() < Duration::from_secs(5));
+    /// ```
+    pub fn virtual_time(mut self, on: bool) -> Dispatcher<M> {
+        self.virtual_time = on;
+        self
+    }
+
     /// Runs a dispatcher on this thread with `f` as its first tasklet, until [`quit`] is called,
     /// SIGINT arrives, no non-daemon tasklet is left, or no tasklet can ever be woken again (a
     /// deadlock, reported in the status). Tasklets still alive at that point are killed, so their
@@ -203,13 +271,19 @@ impl<M> Dispatcher<M> {
             0 => std::thread::available_parallelism().map_or(1, usize::from),
             n => n,
         };
+        assert!(
+            !self.virtual_time || threads == 1,
+            "concurrence: virtual time runs one dispatcher, not {threads}: several clocks could \
+             not agree (Dispatcher::virtual_time)"
+        );
+        let sigquit = self.dump_on_sigquit;
         let poller = |sigint, sigterm| {
-            Reactor::new(sigint, sigterm)
+            Reactor::new(sigint, sigterm, sigquit)
                 .unwrap_or_else(|err| panic!("concurrence: cannot create the poller: {err}"))
         };
         let reactor = poller(self.handle_sigint, self.handle_sigterm);
         // The other dispatchers of a group, each on its thread (only dispatcher 0 handles the
-        // stop signals, and ends the group on them).
+        // stop signals, and ends the group on them; each dumps its own tasklets on SIGQUIT).
         let (group, members) = if threads > 1 {
             let reactors: Vec<Reactor> = (1..threads).map(|_| poller(false, false)).collect();
             let remotes = std::iter::once(reactor.remote().clone())
@@ -229,6 +303,10 @@ impl<M> Dispatcher<M> {
             self.stack_mode,
             group.clone().map(|group| (group, 0)),
         ));
+        if self.virtual_time {
+            let start = sched.timers.borrow().start();
+            sched.clock.make_virtual(start);
+        }
         let installed = scheduler::Installed::new(&sched);
         // Whatever happens below, the tasklets are shut down before the scheduler is
         // uninstalled: a `dispatch` left by unwinding leaves no record to resume later.

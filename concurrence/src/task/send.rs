@@ -208,7 +208,7 @@ impl<T, M> Tasklet<T, M> {
     where
         M: Accepts<X>,
     {
-        self.call_until(build, None)
+        self.call_until(build, None, true)
     }
 
     /// [`call`](Tasklet::call), giving up after `timeout`: the time waiting for room in a full
@@ -252,14 +252,17 @@ impl<T, M> Tasklet<T, M> {
     where
         M: Accepts<X>,
     {
-        self.call_until(build, Some(deadline_after(timeout)))
+        self.call_until(build, Some(deadline_after(timeout)), false)
     }
 
+    /// A call that waits until `deadline` (if any), or, when `scoped`, until the deadline of
+    /// the caller's scope (`engine::deadline`), reported as the call's timeout.
     #[track_caller]
     fn call_until<X: Call>(
         &self,
         build: impl FnOnce(Reply<X::Reply>) -> X,
         deadline: Option<Instant>,
+        scoped: bool,
     ) -> Result<X::Reply, CallError<X>>
     where
         M: Accepts<X>,
@@ -269,7 +272,11 @@ impl<T, M> Tasklet<T, M> {
         if sched.is_current(&self.task) {
             return Err(CallError::CalledSelf { message });
         }
-        let slot = ReplySlot::new(message, sched.home.serial());
+        let deadline = match scoped {
+            true => deadline.or_else(|| sched.scoped_deadline()),
+            false => deadline,
+        };
+        let slot = ReplySlot::new(message, sched.home.serial(), deadline);
         self.put(build(Reply::here(slot.clone())), Block::Until(deadline))
             .map_err(|err| undelivered(err, message))?;
         loop {

@@ -6,6 +6,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use crate::engine::deadline;
 use crate::engine::scheduler;
 use crate::engine::state::WaitOn;
 use crate::engine::timer::deadline_after;
@@ -43,7 +44,7 @@ impl<T, M: Messages + Send> SendTasklet<T, M> {
     where
         M: Accepts<X>,
     {
-        self.put(message, Block::Until(None))
+        self.put(message, Block::Until(deadline::clamp(None)))
     }
 
     /// [`send`](SendTasklet::send), waiting at most `timeout` for room in a full mailbox.
@@ -109,7 +110,7 @@ impl<T, M: Messages + Send> SendTasklet<T, M> {
         M: Accepts<X>,
         X::Reply: Send,
     {
-        self.call_until(build, None)
+        self.call_until(build, deadline::clamp(None))
     }
 
     /// [`call`](SendTasklet::call), giving up after `timeout`: the time waiting for room in a
@@ -148,6 +149,7 @@ impl<T, M: Messages + Send> SendTasklet<T, M> {
         let across = Arc::new(Across {
             answer: Oneshot::empty(),
             message,
+            deadline,
         });
         self.put(build(Reply::there(across.clone())), Block::Until(deadline))
             .map_err(|err| undelivered(err, message))?;

@@ -172,7 +172,7 @@ fn supervise(spec: Supervisor) -> Result<(), SupervisorError> {
             running.0[i] = None; // done
             continue;
         }
-        let now = Instant::now();
+        let now = crate::engine::timer::now();
         restarts.push_back(now);
         while restarts
             .front()

@@ -59,6 +59,9 @@ impl Scheduler {
     /// Kills `task`: it unwinds from its suspension point before this returns. See
     /// [`Tasklet::kill`](crate::Tasklet::kill) for the cases.
     pub(crate) fn kill(&self, task: &Rc<Task>) {
+        if task.state.get() != State::Finished {
+            crate::engine::trace::killed(task);
+        }
         if task.state.get() != State::Finished && !self.shut_down.get() {
             // Whether the victim unwinds is read from the counts the panic hook keeps: a hook
             // the program installed meanwhile is wrapped first (once for all of shutdown's).

@@ -202,6 +202,19 @@ pub(crate) struct Scheduler {
     /// `Rc` its caller holds until `resume` has reset it: non-null, it points to a live record.
     current: Cell<Option<NonNull<Task>>>,
     pub(crate) timers: RefCell<Timers>,
+    /// Milliseconds since the timers' tick 0 on the dispatcher's clock, as last read by the
+    /// loop (when it fires timers, and every few dozen passes): when waits began, for dumps.
+    pub(crate) coarse_ms: Cell<u32>,
+    /// Tasklet switches (resumes) so far.
+    pub(crate) switches: Cell<u64>,
+    /// Polls of the reactor so far.
+    pub(crate) polls: Cell<u64>,
+    /// The deadlines of tasklets in a scope (see `engine::deadline`).
+    pub(crate) deadlines: crate::engine::deadline::Deadlines,
+    /// Tasklet-local values (see `engine::locals`).
+    pub(crate) locals: crate::engine::locals::Locals,
+    /// The clock timers run on: real, or virtual time (see `engine::clock`).
+    pub(crate) clock: crate::engine::clock::Clock,
     stacks: RefCell<StackPool>,
     /// The shared stacks of compact tasklets (see `compact.rs`).
     compact: RefCell<SharedStacks>,
@@ -243,6 +256,9 @@ pub(crate) struct Scheduler {
     /// How many of `remote_waits` are internal: those do not keep the dispatcher from being
     /// settled (the group's accounting covers them, see `engine::group`).
     internal_waits: Cell<usize>,
+    /// How many of `remote_waits` are patient (`Polled::patient`): the dispatcher does not spin
+    /// before parking for those alone.
+    patient_waits: Cell<usize>,
     /// Monitors by the id of the tasklet they watch: each tells its watcher once it ends.
     monitors: RefCell<HashMap<u64, Vec<DeliverDown>>>,
     /// Links by tasklet id, both ways.
@@ -287,6 +303,12 @@ impl Scheduler {
             streak: Cell::new(0),
             current: Cell::new(None),
             timers: RefCell::new(Timers::default()),
+            clock: crate::engine::clock::Clock::default(),
+            locals: crate::engine::locals::Locals::default(),
+            deadlines: crate::engine::deadline::Deadlines::default(),
+            coarse_ms: Cell::new(0),
+            switches: Cell::new(0),
+            polls: Cell::new(0),
             stacks: RefCell::new(StackPool::new()),
             compact: RefCell::new(SharedStacks::default()),
             last_trim: Cell::new(Instant::now()),
@@ -306,6 +328,7 @@ impl Scheduler {
             idle_rounds: Cell::new(0),
             remote_waits: RefCell::new(HashMap::new()),
             internal_waits: Cell::new(0),
+            patient_waits: Cell::new(0),
             monitors: RefCell::new(HashMap::new()),
             links: RefCell::new(HashMap::new()),
             trappers: RefCell::new(HashMap::new()),
@@ -328,6 +351,47 @@ impl Scheduler {
             Rc::increment_strong_count(task);
             Some(Rc::from_raw(task))
         }
+    }
+
+    /// Counts a patient remote wait in (`1`) or out (`-1`).
+    pub(crate) fn patient_waits(&self, change: isize) {
+        self.patient_waits
+            .set(self.patient_waits.get().saturating_add_signed(change));
+    }
+
+    /// How many tasklets are alive.
+    pub(crate) fn live_count(&self) -> usize {
+        self.live.borrow().len()
+    }
+
+    /// Every live tasklet (for dumps).
+    pub(crate) fn live_tasks(&self) -> Vec<Rc<Task>> {
+        self.live.borrow().clone()
+    }
+
+    /// How many tasklets were spawned.
+    pub(crate) fn spawned(&self) -> u64 {
+        self.next_id.get() - 1
+    }
+
+    /// How many tasklets are queued to run (started or not).
+    pub(crate) fn ready_count(&self) -> usize {
+        self.queue.len() + self.front.len() + self.next.len()
+    }
+
+    /// Free stacks kept for reuse, and the address space reserved for stack slots.
+    pub(crate) fn stack_pool(&self) -> (usize, usize) {
+        let stacks = self.stacks.borrow();
+        (stacks.free_stacks(), stacks.reserved_bytes())
+    }
+
+    /// The deadline of the running tasklet's scope, if it is in one (`engine::deadline`).
+    #[inline]
+    pub(crate) fn scoped_deadline(&self) -> Option<std::time::Instant> {
+        if !self.deadlines.is_any() {
+            return None;
+        }
+        self.deadlines.of(self.current_task()?.id)
     }
 
     /// The running tasklet's record, borrowed: it is the caller's own tasklet (or none), which
@@ -373,7 +437,13 @@ impl Scheduler {
         T: 'static,
     {
         let parent = if opts.daemon { None } else { self.current() };
-        self.spawn_under(parent, opts, f, default_name)
+        let task = self.spawn_under(parent, opts, f, default_name);
+        if !self.locals.is_empty() {
+            if let Some(spawner) = self.current() {
+                self.locals.inherit(spawner.id, task.id);
+            }
+        }
+        task
     }
 
     /// [`spawn`](Scheduler::spawn) without a parent, whoever spawns it (a tasklet started at
@@ -417,6 +487,10 @@ impl Scheduler {
             parent.as_ref().map(Rc::downgrade),
             f,
         ));
+        if let Name::Derived(derived) = &task.name {
+            task.spawned_at.set(Some(derived.at));
+        }
+        crate::engine::trace::spawned(&task, parent.as_ref().map(|p| p.id));
         self.register(&task, parent, opts.inbox);
         task
     }

@@ -21,11 +21,14 @@ impl Scheduler {
     /// Runs `task` (new or suspended) until it suspends or finishes; then what it spawned or
     /// woke to run next goes to the front (see the module docs).
     pub(crate) fn run(&self, task: &Rc<Task>, why: Wake) {
+        self.switches.set(self.switches.get() + 1);
         // A tasklet resumed by another (a kill) adds to the other's list: only what it added
         // goes to the front now. (The list keeps its capacity: no allocation per run.)
         let base = self.next.len();
         let outer = self.next_base.replace(base);
+        crate::engine::trace::enter(task);
         self.resume(task, why);
+        crate::engine::trace::exit(task);
         self.next_base.set(outer);
         while self.next.len() > base {
             let Some(entry) = self.next.pop_back() else {
@@ -209,6 +212,21 @@ impl Scheduler {
     }
 }
 
+/// Drops the tasklet-local values of `task`, in the tasklet (a destructor may block, or use
+/// another local, which makes it again: a few rounds take those too).
+fn drop_locals(task: &Task) {
+    let sched = super::get();
+    for _ in 0..4 {
+        if sched.locals.is_empty() {
+            return;
+        }
+        match sched.locals.take(task.id) {
+            Some(values) => drop_caught(values, "a tasklet-local value of a finished tasklet"),
+            None => return,
+        }
+    }
+}
+
 /// The id of a dispatcher's first tasklet.
 const FIRST_ID: u64 = 1;
 
@@ -246,7 +264,9 @@ fn run_entry(task: Rc<Task>, suspender: Suspender, first: Wake) {
             }
         }
     };
+    crate::engine::trace::ended(&task, &outcome);
     *task.outcome.borrow_mut() = outcome;
+    drop_locals(&task);
     if let Some(inbox) = task.inbox() {
         let unread = inbox.close();
         drop_caught(unread, "the unread messages of a finished tasklet");

@@ -79,6 +79,10 @@ impl Scheduler {
                     return self.reason_of(end);
                 }
             }
+            if self.clock.is_virtual() {
+                self.advance_virtual_time(next_deadline);
+                continue;
+            }
             let mut timeout = next_deadline.map(|d| d.saturating_duration_since(Instant::now()));
             if self.stacks.borrow().has_untrimmed() {
                 // Idle with free stacks still holding memory: wake up to give it back.
@@ -86,7 +90,8 @@ impl Scheduler {
             }
             // Another thread may answer soon: a dispatcher of a group, or one with waits that
             // other threads end (a future on tokio, the blocking pool, a call from a thread).
-            let answer_may_come = self.group.is_some() || !self.remote_waits.borrow().is_empty();
+            let answer_may_come =
+                self.group.is_some() || self.remote_waits.borrow().len() > self.patient_waits.get();
             if answer_may_come && self.spin_for_notice(timeout) {
                 continue; // a notice came while spinning: no need to park
             }
@@ -126,6 +131,7 @@ impl Scheduler {
     /// Trims the free stacks if the last trim is `TRIM_PERIOD` ago (see `stack.rs`).
     fn maybe_trim(&self) {
         self.passes.set(0);
+        self.stamp(self.clock.now());
         let now = Instant::now();
         if now.duration_since(self.last_trim.get()) >= TRIM_PERIOD {
             self.last_trim.set(now);
@@ -154,6 +160,7 @@ impl Scheduler {
         if let Some(group) = &self.group {
             return self.group_should_stop(group);
         }
+        self.dump_if_asked();
         if let Some(code) = self.quit.get() {
             Some(ExitReason::Quit(code))
         } else if self.non_daemon.get() == 0 {
@@ -172,6 +179,7 @@ impl Scheduler {
     /// (it stops when the group ends, see `engine::group`).
     #[inline(never)]
     fn group_should_stop(&self, group: &Group) -> Option<ExitReason> {
+        self.dump_if_asked();
         if let Some(code) = self.quit.get() {
             group.end(GroupEnd::Quit(code));
         } else if self.reactor.borrow().interrupted() {
@@ -189,6 +197,15 @@ impl Scheduler {
             group.unsettle(self.settled.replace(Settled::No));
         }
         group.ended().map(|end| self.reason_of(end))
+    }
+
+    /// Prints a dump of the tasklets to stderr when SIGQUIT asked for one (`dump_on_sigquit`).
+    #[inline]
+    fn dump_if_asked(&self) {
+        if self.reactor.borrow().dump_requested() {
+            let dump = crate::engine::dump::dump();
+            crate::engine::logging::report(format_args!("concurrence: SIGQUIT: {dump}"));
+        }
     }
 
     /// This dispatcher's reason to stop when its group ended for `end`.
@@ -219,7 +236,7 @@ impl Scheduler {
     /// Makes ready what has become ready without blocking: expired timers, IO readiness.
     fn refresh(&self) {
         let next_deadline = self.timers.borrow().next_deadline();
-        if next_deadline.is_some_and(|d| d <= Instant::now()) {
+        if next_deadline.is_some_and(|d| d <= self.clock.now()) {
             self.fire_timers();
         }
         if self.waits_outside() {
@@ -236,6 +253,7 @@ impl Scheduler {
     /// Blocks in the reactor for at most `timeout`, then wakes what it reported: tasklets
     /// waiting for IO readiness, and waits ended from other threads.
     fn poll(&self, timeout: Option<std::time::Duration>) {
+        self.polls.set(self.polls.get() + 1);
         let (polled, ready, (woken, jobs)) = {
             let mut reactor = self.reactor.borrow_mut();
             let polled = reactor.poll(timeout);
@@ -374,9 +392,41 @@ impl Scheduler {
         drop(removed);
     }
 
+    /// Under virtual time, when nothing is ready: IO is polled without blocking, then the
+    /// clock jumps to the next deadline (`next_deadline`) and its timers fire. While a tasklet
+    /// waits for another thread, the loop parks in real time instead (for at most the virtual
+    /// time to the next deadline) and the clock moves by the time that passed.
+    #[inline(never)]
+    fn advance_virtual_time(&self, next_deadline: Option<Instant>) {
+        let from_threads = self.remote_waits.borrow().len() > self.internal_waits.get();
+        if from_threads || next_deadline.is_none() {
+            let timeout = next_deadline.map(|d| d.saturating_duration_since(self.clock.now()));
+            let parked = Instant::now();
+            self.poll(timeout);
+            self.clock.advance_by(parked.elapsed());
+        } else {
+            self.poll(Some(std::time::Duration::ZERO));
+            if self.has_ready() {
+                return; // IO came first: time stands still
+            }
+            if let Some(deadline) = next_deadline {
+                self.clock.advance_to(deadline);
+            }
+        }
+        self.fire_timers();
+    }
+
+    /// Sets the coarse clock (`coarse_ms`) to `now`.
+    fn stamp(&self, now: Instant) {
+        let since = now.saturating_duration_since(self.timers.borrow().start());
+        self.coarse_ms
+            .set(u32::try_from(since.as_millis()).unwrap_or(u32::MAX));
+    }
+
     /// Wakes every tasklet whose deadline has passed, in deadline order.
     fn fire_timers(&self) {
-        let now = Instant::now();
+        let now = self.clock.now();
+        self.stamp(now);
         loop {
             let expired = self.timers.borrow_mut().pop_expired(now);
             let Some((task, epoch)) = expired else { break };

@@ -61,6 +61,7 @@ impl Scheduler {
         self.timers.borrow_mut().clear();
         self.remote_waits.borrow_mut().clear();
         self.internal_waits.set(0);
+        self.patient_waits.set(0);
         let monitors = std::mem::take(&mut *self.monitors.borrow_mut());
         drop_caught(monitors, "the monitors left at the dispatcher's end");
         self.links.borrow_mut().clear();

@@ -272,6 +272,16 @@ impl StackPool {
         class.free.push(stack);
     }
 
+    /// How many free stacks the pool keeps for reuse.
+    pub(crate) fn free_stacks(&self) -> usize {
+        self.classes.iter().map(|c| c.free.len()).sum()
+    }
+
+    /// Bytes of address space reserved for stack slots (regions; mapped on first touch).
+    pub(crate) fn reserved_bytes(&self) -> usize {
+        self.regions.iter().map(|r| r.len).sum()
+    }
+
     /// Whether free stacks wait to be trimmed.
     pub(crate) fn has_untrimmed(&self) -> bool {
         self.untrimmed > 0

@@ -434,6 +434,8 @@ impl<T> Inner<T> {
                 return Err(SendError::Full(item));
             };
             let wait = Wait::begin(WaitOn::MailboxRoom);
+            // A send has a timeout error of its own: in a scope, its deadline is the send's.
+            let deadline = deadline.or_else(|| wait.sched().scoped_deadline());
             self.senders.borrow_mut().push(&wait);
             let leave = Leave {
                 list: &self.senders,
