@@ -29,6 +29,7 @@
 //! | `signal::ctrl_c().await` | the dispatcher stops cleanly on SIGINT (and SIGTERM with [`Dispatcher::handle_sigterm`](crate::Dispatcher::handle_sigterm)); [`signal::Signals`](crate::signal::Signals) for others |
 //! | `tokio::process::Command` | [`process::Command`](crate::process::Command) |
 //! | `task::yield_now().await` | [`yield_`](crate::yield_)`()` |
+//! | `tokio::sync::{Semaphore, Mutex, RwLock, Notify, Barrier, broadcast, watch}` | the same names in [`sync`](crate::sync), blocking-style, fair by hand-off as tokio's, no poisoning; `acquire_owned`'s owned permit is every [`Permit`](crate::sync::Permit) (a `Semaphore` is a cheap handle) |
 //! | `LocalSet`, `!Send` futures | the only mode: tasklets and handles stay on their thread |
 //!
 //! # From may
@@ -38,7 +39,7 @@
 //! | `go!(\|\| ..)`, which may makes an unsafe call (coroutines migrate between threads) | [`spawn`](crate::spawn): safe, because tasklets never move between threads (thread-locals stay right) |
 //! | `may::config().set_workers(n)` | one dispatcher per thread: start `n` threads, each with its own [`dispatch`](crate::dispatch) |
 //! | `may::coroutine::sleep(d)` | [`sleep`](crate::sleep)`(d)` |
-//! | `may::sync::mpsc`, `may::sync::Mutex` | typed messages, [`Mailbox`](crate::Mailbox), [`Channel`](crate::Channel); no locks needed on one thread (a `RefCell` is enough, not held across a block) |
+//! | `may::sync::mpsc`, `may::sync::Mutex` | typed messages, [`Mailbox`](crate::Mailbox), [`Channel`](crate::Channel); no locks needed on one thread for state touched between blocks (a `RefCell`); [`sync::Mutex`](crate::sync::Mutex) for state held across a block |
 //! | `may::net::TcpStream` | [`net::TcpStream`](crate::net::TcpStream), std-shaped |
 //! | `join_handle.join()`, `coroutine.cancel()` | [`Tasklet::join`](crate::Tasklet::join), [`Tasklet::kill`](crate::Tasklet::kill) |
 //! | a stack overflow past may's guard | every stack has a guard page; an overflow aborts naming the tasklet |

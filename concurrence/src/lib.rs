@@ -216,6 +216,7 @@ mod messaging;
 pub mod net;
 pub mod process;
 pub mod signal;
+pub mod sync;
 mod task;
 mod tasklet_local;
 pub mod wait_for;

@@ -18,6 +18,14 @@
 //! | [`exit(&mut child)`](exit) | `io::Result<ExitStatus>` | `WaitForProcess` |
 //! | [`call(&call_wait)`](call) | [`Called`](crate::Called): the call's arguments and reply | `WaitForCall` |
 //! | [`idle()`](idle) | `()`: nothing else is ready to run | `WaitForIdle` |
+//! | [`acquire(&sem)`](acquire), [`acquire_many(&sem, n)`](acquire_many) | the [`Permit`](crate::sync::Permit) (taken) | |
+//! | [`acquire_send(&sem)`](acquire_send) | the [`SendPermit`](crate::sync::SendPermit) of a [`SendSemaphore`] (taken) | |
+//! | [`notified(&notify)`](notified), [`notified_send(&send_notify)`](notified_send) | `()` (the notification taken) | |
+//! | [`barrier(&barrier)`](barrier()) | [`BarrierWaitResult`](crate::sync::BarrierWaitResult) (the arrival withdrawn if it loses first) | |
+//! | [`recv(&rx)`](recv) | a [`broadcast`] value or its `RecvError` (the receiver moves on) | |
+//! | [`changed(&rx)`](changed) | `Result<(), watch::RecvError>` (the [`watch`] value marked seen) | |
+//! | [`lock(&mutex)`](lock) | the [`MutexGuard`](crate::sync::MutexGuard) (taken) | |
+//! | [`read_lock(&rwlock)`](read_lock), [`write_lock(&rwlock)`](write_lock) | the [`RwLockReadGuard`](crate::sync::RwLockReadGuard), [`RwLockWriteGuard`](crate::sync::RwLockWriteGuard) (taken) | |
 //!
 //! When several have their events, the first in the wait's order wins; a condition that did
 //! not win takes nothing (its message stays in the mailbox, the sender keeps its value, the
@@ -32,6 +40,9 @@ use crate::messaging::message::Messages;
 use crate::messaging::receive::own_inbox;
 use crate::process::Child;
 use crate::signal::Signals;
+use crate::sync::{
+    broadcast, watch, Barrier, Mutex, Notify, RwLock, Semaphore, SendNotify, SendSemaphore,
+};
 use crate::{CallWait, Channel, Mailbox, Tasklet, WorkQueue};
 
 pub use crate::engine::condition::{any, Condition, Map, Timeout};
@@ -44,6 +55,11 @@ pub use crate::messaging::mailbox::{Item, Matching};
 pub use crate::messaging::work_queue::Pop;
 pub use crate::process::Exit;
 pub use crate::signal::Signal;
+pub use crate::sync::broadcast::Recv;
+pub use crate::sync::watch::Changed;
+pub use crate::sync::{
+    Acquire, BarrierWait, Lock, Notified, ReadLock, SendAcquire, SendNotified, WriteLock,
+};
 pub use crate::task::idle::Idle;
 pub use crate::task::join::{Finished, Join};
 
@@ -148,6 +164,71 @@ pub fn exit(child: &mut Child) -> Exit<'_> {
 /// A call at `call_wait`: fires with the [`Called`](crate::Called) to answer.
 pub fn call<A, R>(call_wait: &CallWait<A, R>) -> Call<'_, A, R> {
     Call::new(call_wait)
+}
+
+/// A permit of `semaphore`, taken when this condition wins (as [`Semaphore::acquire`]).
+pub fn acquire(semaphore: &Semaphore) -> Acquire {
+    Acquire::new(semaphore.clone(), 1)
+}
+
+/// `n` permits of `semaphore`, taken when this condition wins (as
+/// [`Semaphore::acquire_many`]).
+///
+/// # Panics
+///
+/// Panics when `n` is more than [`Semaphore::MAX_PERMITS`].
+pub fn acquire_many(semaphore: &Semaphore, n: usize) -> Acquire {
+    Acquire::new(semaphore.clone(), n)
+}
+
+/// A permit of a [`SendSemaphore`], taken when this condition wins (as
+/// [`SendSemaphore::acquire`]); a release on any thread ends the wait.
+pub fn acquire_send(semaphore: &SendSemaphore) -> SendAcquire {
+    SendAcquire::new(semaphore.clone(), 1)
+}
+
+/// A notification of a [`SendNotify`], taken when this condition wins (as
+/// [`SendNotify::notified`]); a notification from any thread ends the wait.
+pub fn notified_send(notify: &SendNotify) -> SendNotified {
+    SendNotified::new(notify.clone())
+}
+
+/// The lock of `mutex`, taken when this condition wins (as [`Mutex::lock`]).
+pub fn lock<T: ?Sized>(mutex: &Mutex<T>) -> Lock<'_, T> {
+    mutex.lock_condition()
+}
+
+/// A read lock of `lock`, taken when this condition wins (as [`RwLock::read`]).
+pub fn read_lock<T: ?Sized>(lock: &RwLock<T>) -> ReadLock<'_, T> {
+    lock.read_condition()
+}
+
+/// The write lock of `lock`, taken when this condition wins (as [`RwLock::write`]).
+pub fn write_lock<T: ?Sized>(lock: &RwLock<T>) -> WriteLock<'_, T> {
+    lock.write_condition()
+}
+
+/// A notification of `notify`, taken when this condition wins (as [`Notify::notified`]).
+pub fn notified(notify: &Notify) -> Notified {
+    Notified::new(notify.clone())
+}
+
+/// The round of `barrier` completing (as [`Barrier::wait`]): armed, it counts as an arrival,
+/// withdrawn if the condition does not win before the round completes.
+pub fn barrier(barrier: &Barrier) -> BarrierWait {
+    BarrierWait::new(barrier.clone())
+}
+
+/// The next value of a broadcast `receiver` (as [`broadcast::Receiver::recv`]); the receiver
+/// moves on only when this condition wins.
+pub fn recv<T: Clone>(receiver: &broadcast::Receiver<T>) -> Recv<'_, T> {
+    Recv::new(receiver)
+}
+
+/// A value of a watch `receiver` it has not seen (as [`watch::Receiver::changed`]); marked
+/// seen only when this condition wins.
+pub fn changed<T>(receiver: &watch::Receiver<T>) -> Changed<'_, T> {
+    Changed::new(receiver)
 }
 
 /// The dispatcher having nothing else to run.

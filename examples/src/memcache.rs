@@ -2,23 +2,27 @@
 //! connections, each request bounded by a timeout. Many tasklets share one [`Client`]; each
 //! request takes a connection from the pool (waiting while all are in use), and gives it back
 //! unless the request failed, when the connection is dropped (a timed-out connection may still
-//! receive the late answer).
+//! receive the late answer). The pool's room is a [`Semaphore`]: each connection holds a permit
+//! while it lives, so a connection dropped (a failed request, or one whose tasklet was killed)
+//! makes room for a new one.
 
 use std::io::{self, BufRead, BufReader, Write};
 use std::net::SocketAddr;
 use std::time::Duration;
 
 use concurrence::net::TcpStream;
-use concurrence::Mailbox;
+use concurrence::sync::{Permit, Semaphore};
+use concurrence::{select, wait_for, Mailbox};
 
 /// A memcached client with a pool of up to `size` connections.
 pub struct Client {
     addr: SocketAddr,
     timeout: Duration,
     /// Idle connections.
-    idle: Mailbox<BufReader<TcpStream>>,
-    /// Room for new connections: one item per connection not yet made (or dropped).
-    room: Mailbox<()>,
+    idle: Mailbox<Pooled>,
+    /// Room for new connections: one permit per connection, held by the connection while it
+    /// lives, so that one dropped (a failed request, a killed one) makes room for another.
+    room: Semaphore,
 }
 
 impl Client {
@@ -29,7 +33,7 @@ impl Client {
             addr,
             timeout,
             idle: Mailbox::new(),
-            room: (0..size).map(|_| ()).collect(),
+            room: Semaphore::new(size),
         }
     }
 
@@ -97,43 +101,49 @@ impl Client {
         &self,
         op: impl FnOnce(&mut BufReader<TcpStream>) -> io::Result<R>,
     ) -> io::Result<R> {
-        let mut conn = match self.idle.try_popleft() {
-            Some(conn) => conn,
-            None => match self.room.try_popleft() {
-                Some(()) => match self.connect() {
-                    Ok(conn) => conn,
-                    Err(err) => {
-                        let _ = self.room.append(());
-                        return Err(err);
+        let mut pooled = match self.idle.try_popleft() {
+            Some(pooled) => pooled,
+            None => match self.room.try_acquire() {
+                Some(permit) => self.connect(permit)?,
+                // Every connection is in use: wait for one to come back, or for room to make
+                // one (a failed request's connection is dropped, and its permit with it).
+                None => select! {
+                    pooled = wait_for::popleft(&self.idle) => pooled,
+                    permit = wait_for::acquire(&self.room) => self.connect(permit)?,
+                    () = wait_for::timeout(self.timeout) => {
+                        return Err(io::Error::new(io::ErrorKind::TimedOut, "no free connection"))
                     }
                 },
-                // Every connection is in use: wait for one to come back.
-                None => self
-                    .idle
-                    .popleft_timeout(self.timeout)
-                    .map_err(|_| io::Error::new(io::ErrorKind::TimedOut, "no free connection"))?,
             },
         };
-        match op(&mut conn) {
+        match op(&mut pooled.conn) {
             Ok(result) => {
-                let _ = self.idle.append(conn);
+                let _ = self.idle.append(pooled);
                 Ok(result)
             }
-            Err(err) => {
-                drop(conn); // its state is unknown: a new one will be made
-                let _ = self.room.append(());
-                Err(err)
-            }
+            // Its state is unknown: dropped, with its permit, so a new one can be made. (A
+            // request killed midway drops it the same way, as it unwinds.)
+            Err(err) => Err(err),
         }
     }
 
-    fn connect(&self) -> io::Result<BufReader<TcpStream>> {
+    /// A new connection, holding `permit` for as long as it lives.
+    fn connect(&self, permit: Permit) -> io::Result<Pooled> {
         let stream = TcpStream::connect_timeout(&self.addr, self.timeout)?;
         stream.set_read_timeout(Some(self.timeout))?;
         stream.set_write_timeout(Some(self.timeout))?;
         stream.set_nodelay(true)?;
-        Ok(BufReader::new(stream))
+        Ok(Pooled {
+            conn: BufReader::new(stream),
+            _permit: permit,
+        })
     }
+}
+
+/// A connection of the pool, with the permit that counts it.
+struct Pooled {
+    conn: BufReader<TcpStream>,
+    _permit: Permit,
 }
 
 fn read_line(conn: &mut BufReader<TcpStream>) -> io::Result<String> {

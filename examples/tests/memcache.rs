@@ -179,3 +179,41 @@ fn a_request_to_a_server_that_stopped_answering_times_out() {
     thread.join().unwrap();
     server.signal(libc::SIGCONT);
 }
+
+/// A request killed while it waits for its answer drops its connection, and the room it held
+/// in the pool: the next request makes a new one. (A fake server that never answers its first
+/// connection and answers `END` on its second: no memcached needed.)
+#[test]
+fn a_request_killed_midway_makes_room_for_a_new_connection() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let fake = std::thread::spawn(move || {
+        use std::io::{BufRead, Write};
+        let (silent, _) = listener.accept().unwrap();
+        let (answering, _) = listener.accept().unwrap();
+        let mut line = String::new();
+        std::io::BufReader::new(&answering)
+            .read_line(&mut line)
+            .unwrap();
+        assert_eq!(line, "get second\r\n");
+        (&answering).write_all(b"END\r\n").unwrap();
+        drop(silent);
+    });
+    run(move || {
+        let client = Rc::new(Client::new(addr, 1, Duration::from_secs(20)));
+        let stuck = {
+            let client = client.clone();
+            spawn(move || client.get("first"))
+        };
+        concurrence::sleep(Duration::from_millis(50)); // it waits for its answer
+        assert!(!stuck.has_finished());
+        stuck.kill();
+        let start = Instant::now();
+        assert_eq!(client.get("second").unwrap(), None);
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "waited for a lost room"
+        );
+    });
+    fake.join().unwrap();
+}

@@ -44,7 +44,9 @@ use crate::engine::wait::{Ended, Wait};
     note = "the conditions are made by the functions of `concurrence::wait_for`: \
             `timeout(d)`, `deadline(t)`, `join(&t)`, `message()`, `message_matching(f)`, \
             `receive(&ch)`, `receiver(&ch)`, `popleft(&mb)`, `pop(&mb)`, `readable(fd)`, \
-            `writable(fd)`, `signal(&s)`, `exit(&mut child)`, `call(&cw)`, `idle()`"
+            `writable(fd)`, `signal(&s)`, `exit(&mut child)`, `call(&cw)`, `idle()`, \
+            `acquire(&sem)`, `lock(&mutex)`, `read_lock(&l)`, `write_lock(&l)`, \
+            `notified(&n)`, `barrier(&b)`, `recv(&rx)`, `changed(&rx)`"
 )]
 pub trait Condition: sealed::Sealed {
     /// What the condition gives when it fires.

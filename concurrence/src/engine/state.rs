@@ -78,6 +78,8 @@ pub(crate) enum WaitOn {
     Exit(u32),
     /// The first of this many conditions (`wait_for::any`, `select!`).
     Any(usize),
+    /// A primitive of `concurrence::sync` (what it waits for, by a thin pointer).
+    Sync(&'static &'static str),
 }
 
 impl fmt::Display for WaitOn {
@@ -101,6 +103,7 @@ impl fmt::Display for WaitOn {
             WaitOn::Signal => f.write_str("a Unix signal"),
             WaitOn::Exit(pid) => write!(f, "child process {pid} to end"),
             WaitOn::Any(n) => write!(f, "the first of {n} conditions"),
+            WaitOn::Sync(what) => f.write_str(what),
         }
     }
 }

@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use super::{each_addr, resolve, TcpListener, TcpStream};
 use crate::engine::timer::sleep;
-use crate::messaging::mailbox::Mailbox;
+use crate::sync::semaphore::{Permit, Semaphore};
 use crate::task::builder::Builder;
 use crate::task::placement::{current_dispatcher, dispatcher_count, spawn_on, SendTasklet};
 use crate::task::tasklet::Tasklet;
@@ -24,7 +24,8 @@ use crate::task::tasklet::Tasklet;
 ///
 /// At most [`max_connections`](Server::serve_with) connections are served at once; past that
 /// the acceptor waits for one to end before it accepts again (the kernel's backlog holds the
-/// rest). [`stop`](Server::stop) kills the acceptor and every connection tasklet: their
+/// rest). The limit is a [`Semaphore`](crate::sync::Semaphore): each connection tasklet holds a
+/// permit, given back however it ends (returned, panicked or killed). [`stop`](Server::stop) kills the acceptor and every connection tasklet: their
 /// destructors run, and the sockets they own close. The acceptor is an ordinary tasklet, so
 /// the dispatcher runs as long as the server does.
 ///
@@ -105,13 +106,13 @@ impl Server {
             .local_addr()
             .expect("a bound listener has an address");
         let connections: Rc<RefCell<HashMap<u64, Tasklet<()>>>> = Rc::default();
-        let permits: Mailbox<()> = (0..max_connections).map(|_| ()).collect();
+        let permits = Semaphore::new(max_connections);
         let handler = Rc::new(handler);
         let table = connections.clone();
         let acceptor = Builder::new()
             .name(format!("server {addr}"))
             .spawn(move || loop {
-                permits.popleft(); // waits while max_connections are served
+                let permit = permits.acquire(); // waits while max_connections are served
                 let (stream, peer) = match listener.accept() {
                     Ok(accepted) => accepted,
                     Err(err) => {
@@ -120,19 +121,19 @@ impl Server {
                             Warn,
                             "concurrence: server {addr}: accept failed: {err}"
                         );
-                        let _ = permits.append(());
+                        drop(permit);
                         sleep(Duration::from_millis(10));
                         continue;
                     }
                 };
-                let (handler, permits, table2) = (handler.clone(), permits.clone(), table.clone());
+                let (handler, table2) = (handler.clone(), table.clone());
                 let connection =
                     Builder::new()
                         .name(peer.to_string())
                         .daemon(true)
                         .spawn(move || {
                             let _done = Done {
-                                permits,
+                                _permit: permit,
                                 table: table2,
                             };
                             handler(stream);
@@ -358,13 +359,13 @@ fn bind_reuse_port(addr: SocketAddr, count: usize) -> io::Result<Vec<stdnet::Tcp
 
 /// A connection's end: gives its permit back and leaves the table, however the handler ended.
 struct Done {
-    permits: Mailbox<()>,
+    /// Given back when dropped, after the table was left.
+    _permit: Permit,
     table: Rc<RefCell<HashMap<u64, Tasklet<()>>>>,
 }
 
 impl Drop for Done {
     fn drop(&mut self) {
-        let _ = self.permits.try_append(());
         if let Some(me) = crate::task::tasklet::try_current() {
             let removed = self.table.borrow_mut().remove(&me.id());
             drop(removed);
