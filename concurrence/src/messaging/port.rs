@@ -32,6 +32,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Instant;
 
 use crate::engine::condition::{sealed, wait_until, Condition, Label, Waiter};
+use crate::engine::deadline;
 use crate::engine::group::Group;
 use crate::engine::scheduler::{self, SpawnOptions};
 use crate::engine::state::{Name, WaitOn};
@@ -161,7 +162,9 @@ impl<M> Port<M> {
         let verdict = Oneshot::new();
         let (deadline, may_wait) = match block {
             Block::No => (None, false),
-            Block::Until(deadline) => (deadline, true),
+            // A send has a timeout error of its own: in a scope, its deadline is the send's
+            // (looked up only here, where a send may wait).
+            Block::Until(deadline) => (deadline.or_else(deadline::scoped), true),
         };
         state.parcels.push_back(Parcel {
             message,

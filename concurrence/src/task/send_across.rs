@@ -44,7 +44,7 @@ impl<T, M: Messages + Send> SendTasklet<T, M> {
     where
         M: Accepts<X>,
     {
-        self.put(message, Block::Until(deadline::clamp(None)))
+        self.put(message, Block::Until(None))
     }
 
     /// [`send`](SendTasklet::send), waiting at most `timeout` for room in a full mailbox.
