@@ -7,8 +7,8 @@ use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 use concurrence::{
-    current, join_all, message, receive, sleep, spawn, spawn_next, tasklet, yield_, Builder,
-    Channel, Dispatcher, StackMode, Tasklet,
+    current, join_all, message, receive, receive_matching, select, sleep, spawn, spawn_next,
+    tasklet, try_receive, wait_for, yield_, Builder, Channel, Dispatcher, StackMode, Tasklet,
 };
 
 use crate::{sys, CrossSample, LiveSample, SkynetSample, TimersSample};
@@ -104,6 +104,63 @@ fn pinger(rounds: u64) -> Duration {
 /// `n` round trips of a message through the two tasklets' mailboxes.
 pub fn ping_pong(n: u64) -> Duration {
     run(move || Pinger::new().spawn(n).join().unwrap())
+}
+
+#[tasklet(receives = PingerMsg)]
+fn select_pinger(rounds: u64) -> Duration {
+    let me = current().with_messages::<PingerMsg>().unwrap();
+    let ponger = Ponger::new().spawn(me, rounds);
+    let start = Instant::now();
+    for i in 0..rounds {
+        ponger.send(MSG_PING(i)).unwrap();
+        let n = select! {
+            msg = wait_for::message::<PingerMsg>() => {
+                let PingerMsg::MSG_PONG(MSG_PONG(n)) = msg;
+                n
+            }
+        };
+        black_box(n);
+    }
+    let elapsed = start.elapsed();
+    ponger.join().unwrap();
+    elapsed
+}
+
+/// [`ping_pong`] with the pong taken by a `select!` of one arm.
+pub fn ping_pong_select(n: u64) -> Duration {
+    run(move || SelectPinger::new().spawn(n).join().unwrap())
+}
+
+#[tasklet(receives(MSG_ITEM, MSG_COUNT))]
+fn picker(n: u64) -> u64 {
+    let msg = receive_matching(|m: &PickerMsg| matches!(m, PickerMsg::MSG_COUNT(_)));
+    let PickerMsg::MSG_COUNT(MSG_COUNT(reply)) = msg else {
+        unreachable!("only the count is accepted")
+    };
+    let mut items = 0;
+    while let Some(PickerMsg::MSG_ITEM(_)) = try_receive::<PickerMsg>() {
+        items += 1;
+    }
+    reply.reply(items);
+    assert_eq!(items, n);
+    items
+}
+
+/// `n` messages a selective receive passes over while it waits for the one it wants.
+pub fn selective(n: u64) -> Duration {
+    run(move || {
+        let picker = Picker::new().spawn(n);
+        let start = Instant::now();
+        for i in 0..n {
+            picker.send(MSG_ITEM(i)).unwrap();
+            yield_();
+        }
+        let counted = picker.call(MSG_COUNT).unwrap();
+        let elapsed = start.elapsed();
+        assert_eq!(counted, n);
+        picker.join().unwrap();
+        elapsed
+    })
 }
 
 #[tasklet(receives(MSG_ADD))]

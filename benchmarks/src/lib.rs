@@ -144,11 +144,18 @@ pub enum Workload {
     /// Messages one way from a party on one core to a party on the other, then one handshake
     /// to know they all arrived; ns per message, and CPU ns per message.
     XdOneWay,
+    /// ping-pong with the reply taken through `select!` (one arm) instead of `receive`: what a
+    /// multi-wait costs over a direct wait (concurrence only).
+    PingPongSelect,
+    /// A selective receive whose filter accepts nothing until the last of `n` messages, each
+    /// sent with a `yield_` after it, so that the receiver wakes for each; ns per message
+    /// (concurrence only).
+    Selective,
 }
 
 impl Workload {
     /// Every workload, in table order.
-    pub const ALL: [Workload; 11] = [
+    pub const ALL: [Workload; 13] = [
         Workload::Switch,
         Workload::PingPong,
         Workload::CallReply,
@@ -160,6 +167,8 @@ impl Workload {
         Workload::Timers,
         Workload::XdPingPong,
         Workload::XdOneWay,
+        Workload::PingPongSelect,
+        Workload::Selective,
     ];
 
     /// Its name on the command line and in tables.
@@ -176,6 +185,8 @@ impl Workload {
             Workload::Timers => "timers",
             Workload::XdPingPong => "xd-ping-pong",
             Workload::XdOneWay => "xd-one-way",
+            Workload::PingPongSelect => "ping-pong-select",
+            Workload::Selective => "selective",
         }
     }
 
@@ -388,5 +399,7 @@ fn measure_concurrence(workload: Workload, n: u64) -> Sample {
         Timers => timers_sample(conc::timers(sys::timer_sleeps(n as usize))),
         XdPingPong => cross_sample(conc::xd_ping_pong_here(n), n),
         XdOneWay => cross_sample(conc::xd_one_way_here(n), n),
+        PingPongSelect => per_op(conc::ping_pong_select(n), n),
+        Selective => per_op(conc::selective(n), n),
     }
 }

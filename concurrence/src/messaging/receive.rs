@@ -13,7 +13,7 @@ use std::time::Duration;
 use crate::engine::scheduler;
 use crate::engine::timer::deadline_after;
 use crate::error::TimeoutError;
-use crate::messaging::mailbox::{Block, Inner};
+use crate::messaging::mailbox::{Block, Inner, Looked};
 use crate::messaging::message::Messages;
 
 /// The blocking iterator [`receive`] returns: each `next` takes the oldest message, waiting
@@ -277,9 +277,10 @@ pub fn receive_batch<M: Messages>(max_size: usize, batch_timeout: Option<Duratio
 pub fn receive_matching<M: Messages>(accept: impl FnMut(&M) -> bool) -> M {
     let inbox = own_inbox::<M>();
     let mut accept = accept;
+    let mut looked = Looked::default();
     loop {
         // Ended early only by a kill of a tasklet already unwinding: wait on.
-        if let Ok(message) = inbox.take_matching(&mut accept, Block::Until(None)) {
+        if let Ok(message) = inbox.take_matching(&mut accept, &mut looked, Block::Until(None)) {
             return message;
         }
     }
@@ -299,5 +300,6 @@ pub fn receive_matching_timeout<M: Messages>(
     accept: impl FnMut(&M) -> bool,
     timeout: Duration,
 ) -> Result<M, TimeoutError> {
-    Ok(own_inbox::<M>().take_matching(accept, Block::timeout(timeout))?)
+    let mut looked = Looked::default();
+    Ok(own_inbox::<M>().take_matching(accept, &mut looked, Block::timeout(timeout))?)
 }

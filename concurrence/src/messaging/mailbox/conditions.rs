@@ -7,7 +7,7 @@ use std::rc::Rc;
 use crate::engine::condition::{sealed, Condition, Label, Waiter};
 use crate::engine::state::WaitOn;
 
-use super::{Block, End, Inner};
+use super::{Block, End, Inner, Looked};
 
 /// An item of a mailbox, or a message of the current tasklet: the condition of
 /// [`wait_for::popleft`](crate::wait_for::popleft), [`wait_for::pop`](crate::wait_for::pop) and
@@ -64,11 +64,17 @@ impl<T> fmt::Debug for Item<T> {
 pub struct Matching<T, F> {
     inner: Rc<Inner<T>>,
     pick: F,
+    /// How far it has looked: each wake-up looks only at what arrived since.
+    looked: Looked,
 }
 
 impl<T, F> Matching<T, F> {
     pub(crate) fn new(inner: Rc<Inner<T>>, pick: F) -> Matching<T, F> {
-        Matching { inner, pick }
+        Matching {
+            inner,
+            pick,
+            looked: Looked::default(),
+        }
     }
 }
 
@@ -78,7 +84,9 @@ impl<T: 'static, F: FnMut(&T) -> bool> Condition for Matching<T, F> {
     type Output = T;
 
     fn poll(&mut self) -> Option<T> {
-        self.inner.take_matching(&mut self.pick, Block::No).ok()
+        self.inner
+            .take_matching(&mut self.pick, &mut self.looked, Block::No)
+            .ok()
     }
 
     fn arm(&mut self, waiter: &Waiter) {

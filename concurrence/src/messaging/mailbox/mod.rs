@@ -78,6 +78,11 @@ pub(crate) struct Inner<T> {
     max_len: usize,
     /// Set when the owning tasklet finished: appends fail from then on.
     closed: Cell<bool>,
+    /// Items taken from the front since the mailbox was made, and how many times an item was
+    /// put at the front or taken from the middle: where a selective receive left off
+    /// ([`Looked`]) is found again with them.
+    front_taken: Cell<u64>,
+    shuffles: Cell<u64>,
     /// Tasklets waiting for any item.
     takers: RefCell<WaitList>,
     /// Tasklets waiting for particular items: all are woken by each arrival.
@@ -134,6 +139,8 @@ impl<T> Mailbox<T> {
                 items: RefCell::new(items),
                 max_len: max_len.unwrap_or(usize::MAX),
                 closed: Cell::new(false),
+                front_taken: Cell::new(0),
+                shuffles: Cell::new(0),
                 takers: RefCell::default(),
                 pickers: RefCell::default(),
                 senders: RefCell::default(),
@@ -290,11 +297,13 @@ impl<T: 'static> Inner<T> {
     /// Takes the first item `pick` accepts, blocking as `block` says; the items before it stay
     /// in place, in order. `pick` is user code: it runs while the items are out of the mailbox
     /// (it sees an empty one), never while the mailbox is borrowed, and a panic in it puts them
-    /// back.
+    /// back. It looks only at the items after those `looked` says it rejected, and moves that
+    /// mark on, so a picker that waits looks at each arrival once.
     #[track_caller]
     pub(crate) fn take_matching(
         &self,
         mut pick: impl FnMut(&T) -> bool,
+        looked: &mut Looked,
         block: Block,
     ) -> Result<T, Ended> {
         self.take_with(
@@ -303,8 +312,23 @@ impl<T: 'static> Inner<T> {
                     inner,
                     items: std::mem::take(&mut *inner.items.borrow_mut()),
                 };
-                let at = scan.items.iter().position(&mut pick)?;
-                scan.items.remove(at)
+                // Read before `pick` runs: what it does to the mailbox can only make the mark
+                // fall short (look again), never overshoot.
+                let (front_taken, shuffles) = (inner.front_taken.get(), inner.shuffles.get());
+                let start = looked.start(front_taken, shuffles).min(scan.items.len());
+                match scan.items.range(start..).position(&mut pick) {
+                    Some(at) => {
+                        inner.shuffles.set(inner.shuffles.get() + 1);
+                        scan.items.remove(start + at)
+                    }
+                    None => {
+                        *looked = Looked {
+                            end: front_taken + scan.items.len() as u64,
+                            shuffles,
+                        };
+                        None
+                    }
+                }
             },
             &self.pickers,
             block,
@@ -324,12 +348,7 @@ impl<T: 'static> Inner<T> {
         block: Block,
         at: &'static Location<'static>,
     ) -> Result<T, Ended> {
-        self.take_with_at(
-            |inner| inner.items.borrow_mut().pop_front(),
-            &self.takers,
-            block,
-            at,
-        )
+        self.take_with_at(|inner| inner.pop_front(), &self.takers, block, at)
     }
 
     /// Takes every item at the front, up to `max`, without blocking.
@@ -338,6 +357,7 @@ impl<T: 'static> Inner<T> {
             let mut items = self.items.borrow_mut();
             let n = items.len().min(max);
             into.extend(items.drain(..n));
+            self.front_taken.set(self.front_taken.get() + n as u64);
             n
         };
         if taken > 0 {
@@ -349,6 +369,7 @@ impl<T: 'static> Inner<T> {
     /// fail; the items are returned, to be dropped by the caller outside any borrow.
     pub(crate) fn close(&self) -> VecDeque<T> {
         self.closed.set(true);
+        self.shuffles.set(self.shuffles.get() + 1);
         let mut items = std::mem::take(&mut *self.items.borrow_mut());
         let port = self.port.borrow_mut().take();
         if let Some(port) = port {
@@ -423,7 +444,10 @@ impl<T> Inner<T> {
                 if items.len() < self.max_len {
                     match end {
                         End::Back => items.push_back(item),
-                        End::Front => items.push_front(item),
+                        End::Front => {
+                            items.push_front(item);
+                            self.shuffles.set(self.shuffles.get() + 1);
+                        }
                     }
                     drop(items);
                     self.wake_receivers();
@@ -463,12 +487,9 @@ impl<T> Inner<T> {
     #[track_caller]
     fn take(&self, end: End, block: Block) -> Result<T, Ended> {
         self.take_with(
-            |inner| {
-                let mut items = inner.items.borrow_mut();
-                match end {
-                    End::Front => items.pop_front(),
-                    End::Back => items.pop_back(),
-                }
+            |inner| match end {
+                End::Front => inner.pop_front(),
+                End::Back => inner.items.borrow_mut().pop_back(),
             },
             &self.takers,
             block,
@@ -526,6 +547,15 @@ impl<T> Inner<T> {
         }
     }
 
+    /// Takes the first item, counting it for the selective receives' marks.
+    fn pop_front(&self) -> Option<T> {
+        let item = self.items.borrow_mut().pop_front();
+        if item.is_some() {
+            self.front_taken.set(self.front_taken.get() + 1);
+        }
+        item
+    }
+
     fn has_room(&self) -> bool {
         self.items.borrow().len() < self.max_len && !self.closed.get()
     }
@@ -555,6 +585,28 @@ impl<T> Inner<T> {
             if !senders.wake_one(&sched) {
                 break;
             }
+        }
+    }
+}
+
+/// How far a selective receive has looked without finding its item: every item before `end`,
+/// counted from the first item the mailbox ever held, was rejected. It holds while items only
+/// leave from either end and arrive at the back; an item put at the front or taken from the
+/// middle (`shuffles` moved on) sends the picker back to the start. Taking items from the front
+/// moves the place back with them; taking from the back leaves fewer to skip.
+#[derive(Default)]
+pub(crate) struct Looked {
+    end: u64,
+    shuffles: u64,
+}
+
+impl Looked {
+    /// The index in the mailbox of the first item not looked at yet.
+    fn start(&self, front_taken: u64, shuffles: u64) -> usize {
+        if shuffles == self.shuffles {
+            self.end.saturating_sub(front_taken) as usize
+        } else {
+            0
         }
     }
 }
