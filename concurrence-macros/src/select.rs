@@ -5,10 +5,10 @@
 //! ```text
 //! enum Fired<T0, T1, ..> { _0(T0), _1(T1), .. }      // one variant per arm
 //! let fired = {
-//!     let mut c0 = Condition::map(__condition(CONDITION0), Fired::_0);
+//!     let mut c0 = __arm(CONDITION0, Fired::_0);     // the condition, its event mapped
 //!     ..
-//!     let mut all: [&mut dyn Condition<Output = Fired<_, ..>>; N] = [&mut c0, ..];
-//!     any(&mut all).1
+//!     let mut all = __or(&mut c0, __or(&mut c1, .. __last(&mut cN))); // arms in order
+//!     any(slice::from_mut(&mut all)).1
 //! };                                                 // the conditions are dropped here
 //! match fired { Fired::_0(event) => { let PAT0 = event; BODY0 } .. }
 //! ```
@@ -16,8 +16,9 @@
 //! so the bodies run after every condition was disarmed and dropped (they may use what the
 //! conditions borrowed), and `return`, `break`, `continue` and `?` in a body act on the
 //! enclosing function or loop, as in a `match`. The internal names are hygienic
-//! (`Span::mixed_site`), and each condition goes through `__condition` spanned at its
-//! expression, so a value that is not a condition is reported at its arm.
+//! (`Span::mixed_site`), and each condition goes through `__arm` spanned at its expression, so
+//! a value that is not a condition is reported at its arm. The arms are chained (`__or`) rather
+//! than put in a table of `dyn Condition`s: every poll, arm and disarm is a direct call.
 
 use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
@@ -118,7 +119,6 @@ pub(crate) fn expand(select: &Select) -> TokenStream {
     let locals: Vec<_> = (0..n)
         .map(|i| format_ident!("c{}", i, span = site))
         .collect();
-    let holes = (0..n).map(|_| quote!(_));
     let all = syn::Ident::new("all", site);
     let event = syn::Ident::new("fired", site);
 
@@ -136,11 +136,36 @@ pub(crate) fn expand(select: &Select) -> TokenStream {
                     let mut #local = ::concurrence::wait_for::__arm(#expr, #fired::#variant);
                 }
             });
-    let refs = select
+    // `__or(&mut c0, __or(&mut c1, .. __last(&mut cN)))`, built from the last arm, each link
+    // spanned at its arm. The links hold the conditions by reference, so that nothing but an
+    // arm's own `let` needs to know its condition's type in full: a value that is not a
+    // condition is reported at its arm, and only there.
+    let chain = select
         .arms
         .iter()
         .zip(&locals)
-        .map(|(arm, local)| quote_spanned!(arm.condition.span()=> &mut #local));
+        .rev()
+        .fold(None, |inner: Option<TokenStream>, (arm, local)| {
+            let span = arm.condition.span();
+            Some(match inner {
+                None => quote_spanned!(span=> ::concurrence::wait_for::__last(&mut #local)),
+                Some(inner) => {
+                    quote_spanned!(span=> ::concurrence::wait_for::__or(&mut #local, #inner))
+                }
+            })
+        })
+        .expect("at least one arm");
+    // The wait needs every condition to be one: reported at the arm when there is one arm (the
+    // same error as the arm's own, shown once), else at the whole `select!`, after the error at
+    // the arm that is wrong (not at an arm that is right).
+    let whole = match &select.arms[..] {
+        [only] => only.condition.span(),
+        _ => site,
+    };
+    let wait = quote_spanned! {whole=>
+        let mut #all = #chain;
+        ::concurrence::wait_for::any(::core::slice::from_mut(&mut #all)).1
+    };
     // The event is bound with `let`, whose pattern must be irrefutable: a pattern that does
     // not accept every event is reported at the pattern, as for any `let`.
     let value = syn::Ident::new("event", site);
@@ -159,9 +184,7 @@ pub(crate) fn expand(select: &Select) -> TokenStream {
             enum #fired<#(#params),*> { #(#variants(#params)),* }
             let #event = {
                 #(#conditions)*
-                let mut #all: [&mut dyn ::concurrence::wait_for::Condition<Output = #fired<#(#holes),*>>; #n] =
-                    [#(#refs),*];
-                ::concurrence::wait_for::any(&mut #all).1
+                #wait
             };
             match #event {
                 #(#arms)*

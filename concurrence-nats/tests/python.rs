@@ -118,12 +118,8 @@ impl Drop for Peer {
 
 #[test]
 #[cfg_attr(
-    not(has_nats_server),
-    ignore = "needs nats-server (scripts/test installs it)"
-)]
-#[cfg_attr(
-    not(has_nats_py),
-    ignore = "needs nats-py and msgpack for python3 (scripts/test installs them)"
+    not(all(has_nats_server, has_nats_py)),
+    ignore = "needs nats-server, and nats-py and msgpack for python3 (scripts/test installs them)"
 )]
 fn a_python_client_calls_a_tasklet_and_gets_typed_replies() {
     let server = NatsServer::start();
@@ -152,12 +148,8 @@ fn a_python_client_calls_a_tasklet_and_gets_typed_replies() {
 
 #[test]
 #[cfg_attr(
-    not(has_nats_server),
-    ignore = "needs nats-server (scripts/test installs it)"
-)]
-#[cfg_attr(
-    not(has_nats_py),
-    ignore = "needs nats-py and msgpack for python3 (scripts/test installs them)"
+    not(all(has_nats_server, has_nats_py)),
+    ignore = "needs nats-server, and nats-py and msgpack for python3 (scripts/test installs them)"
 )]
 fn a_tasklet_calls_a_python_responder() {
     let server = NatsServer::start();

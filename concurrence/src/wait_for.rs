@@ -64,7 +64,7 @@ pub use crate::task::idle::Idle;
 pub use crate::task::join::{Finished, Join};
 
 #[doc(hidden)]
-pub use crate::engine::condition::{Label, Waiter};
+pub use crate::engine::condition::{Label, Or, Waiter};
 
 /// A timeout `period` from now; see [`Timeout`] for how it behaves when reused.
 pub fn timeout(period: Duration) -> Timeout {
@@ -242,6 +242,21 @@ pub fn idle() -> Idle {
 pub fn __arm<C: Condition<Output = O>, O, E>(
     condition: C,
     event: fn(O) -> E,
-) -> impl Condition<Output = E> {
+) -> Map<C, fn(O) -> E> {
     condition.map(event)
+}
+
+/// Used by `select!`: two arms' conditions as one, `first` before `second`, called without a
+/// table of `dyn Condition`s. The result is opaque for the same reason as [`__arm`]'s: a link
+/// of the chain is checked where it is made, at its arm, and nowhere else.
+#[doc(hidden)]
+pub fn __or<A, B>(first: A, second: B) -> Or<A, B> {
+    Or::new(first, second)
+}
+
+/// Used by `select!`: the last arm's condition, as the end of the chain of [`__or`]s. Opaque
+/// for the same reason: each link only ever sees links checked at their own arms.
+#[doc(hidden)]
+pub fn __last<C>(last: C) -> C {
+    last
 }

@@ -346,3 +346,53 @@ fn a_handle_typed_from_children_sends_and_a_finished_tasklet_gives_the_message_b
         assert!(MSG_SUM::call_timeout(&late, Duration::from_millis(10))(1, 1).is_err());
     });
 }
+
+message!(MSG_KEEP(u32) -> u32, MSG_ANSWER_KEPT);
+
+/// Answers each MSG_KEEP at once, except the first, whose token it keeps until told to answer
+/// it (with the number that call carried).
+#[tasklet(receives(MSG_KEEP, MSG_ANSWER_KEPT))]
+fn keeper_of_tokens() {
+    let mut kept: Option<(u32, Reply<u32>)> = None;
+    let mut first = true;
+    for msg in receive() {
+        match msg {
+            KeeperOfTokensMsg::MSG_KEEP(MSG_KEEP(n, reply)) if first => {
+                kept = Some((n, reply));
+                first = false;
+            }
+            KeeperOfTokensMsg::MSG_KEEP(MSG_KEEP(n, reply)) => reply.reply(n),
+            KeeperOfTokensMsg::MSG_ANSWER_KEPT(MSG_ANSWER_KEPT) => {
+                if let Some((n, reply)) = kept.take() {
+                    reply.reply(n);
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn each_call_gets_its_own_answer_while_an_earlier_calls_token_is_still_held() {
+    // Reply slots are reused from call to call: a slot whose token someone still holds must
+    // not be, or the late answer to the first call would land in a later one.
+    run(|| {
+        let keeper = KeeperOfTokens::new().spawn();
+        let first = MSG_KEEP::call_timeout(&keeper, Duration::from_millis(5))(1);
+        assert!(matches!(first, Err(CallError::TimedOut { .. })));
+        for n in 2..50 {
+            assert_eq!(MSG_KEEP::call(&keeper)(n), Ok(n));
+            if n == 10 {
+                // The first call's late answer goes nowhere: its caller gave up.
+                MSG_ANSWER_KEPT::send(&keeper)().unwrap();
+            }
+        }
+        // Calls of different kinds in turn, each with its own answer type.
+        let calc = Calculator::new().spawn();
+        for n in 0..20 {
+            assert_eq!(MSG_KEEP::call(&keeper)(n), Ok(n));
+            assert_eq!(MSG_SUM::call(&calc)(n.into(), 1), Ok(i64::from(n) + 1));
+        }
+        keeper.kill();
+        calc.kill();
+    });
+}

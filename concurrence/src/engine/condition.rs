@@ -76,6 +76,12 @@ pub trait Condition: sealed::Sealed {
         Label(WaitOn::Any(1))
     }
 
+    /// How many conditions it is: more than one for the conditions of a `select!`, chained.
+    #[doc(hidden)]
+    fn arms(&self) -> usize {
+        1
+    }
+
     /// Waits for this condition alone and gives its event. The condition stays usable: a
     /// [`Timeout`] waited for in a loop fires once a period (kiwi's `yield timeout`).
     ///
@@ -210,13 +216,14 @@ pub(crate) fn first<C: Condition>(conditions: &mut [C]) -> Result<(usize, C::Out
         };
         let wait = Wait::begin(on);
         let deadline = conditions.iter().filter_map(|c| c.fires_at()).min();
+        let waiter = Waiter::new(&wait);
         let mut armed = Armed {
-            waiter: Waiter::new(&wait),
+            waiter: &waiter,
             conditions: &mut *conditions,
             count: 0,
         };
         while armed.count < armed.conditions.len() {
-            armed.conditions[armed.count].arm(&armed.waiter);
+            armed.conditions[armed.count].arm(armed.waiter);
             armed.count += 1;
         }
         // Woken, or timed out (a timeout condition fires), or killed: a kill unwinds through
@@ -283,6 +290,10 @@ impl<C: Condition> Condition for Until<C> {
     fn label(&self) -> Label {
         self.condition.label()
     }
+
+    fn arms(&self) -> usize {
+        self.condition.arms()
+    }
 }
 
 /// The first condition that has its event, with its index.
@@ -296,7 +307,7 @@ fn poll_all<C: Condition>(conditions: &mut [C]) -> Option<(usize, C::Output)> {
 /// The conditions armed for a wait; disarmed when dropped, after the wait or while a kill (or a
 /// panic in a condition) unwinds through it.
 struct Armed<'a, C: Condition> {
-    waiter: Waiter,
+    waiter: &'a Waiter,
     conditions: &'a mut [C],
     /// How many, from the first, are armed.
     count: usize,
@@ -305,7 +316,7 @@ struct Armed<'a, C: Condition> {
 impl<C: Condition> Drop for Armed<'_, C> {
     fn drop(&mut self) {
         for condition in &mut self.conditions[..self.count] {
-            condition.disarm(&self.waiter);
+            condition.disarm(self.waiter);
         }
     }
 }
@@ -340,11 +351,87 @@ impl<C: Condition, U, F: FnMut(C::Output) -> U> Condition for Map<C, F> {
     fn label(&self) -> Label {
         self.condition.label()
     }
+
+    fn arms(&self) -> usize {
+        self.condition.arms()
+    }
 }
 
 impl<C, F> std::fmt::Debug for Map<C, F> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Map").finish_non_exhaustive()
+    }
+}
+
+/// Two conditions with one event type as one, `first` before `second`: what `select!` makes of
+/// its arms (`Or(c0, Or(c1, c2))`), so that a multi-wait calls each arm's methods directly,
+/// without a table of `dyn Condition`s. It fires with the first's event if that has one, else
+/// with the second's; both are armed and disarmed, and its deadline is the earlier of theirs.
+/// Hidden: `select!`'s expansion makes it through `wait_for::__or`.
+#[doc(hidden)]
+pub struct Or<A, B> {
+    first: A,
+    second: B,
+}
+
+impl<A, B> Or<A, B> {
+    pub(crate) fn new(first: A, second: B) -> Or<A, B> {
+        Or { first, second }
+    }
+}
+
+impl<A: Condition, B: Condition<Output = A::Output>> sealed::Sealed for Or<A, B> {}
+
+impl<A: Condition, B: Condition<Output = A::Output>> Condition for Or<A, B> {
+    type Output = A::Output;
+
+    #[inline]
+    fn poll(&mut self) -> Option<A::Output> {
+        match self.first.poll() {
+            Some(event) => Some(event),
+            None => self.second.poll(),
+        }
+    }
+
+    #[inline]
+    fn arm(&mut self, waiter: &Waiter) {
+        self.first.arm(waiter);
+        // Should arming the second panic, the first is disarmed on the way out, as `first`
+        // disarms what it armed of a list.
+        let armed = Armed {
+            waiter,
+            conditions: std::slice::from_mut(&mut self.first),
+            count: 1,
+        };
+        self.second.arm(waiter);
+        std::mem::forget(armed);
+    }
+
+    #[inline]
+    fn disarm(&mut self, waiter: &Waiter) {
+        self.first.disarm(waiter);
+        self.second.disarm(waiter);
+    }
+
+    fn fires_at(&self) -> Option<Instant> {
+        match (self.first.fires_at(), self.second.fires_at()) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    fn label(&self) -> Label {
+        Label(WaitOn::Any(self.arms()))
+    }
+
+    fn arms(&self) -> usize {
+        self.first.arms() + self.second.arms()
+    }
+}
+
+impl<A, B> std::fmt::Debug for Or<A, B> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Or").finish_non_exhaustive()
     }
 }
 
@@ -375,6 +462,10 @@ macro_rules! forward_condition {
 
             fn label(&self) -> Label {
                 (**self).label()
+            }
+
+            fn arms(&self) -> usize {
+                (**self).arms()
             }
         }
     )*};

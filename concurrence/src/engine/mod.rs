@@ -27,6 +27,7 @@ pub(crate) mod overflow;
 pub(crate) mod quiescence;
 pub(crate) mod reactor;
 pub(crate) mod readiness;
+pub(crate) mod recycle;
 pub(crate) mod run_queue;
 pub(crate) mod scheduler;
 pub(crate) mod stack;

@@ -258,8 +258,14 @@ impl<E> WaitList<E> {
     }
 
     /// Removes the entries `ours` accepts.
+    #[inline]
     fn remove_where(&mut self, ours: impl Fn(&E) -> bool) {
-        self.rest.retain(|entry| !ours(entry));
+        if self.first.is_none() {
+            return; // empty: the usual case of a waiter that was served (its entry was taken)
+        }
+        if !self.rest.is_empty() {
+            self.rest.retain(|entry| !ours(entry));
+        }
         if self.first.as_ref().is_some_and(&ours) {
             self.first = self.rest.pop_front();
         }

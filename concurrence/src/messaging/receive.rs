@@ -55,12 +55,13 @@ fn take<M: Messages>(inbox: &Inner<M>) -> M {
 
 /// The current tasklet's mailbox, which must hold `M`.
 #[track_caller]
+#[inline]
 pub(crate) fn own_inbox<M: Messages>() -> Rc<Inner<M>> {
-    let me = scheduler::get()
-        .current()
+    let sched = scheduler::get();
+    let me = sched
+        .current_task()
         .expect("concurrence: receive was called outside a tasklet; call it in a tasklet that receives messages");
-    let inbox = me.inbox();
-    let Some(inbox) = inbox else {
+    let Some(inbox) = me.inbox() else {
         panic!(
             "concurrence: tasklet '{}' (#{}) has no mailbox, so it cannot receive {}; spawn it \
              through its #[tasklet(receives(...))] builder or Builder::receives",
@@ -69,15 +70,23 @@ pub(crate) fn own_inbox<M: Messages>() -> Rc<Inner<M>> {
             std::any::type_name::<M>()
         )
     };
-    let set = inbox.message_set();
-    inbox.into_any().downcast::<Inner<M>>().unwrap_or_else(|_| {
-        panic!(
-            "concurrence: tasklet '{}' (#{}) receives {set}, not {}",
-            me.name(),
-            me.id,
-            std::any::type_name::<M>()
-        )
-    })
+    match inbox.into_any().downcast::<Inner<M>>() {
+        Ok(inner) => inner,
+        Err(_) => wrong_set::<M>(me),
+    }
+}
+
+/// The panic of a tasklet that receives another message set than `M`.
+#[cold]
+#[track_caller]
+fn wrong_set<M>(me: &crate::engine::state::Task) -> ! {
+    let set = me.inbox().map_or("no set", |inbox| inbox.message_set());
+    panic!(
+        "concurrence: tasklet '{}' (#{}) receives {set}, not {}",
+        me.name(),
+        me.id,
+        std::any::type_name::<M>()
+    )
 }
 
 /// The current tasklet's messages, oldest first, blocking while there is none (the original's

@@ -56,24 +56,56 @@ pub(crate) struct ReplySlot<R> {
     abandoned: AtomicBool,
 }
 
-impl<R> ReplySlot<R> {
-    /// The slot of a call of `message` made on the dispatcher with serial `home`, waiting
-    /// until `deadline` if it has one.
+impl<R: 'static> ReplySlot<R> {
+    /// The slot of a call of `message` made on `sched`'s dispatcher, waiting until `deadline`
+    /// if it has one: the slot of an earlier call of the same kind if the dispatcher kept one
+    /// ([`recycle`](ReplySlot::recycle)), else a new one.
+    #[inline]
     pub(crate) fn new(
+        sched: Sched,
         message: &'static str,
-        home: u64,
         deadline: Option<Instant>,
     ) -> Rc<ReplySlot<R>> {
+        if let Some(mut kept) = sched.recycled.take::<ReplySlot<R>>(recycle_key(message)) {
+            if let Some(slot) = Rc::get_mut(&mut kept) {
+                // Kept by this dispatcher, so `home` is this one already.
+                *slot.slot.get_mut() = Slot::Pending;
+                *slot.caller.get_mut() = None;
+                slot.message = message;
+                slot.deadline = deadline;
+                *slot.abandoned.get_mut() = false;
+                return kept;
+            }
+        }
         Rc::new(ReplySlot {
             slot: RefCell::new(Slot::Pending),
             caller: RefCell::new(None),
             message,
-            home,
+            home: sched.home.serial(),
             deadline,
             abandoned: AtomicBool::new(false),
         })
     }
 
+    /// Gives the slot of a call that has ended to `sched`'s dispatcher to keep for the next
+    /// call of its kind, if its token is gone (else it is dropped as usual: the token's holder
+    /// still reads it). Only a slot holding no answer is kept: its answer was taken, or there
+    /// was none.
+    #[inline]
+    pub(crate) fn recycle(this: Rc<ReplySlot<R>>, sched: Sched) {
+        if matches!(*this.slot.borrow(), Slot::Taken | Slot::Dropped) {
+            sched.recycled.keep(recycle_key(this.message), this);
+        }
+    }
+}
+
+/// The key a call's slot is kept under: its message's name, by address (one per message, and
+/// a message has one answer type).
+fn recycle_key(message: &'static str) -> usize {
+    message.as_ptr() as usize >> 3
+}
+
+impl<R> ReplySlot<R> {
     /// Registers the caller's wait: step 2 of its blocking call.
     pub(crate) fn set_caller(&self, task: Rc<Task>, epoch: u32) {
         *self.caller.borrow_mut() = Some((task, epoch));

@@ -276,12 +276,20 @@ impl<T, M> Tasklet<T, M> {
             true => deadline.or_else(|| sched.scoped_deadline()),
             false => deadline,
         };
-        let slot = ReplySlot::new(message, sched.home.serial(), deadline);
+        let slot = ReplySlot::new(sched, message, deadline);
         self.put(build(Reply::here(slot.clone())), Block::Until(deadline))
             .map_err(|err| undelivered(err, message))?;
         loop {
-            if let Some(value) = slot.take().map_err(without_message)? {
-                return Ok(value);
+            match slot.take() {
+                Ok(Some(value)) => {
+                    ReplySlot::recycle(slot, sched);
+                    return Ok(value);
+                }
+                Ok(None) => {}
+                Err(err) => {
+                    ReplySlot::recycle(slot, sched);
+                    return Err(without_message(err));
+                }
             }
             let wait = Wait::begin(WaitOn::Reply(&X::NAME));
             slot.set_caller(wait.task().clone(), wait.epoch());

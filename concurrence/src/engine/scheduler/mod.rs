@@ -213,6 +213,8 @@ pub(crate) struct Scheduler {
     pub(crate) deadlines: crate::engine::deadline::Deadlines,
     /// Tasklet-local values (see `engine::locals`).
     pub(crate) locals: crate::engine::locals::Locals,
+    /// Small allocations kept for reuse (see `engine::recycle`).
+    pub(crate) recycled: crate::engine::recycle::Recycled,
     /// The clock timers run on: real, or virtual time (see `engine::clock`).
     pub(crate) clock: crate::engine::clock::Clock,
     stacks: RefCell<StackPool>,
@@ -305,6 +307,7 @@ impl Scheduler {
             timers: RefCell::new(Timers::default()),
             clock: crate::engine::clock::Clock::default(),
             locals: crate::engine::locals::Locals::default(),
+            recycled: crate::engine::recycle::Recycled::default(),
             deadlines: crate::engine::deadline::Deadlines::default(),
             coarse_ms: Cell::new(0),
             switches: Cell::new(0),
