@@ -160,17 +160,22 @@ impl Wait {
     }
 }
 
-/// Gives the other ready tasklets a turn: `task`, the running tasklet of `sched`, is queued
-/// behind them and suspends (a wait whose own token is used at once, without a `Wait`).
-/// A kill while it is queued unwinds it from here, unless it unwinds already.
+/// Gives the other ready tasklets a turn: the running tasklet of `sched` is queued behind them
+/// and suspends (a wait whose own token is used at once, without a `Wait`). A kill while it is
+/// queued unwinds it from here, unless it unwinds already. Panics outside a tasklet.
 #[inline]
-pub(crate) fn yield_now(sched: Sched, task: Rc<Task>) {
-    sched.requeue(task.clone());
-    let mut why = suspend(&task);
+pub(crate) fn yield_now(sched: Sched) {
+    let (Some(entry), Some(task)) = (sched.current(), sched.current_task()) else {
+        panic!("concurrence: yield outside a tasklet");
+    };
+    // The queue's entry is the one counted reference made here; the record stays alive while
+    // its tasklet runs (the loop holds it), so `task` may be used after the entry moved in.
+    sched.requeue(entry);
+    let mut why = suspend(task);
     if task.kill_pending.replace(false) {
         why = Wake::Killed;
     }
-    let _ = resumed(sched, &task, why);
+    let _ = resumed(sched, task, why);
 }
 
 /// Suspends the running tasklet `task`; returns why it was resumed.

@@ -384,11 +384,12 @@ pub fn try_current() -> Option<Tasklet> {
 #[track_caller]
 pub fn yield_() {
     let sched = scheduler::get();
-    let me = sched
-        .current()
-        .expect("concurrence::yield_() called outside a tasklet");
+    assert!(
+        sched.current_task().is_some(),
+        "concurrence::yield_() called outside a tasklet"
+    );
     if !sched.has_work() {
         return;
     }
-    crate::engine::wait::yield_now(sched, me);
+    crate::engine::wait::yield_now(sched);
 }
