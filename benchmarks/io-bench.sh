@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # HTTP and Redis-protocol servers under real load generators, side by side:
-#   - wrk -t1 -c{1,64,512} against the http example and the same server on tokio current-thread;
+#   - wrk -t1 -c{1,64,512,2000} against the http example and the same server on tokio current-thread;
 #   - redis-benchmark -t get,set with -P 1 and -P 16 against the kv example and redis-server.
 #   - wrk against GET /hash (a CPU-bound handler) on 1 and 2 dispatchers, tokio-ct and tokio-mt2.
 # Usage: bash benchmarks/io-bench.sh [SECONDS] [SECTIONS]
@@ -18,6 +18,9 @@ need() {
 }
 if want http || want hash; then need wrk; fi
 if want kv; then need redis-benchmark redis-server; fi
+# 2,000 connections need more descriptors than the usual soft limit of 1,024 (servers and wrk
+# inherit it).
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 cargo build --release -q -p concurrence-examples --example http --example kv
 cargo build --release -q -p concurrence-benchmarks --features peers --bin http_tokio
 
@@ -50,7 +53,7 @@ echo "| wrk connections | concurrence http | tokio-ct http | ratio |"
 echo "|---|---|---|---|"
 start target/release/examples/http 127.0.0.1:0; conc=$port
 start target/release/http_tokio 127.0.0.1:0; tok=$port
-for c in 1 64 512; do
+for c in 1 64 512 2000; do
     line=()
     for p in $conc $tok; do
         out=$(wrk -t1 -c$c -d${secs}s --latency "http://127.0.0.1:$p/")

@@ -31,7 +31,11 @@ impl<T: 'static> sealed::Sealed for Item<T> {}
 impl<T: 'static> Condition for Item<T> {
     type Output = T;
 
+    #[inline]
     fn poll(&mut self) -> Option<T> {
+        if self.inner.items.borrow().is_empty() {
+            return None; // the poll before a wait: nothing to take
+        }
         self.inner.take(self.end, Block::No).ok()
     }
 
@@ -41,8 +45,13 @@ impl<T: 'static> Condition for Item<T> {
     }
 
     fn disarm(&mut self, waiter: &Waiter) {
-        let pass_on = !self.inner.items.borrow().is_empty();
         let mut takers = self.inner.takers.borrow_mut();
+        if takers.is_empty() {
+            // Its entry was taken by the wake-up (the usual case), and there is nobody to pass
+            // a wake-up on to.
+            return;
+        }
+        let pass_on = !self.inner.items.borrow().is_empty();
         takers.leave(Rc::as_ptr(&waiter.task), pass_on);
     }
 

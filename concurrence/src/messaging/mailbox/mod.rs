@@ -575,8 +575,17 @@ impl<T> Inner<T> {
         }
     }
 
+    /// Wakes up to `freed` tasklets waiting for room (a bounded mailbox only).
+    #[inline]
     fn wake_senders(&self, freed: usize) {
-        if self.max_len == usize::MAX || self.senders.borrow().is_empty() {
+        if self.max_len != usize::MAX {
+            self.wake_senders_of_bounded(freed);
+        }
+    }
+
+    #[inline(never)]
+    fn wake_senders_of_bounded(&self, freed: usize) {
+        if self.senders.borrow().is_empty() {
             return;
         }
         let sched = scheduler::get();
