@@ -21,6 +21,9 @@ COLORS = {
     "may-1": "#d62728",
     "may": "#ff9896",
     "threads": "#7f7f7f",
+    "actix": "#ff7f0e",
+    "ractor": "#17becf",
+    "kameo": "#bcbd22",
     "redis-server": "#2ca02c",
 }
 
@@ -52,7 +55,11 @@ def main():
     width = 900
     plot_w = width - left - right
     group_h = bar_h * len(peers) + gap
-    height = top + group_h * len(order) + 60
+    legend_w = 110
+    per_line = max(1, (width - left) // legend_w)
+    legend_lines = max(1, math.ceil(len(peers) / per_line))
+    legend_h = 16 * (legend_lines - 1)
+    height = top + group_h * len(order) + 60 + legend_h
 
     def x(ratio):
         ratio = min(max(ratio, lo), hi)
@@ -70,8 +77,8 @@ def main():
     for tick in [0.1, 0.25, 0.5, 1, 2, 4, 10, 30, 100, 300, 1000]:
         tx = x(tick)
         style = 'stroke="black" stroke-width="1.5"' if tick == 1 else 'stroke="#ddd"'
-        out.append(f'<line x1="{tx:.1f}" y1="{top - 8}" x2="{tx:.1f}" y2="{height - 50}" {style}/>')
-        out.append(f'<text x="{tx:.1f}" y="{height - 36}" text-anchor="middle">{tick:g}x</text>')
+        out.append(f'<line x1="{tx:.1f}" y1="{top - 8}" x2="{tx:.1f}" y2="{height - 50 - legend_h}" {style}/>')
+        out.append(f'<text x="{tx:.1f}" y="{height - 36 - legend_h}" text-anchor="middle">{tick:g}x</text>')
     for i, label in enumerate(order):
         gy = top + i * group_h
         out.append(f'<text x="{left - 8}" y="{gy + group_h / 2:.1f}" text-anchor="end">{label}</text>')
@@ -90,11 +97,11 @@ def main():
                 f'<rect x="{x0:.1f}" y="{y}" width="{max(x1 - x0, 1):.1f}" height="{bar_h - 1}" '
                 f'fill="{COLORS[peer]}"><title>{peer}: {ratio:.2f}x</title></rect>'
             )
-    lx = left
-    for peer in peers:
-        out.append(f'<rect x="{lx}" y="{height - 22}" width="12" height="10" fill="{COLORS[peer]}"/>')
-        out.append(f'<text x="{lx + 16}" y="{height - 13}">{peer}</text>')
-        lx += 110
+    for k, peer in enumerate(peers):
+        lx = left + (k % per_line) * legend_w
+        ly = height - 22 - legend_h + 16 * (k // per_line)
+        out.append(f'<rect x="{lx}" y="{ly}" width="12" height="10" fill="{COLORS[peer]}"/>')
+        out.append(f'<text x="{lx + 16}" y="{ly + 9}">{peer}</text>')
     out.append("</svg>")
     with open(dst, "w") as f:
         f.write("\n".join(out) + "\n")

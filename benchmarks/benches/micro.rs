@@ -1,7 +1,8 @@
 //! Criterion benchmarks of the short workloads, concurrence beside its peers in one run:
 //! `cargo bench -p concurrence-benchmarks --features peers --bench micro`. Without the `peers`
-//! feature only concurrence and OS threads run. (may runs with its default workers here: its
-//! worker count is per process; the runner measures may with 1 worker.)
+//! feature only concurrence and OS threads run; the actor libraries (actix, ractor, kameo) run
+//! in the rows they have: ping-pong, call-reply and spawn-join-seq. (may runs with its default
+//! workers here: its worker count is per process; the runner measures may with 1 worker.)
 #![allow(missing_docs)] // criterion_group! generates undocumented items
 
 use std::time::Duration;
@@ -10,12 +11,15 @@ use concurrence_benchmarks::{measure, Runtime, Workload};
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 
 /// The runtimes one process can run side by side.
-const RUNTIMES: [Runtime; 5] = [
+const RUNTIMES: [Runtime; 8] = [
     Runtime::Concurrence,
     Runtime::TokioCurrentThread,
     Runtime::TokioMultiThread2,
     Runtime::MayDefault,
     Runtime::Threads,
+    Runtime::Actix,
+    Runtime::Ractor,
+    Runtime::Kameo,
 ];
 
 fn workload(c: &mut Criterion, workload: Workload) {

@@ -2,15 +2,23 @@
 //!
 //! Each workload is implemented once per runtime, the way a user of that runtime would write it
 //! ([`conc`], `tokio_rt`, `may_rt` (with the `peers` feature), [`threads`]); [`measure`] runs one of them and returns
-//! what it measured. The `runner` binary measures each pair in a fresh child process (peak RSS
+//! what it measured. The typed-actor libraries (`actix_rt`, `ractor_rt`, `kameo_rt`, also with
+//! the `peers` feature) have the one-core message rows only: ping-pong, call-reply and
+//! spawn-join-seq. The `runner` binary measures each pair in a fresh child process (peak RSS
 //! and may's worker setting are per process) and prints the table; `benches/micro.rs` runs the
 //! short workloads under criterion. The peers are behind the `peers` feature, so that the main
 //! workspace's tests never build them.
 #![warn(missing_docs)]
 
+#[cfg(feature = "peers")]
+pub mod actix_rt;
 pub mod conc;
 #[cfg(feature = "peers")]
+pub mod kameo_rt;
+#[cfg(feature = "peers")]
 pub mod may_rt;
+#[cfg(feature = "peers")]
+pub mod ractor_rt;
 pub mod sys;
 pub mod threads;
 #[cfg(feature = "peers")]
@@ -82,11 +90,17 @@ pub enum Runtime {
     MayDefault,
     /// OS threads and std channels.
     Threads,
+    /// actix's actors on an actix `System` (tokio's current-thread runtime underneath).
+    Actix,
+    /// ractor's actors on tokio's current-thread runtime.
+    Ractor,
+    /// kameo's actors on tokio's current-thread runtime.
+    Kameo,
 }
 
 impl Runtime {
     /// Every runtime, in table order.
-    pub const ALL: [Runtime; 8] = [
+    pub const ALL: [Runtime; 11] = [
         Runtime::Concurrence,
         Runtime::Concurrence2,
         Runtime::ConcurrenceCompact,
@@ -95,6 +109,9 @@ impl Runtime {
         Runtime::May1,
         Runtime::MayDefault,
         Runtime::Threads,
+        Runtime::Actix,
+        Runtime::Ractor,
+        Runtime::Kameo,
     ];
 
     /// Its name on the command line and in tables.
@@ -108,6 +125,9 @@ impl Runtime {
             Runtime::May1 => "may-1",
             Runtime::MayDefault => "may",
             Runtime::Threads => "threads",
+            Runtime::Actix => "actix",
+            Runtime::Ractor => "ractor",
+            Runtime::Kameo => "kameo",
         }
     }
 
@@ -377,6 +397,27 @@ pub fn measure(runtime: Runtime, workload: Workload, n: u64) -> Option<Sample> {
             _ if runtime == Runtime::May1 => return None,
             XdPingPong => cross_sample(may_rt::xd_ping_pong(n), n),
             XdOneWay => cross_sample(may_rt::xd_one_way(n), n),
+        },
+        #[cfg(feature = "peers")]
+        Runtime::Actix => match workload {
+            PingPong => per_op(actix_rt::ping_pong(n), n),
+            CallReply => per_op(actix_rt::call_reply(n), n),
+            SpawnJoinSeq => per_op(actix_rt::spawn_join_seq(n), n),
+            _ => return None,
+        },
+        #[cfg(feature = "peers")]
+        Runtime::Ractor => match workload {
+            PingPong => per_op(ractor_rt::ping_pong(n), n),
+            CallReply => per_op(ractor_rt::call_reply(n), n),
+            SpawnJoinSeq => per_op(ractor_rt::spawn_join_seq(n), n),
+            _ => return None,
+        },
+        #[cfg(feature = "peers")]
+        Runtime::Kameo => match workload {
+            PingPong => per_op(kameo_rt::ping_pong(n), n),
+            CallReply => per_op(kameo_rt::call_reply(n), n),
+            SpawnJoinSeq => per_op(kameo_rt::spawn_join_seq(n), n),
+            _ => return None,
         },
         #[cfg(not(feature = "peers"))]
         _ => return None,

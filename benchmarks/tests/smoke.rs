@@ -1,6 +1,6 @@
 //! Every workload runs at a tiny size on every runtime that is built (concurrence and OS
-//! threads always; tokio and may with the `peers` feature) and gives a sane figure. The
-//! figures themselves are the runner's business, not a test's.
+//! threads always; tokio, may and the actor libraries with the `peers` feature) and gives a
+//! sane figure. The figures themselves are the runner's business, not a test's.
 
 use concurrence_benchmarks::{measure, Runtime, Sample, Workload};
 
@@ -83,6 +83,31 @@ fn every_workload_runs_at_a_tiny_size_on_tokio() {
             }
             let sample = sample.expect("tokio has them all");
             assert!(sample.value > 0.0, "{runtime:?} {workload:?}: {sample}");
+        }
+    }
+}
+
+/// The typed-actor libraries have the one-core message rows, and no others.
+#[cfg(feature = "peers")]
+#[test]
+fn the_actor_libraries_run_their_three_workloads_at_a_tiny_size() {
+    let theirs = [
+        Workload::PingPong,
+        Workload::CallReply,
+        Workload::SpawnJoinSeq,
+    ];
+    for runtime in [Runtime::Actix, Runtime::Ractor, Runtime::Kameo] {
+        for workload in Workload::ALL {
+            let sample = measure(runtime, workload, size(workload));
+            if !theirs.contains(&workload) {
+                assert_eq!(sample, None, "{runtime:?} has no {workload:?}");
+                continue;
+            }
+            let sample = sample.unwrap_or_else(|| panic!("{runtime:?} lacks {workload:?}"));
+            assert!(
+                sample.value.is_finite() && sample.value > 0.0,
+                "{runtime:?} {workload:?}: {sample}"
+            );
         }
     }
 }

@@ -81,6 +81,9 @@ impl Table {
                 Runtime::May1,
                 Runtime::MayDefault,
                 Runtime::Threads,
+                Runtime::Actix,
+                Runtime::Ractor,
+                Runtime::Kameo,
             ],
             Table::TwoCores => &[
                 Runtime::Concurrence2,
