@@ -131,6 +131,60 @@ fn stacks_are_reused_across_many_sequential_tasklets() {
 }
 
 #[test]
+fn a_tasklet_starts_only_on_a_finished_tasklets_coroutine_of_its_own_stack_size() {
+    // A finished tasklet's coroutine waits for the next tasklet; one that asks for a larger
+    // stack must get a coroutine of its size (an overflow here would abort the child).
+    const NAME: &str =
+        "a_tasklet_starts_only_on_a_finished_tasklets_coroutine_of_its_own_stack_size";
+    if is_child(NAME) {
+        run(|| {
+            for i in 0..100u64 {
+                let small = Builder::new().stack_size(64 * 1024).spawn(move || i);
+                assert_eq!(small.join().unwrap(), i);
+            }
+            let large = Builder::new()
+                .stack_size(4 * 1024 * 1024)
+                .spawn(|| deep(1000));
+            assert_eq!(large.join().unwrap(), deep_value(1000));
+            // And the small ones after it, on their own coroutines again.
+            for i in 0..100u64 {
+                let small = Builder::new()
+                    .stack_size(64 * 1024)
+                    .spawn(move || deep(20) + i);
+                assert_eq!(small.join().unwrap(), deep_value(20) + i);
+            }
+        });
+        return;
+    }
+    let out = run_child(NAME);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn an_overflow_on_a_coroutine_that_ran_another_tasklet_names_the_one_that_overflowed() {
+    const NAME: &str =
+        "an_overflow_on_a_coroutine_that_ran_another_tasklet_names_the_one_that_overflowed";
+    if is_child(NAME) {
+        let _ = Dispatcher::new().stack_mode(StackMode::GUARDED).run(|| {
+            // The first child's coroutine waits for the next tasklet: the diver runs on it.
+            assert_eq!(spawn(|| 7).join().unwrap(), 7);
+            let t = spawn(deep_diver);
+            let _ = t.join();
+        });
+        return;
+    }
+    let out = run_child(NAME);
+    assert_aborted_with(
+        &out,
+        "tasklet 'deep_diver@SITE' (#3) overflowed its stack (guard page hit)",
+    );
+}
+
+#[test]
 fn a_guarded_stack_overflow_aborts_naming_the_tasklet() {
     const NAME: &str = "a_guarded_stack_overflow_aborts_naming_the_tasklet";
     if is_child(NAME) {

@@ -34,7 +34,7 @@ pub(crate) fn suspended_at() -> usize {
 
 /// A tasklet's handle on its own coroutine, used to suspend it from anywhere on its stack.
 #[derive(Clone, Copy)]
-pub(crate) struct Suspender(*const Yielder<Wake, ()>);
+pub(crate) struct Suspender(*const Yielder<Wake, bool>);
 
 impl Suspender {
     /// A suspender for a tasklet that has not started.
@@ -55,7 +55,20 @@ impl Suspender {
         // body, and that yielder lives on the coroutine's stack until the body returns. The
         // scheduler calls `suspend` only for the running tasklet (its body has not returned)
         // and from code running on that tasklet's stack, as `Yielder::suspend` requires.
-        unsafe { (*self.0).suspend(()) }
+        unsafe { (*self.0).suspend(false) }
+    }
+
+    /// Suspends a relay coroutine whose tasklet has finished, to wait for the next:
+    /// [`Coro::resume`] reports [`Resumed::Ended`]. Only a relay's body calls this, on its own
+    /// stack, between tasklets (see `Scheduler::start`).
+    pub(crate) fn suspend_ended(self) -> Wake {
+        assert!(
+            !self.0.is_null(),
+            "suspend called before the tasklet started"
+        );
+        // SAFETY: as in `suspend`: the yielder lives on the coroutine's stack until its body
+        // returns, and this runs on that stack, in the body.
+        unsafe { (*self.0).suspend(true) }
     }
 
     /// [`suspend`](Suspender::suspend) for a compact tasklet: records the stack pointer just
@@ -72,10 +85,22 @@ impl Suspender {
 /// A tasklet's coroutine: its stack and the suspended state of its body.
 pub(crate) struct Coro {
     /// `None` once its stack was taken back ([`Coro::into_stack`]).
-    co: Option<Coroutine<Wake, (), (), Stack>>,
+    co: Option<Coroutine<Wake, bool, (), Stack>>,
     /// For a tasklet with a compact stack: which shared stack, and its bytes while another
-    /// tasklet uses that stack.
+    /// tasklet uses that stack. Every other coroutine is a relay: it runs one tasklet after
+    /// another (see `Scheduler::start`).
     pub(crate) compact: Option<Box<Saved>>,
+}
+
+/// How a [`Coro::resume`] came back.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum Resumed {
+    /// Its tasklet suspended (it waits, or yielded).
+    Suspended,
+    /// Its tasklet finished, and the relay coroutine waits for the next.
+    Ended,
+    /// Its body returned: its stack may be taken back.
+    Returned,
 }
 
 impl Coro {
@@ -88,7 +113,7 @@ impl Coro {
         compact: Option<Box<Saved>>,
         body: impl FnOnce(Suspender, Wake) + 'static,
     ) -> Coro {
-        let co = Coroutine::with_stack(stack, move |yielder: &Yielder<Wake, ()>, wake| {
+        let co = Coroutine::with_stack(stack, move |yielder: &Yielder<Wake, _>, wake| {
             body(Suspender(yielder as *const _), wake)
         });
         Coro {
@@ -97,16 +122,17 @@ impl Coro {
         }
     }
 
-    /// Runs the coroutine until it suspends (`false`) or its body returns (`true`).
+    /// Runs the coroutine until it suspends, its tasklet ends (a relay), or its body returns.
     #[inline]
-    pub(crate) fn resume(&mut self, wake: Wake) -> bool {
+    pub(crate) fn resume(&mut self, wake: Wake) -> Resumed {
         let co = self
             .co
             .as_mut()
             .expect("a coroutine is resumed only while it has its stack");
         match co.resume(wake) {
-            CoroutineResult::Yield(()) => false,
-            CoroutineResult::Return(()) => true,
+            CoroutineResult::Yield(false) => Resumed::Suspended,
+            CoroutineResult::Yield(true) => Resumed::Ended,
+            CoroutineResult::Return(()) => Resumed::Returned,
         }
     }
 
@@ -153,10 +179,10 @@ pub(crate) fn measure_switch_depth() -> Option<usize> {
     // corosensei (above its guard page) for as long as the stack lives; no coroutine runs on
     // it yet.
     unsafe { std::ptr::write_bytes(limit as *mut u8, PATTERN, top - limit) };
-    let mut probe = Coroutine::with_stack(stack, |yielder: &Yielder<Wake, ()>, _: Wake| {
+    let mut probe = Coroutine::with_stack(stack, |yielder: &Yielder<Wake, _>, _: Wake| {
         Suspender(yielder as *const _).suspend_compact();
     });
-    let suspended = matches!(probe.resume(Wake::Ready), CoroutineResult::Yield(()));
+    let suspended = matches!(probe.resume(Wake::Ready), CoroutineResult::Yield(false));
     let at = suspended_at();
     let lowest = (limit..top).find(|&addr| {
         // SAFETY: as above; the probe is suspended, so nothing writes the stack meanwhile, and

@@ -217,6 +217,12 @@ pub(crate) struct Scheduler {
     pub(crate) recycled: crate::engine::recycle::Recycled,
     /// The clock timers run on: real, or virtual time (see `engine::clock`).
     pub(crate) clock: crate::engine::clock::Clock,
+    /// Relay coroutines waiting for their next tasklet (see `run::relay_entry`). Declared
+    /// before `stacks`: should the scheduler be dropped with some still waiting (shutdown
+    /// retires them), they unwind on stacks that are still mapped.
+    idle: RefCell<Vec<run::Idle>>,
+    /// The tasklet `start` gives a waiting relay coroutine, which takes it when resumed.
+    handover: Cell<Option<Rc<Task>>>,
     stacks: RefCell<StackPool>,
     /// The shared stacks of compact tasklets (see `compact.rs`).
     compact: RefCell<SharedStacks>,
@@ -312,6 +318,8 @@ impl Scheduler {
             coarse_ms: Cell::new(0),
             switches: Cell::new(0),
             polls: Cell::new(0),
+            idle: RefCell::new(Vec::new()),
+            handover: Cell::new(None),
             stacks: RefCell::new(StackPool::new()),
             compact: RefCell::new(SharedStacks::default()),
             last_trim: Cell::new(Instant::now()),
@@ -385,7 +393,8 @@ impl Scheduler {
     /// Free stacks kept for reuse, and the address space reserved for stack slots.
     pub(crate) fn stack_pool(&self) -> (usize, usize) {
         let stacks = self.stacks.borrow();
-        (stacks.free_stacks(), stacks.reserved_bytes())
+        let idle = self.idle.borrow().len();
+        (stacks.free_stacks() + idle, stacks.reserved_bytes())
     }
 
     /// The deadline of the running tasklet's scope, if it is in one (`engine::deadline`).

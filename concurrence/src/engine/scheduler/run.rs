@@ -6,8 +6,9 @@ use std::ptr::NonNull;
 use std::rc::{Rc, Weak};
 
 use crate::engine::compact::{self, Saved};
-use crate::engine::coroutine::{Coro, Suspender, Wake};
+use crate::engine::coroutine::{Coro, Resumed, Suspender, Wake};
 use crate::engine::end::{down_of, TaskletExit};
+use crate::engine::stack::{StackInfo, StackMode};
 use crate::engine::state::{Body, Outcome, State, Task};
 use crate::engine::wait::is_live;
 use crate::error::panic_message;
@@ -49,19 +50,19 @@ impl Scheduler {
         let previous = self.current.replace(Some(NonNull::from(&**task)));
         // The coroutine stays borrowed while it runs, not while it is suspended: only its own
         // code runs meanwhile, and nothing touches the coroutine of a running tasklet.
-        let finished = match &mut *task.body.borrow_mut() {
+        let resumed = match &mut *task.body.borrow_mut() {
             Body::Started(coro) => {
                 if let Some(saved) = coro.compact.as_deref_mut() {
                     self.enter_shared_stack(task, saved);
                 }
-                let finished = coro.resume(why);
+                let returned = coro.resume(why);
                 if let Some(saved) = coro.compact.as_deref() {
                     // It suspended last on this thread (or finished: then this is not read).
                     saved
                         .suspended_at
                         .set(crate::engine::coroutine::suspended_at());
                 }
-                finished
+                returned
             }
             _ => unreachable!("a started tasklet has a coroutine"),
         };
@@ -70,15 +71,71 @@ impl Scheduler {
         if !stack.canary_intact() {
             crate::engine::overflow::canary_damaged(task.name(), task.id, stack.size);
         }
-        if finished {
+        // A relay coroutine does not return when its tasklet ends: it waits for the next one
+        // (see `Relay`).
+        if !matches!(resumed, Resumed::Suspended) {
             let body = std::mem::replace(&mut *task.body.borrow_mut(), Body::Done);
             if let Body::Started(coro) = body {
                 if let Some(saved) = coro.compact.as_deref() {
                     self.compact.borrow_mut().leave(task, saved);
                 }
-                self.stacks.borrow_mut().put(coro.into_stack());
+                if resumed == Resumed::Ended {
+                    self.keep_idle(Idle {
+                        coro,
+                        size: task.stack_size,
+                        mode: task.stack_mode,
+                        stack: task.stack.get(),
+                    });
+                } else {
+                    self.stacks.borrow_mut().put(coro.into_stack());
+                }
             }
             self.finish(task);
+        }
+    }
+
+    /// Keeps a relay coroutine whose tasklet finished for the next tasklet of its kind, or
+    /// retires it when enough wait already.
+    fn keep_idle(&self, waiting: Idle) {
+        let mut idle = self.idle.borrow_mut();
+        if idle.len() < IDLE_COROUTINES {
+            idle.push(waiting);
+        } else {
+            drop(idle);
+            self.retire(waiting.coro);
+        }
+    }
+
+    /// A waiting relay coroutine for a tasklet of `size` and `mode`, if there is one.
+    fn take_idle(&self, size: u32, mode: StackMode) -> Option<Idle> {
+        let mut idle = self.idle.borrow_mut();
+        let at = idle
+            .iter()
+            .rposition(|waiting| waiting.size == size && waiting.mode == mode)?;
+        Some(idle.swap_remove(at))
+    }
+
+    /// Ends a waiting relay coroutine: resumed with no tasklet to run, its body returns, and
+    /// its stack goes back to the pool. Runs no tasklet's code.
+    fn retire(&self, mut coro: Coro) {
+        debug_assert!(self.handover.take().is_none(), "no tasklet is handed over");
+        let returned = coro.resume(Wake::Ready);
+        assert!(
+            matches!(returned, Resumed::Returned),
+            "a relay coroutine resumed without a tasklet returns"
+        );
+        self.stacks.borrow_mut().put(coro.into_stack());
+    }
+
+    /// Retires every waiting relay coroutine (their stacks go back to the pool, to be trimmed
+    /// as free stacks are): when the pool trims, and when the dispatcher ends.
+    pub(super) fn retire_idle(&self) {
+        loop {
+            let idle = self.idle.borrow_mut().pop();
+            match idle {
+                Some(waiting) => self.retire(waiting.coro),
+                None => break,
+            }
         }
     }
 
@@ -89,11 +146,25 @@ impl Scheduler {
         self.compact.borrow_mut().enter(task, saved, below);
     }
 
-    /// Gives a new tasklet its stack and coroutine. On failure it finishes with `NoStack` (or
-    /// `Killed`, when it was started to be killed), its closure buried, and this returns `false`.
+    /// Gives a new tasklet its stack and coroutine: a waiting relay coroutine of its stack size
+    /// and mode if there is one (see [`relay_entry`]), else a new coroutine on a stack of the pool (a compact tasklet
+    /// on a share of a shared stack). On failure it finishes with `NoStack` (or `Killed`, when
+    /// it was started to be killed), its closure buried, and this returns `false`.
     fn start(&self, task: &Rc<Task>, why: Wake) -> bool {
+        let compact = task.stack_mode.is_compact() && compact::save_below().is_some();
+        if !compact {
+            if let Some(waiting) = self.take_idle(task.stack_size, task.stack_mode) {
+                let body = std::mem::replace(&mut *task.body.borrow_mut(), Body::Done);
+                assert!(matches!(body, Body::New), "only a new tasklet starts");
+                task.stack.set(waiting.stack);
+                // Taken by the coroutine's body when `resume` resumes it, right after this.
+                self.handover.set(Some(task.clone()));
+                *task.body.borrow_mut() = Body::Started(waiting.coro);
+                return true;
+            }
+        }
         let size = task.stack_size as usize;
-        let stack = if task.stack_mode.is_compact() && compact::save_below().is_some() {
+        let stack = if compact {
             let mut pool = self.stacks.borrow_mut();
             self.compact
                 .borrow_mut()
@@ -131,10 +202,18 @@ impl Scheduler {
         };
         task.stack.set(stack.info());
         let me = task.clone();
-        *task.body.borrow_mut() =
-            Body::Started(Coro::new(stack, saved, move |suspender, first| {
+        let coro = if saved.is_some() {
+            // A compact tasklet's coroutine runs it alone: its stack is a share of a shared
+            // stack, bound to it (see `compact.rs`).
+            Coro::new(stack, saved, move |suspender, first| {
                 run_entry(me, suspender, first)
-            }));
+            })
+        } else {
+            Coro::new(stack, None, move |suspender, first| {
+                relay_entry(me, suspender, first)
+            })
+        };
+        *task.body.borrow_mut() = Body::Started(coro);
         true
     }
 
@@ -229,6 +308,38 @@ fn drop_locals(task: &Task) {
 
 /// The id of a dispatcher's first tasklet.
 const FIRST_ID: u64 = 1;
+
+/// How many relay coroutines may wait for a tasklet at once: a tree of spawns and joins run
+/// depth-first needs a few; beyond that, one whose tasklet ends is retired.
+const IDLE_COROUTINES: usize = 32;
+
+/// A relay coroutine whose tasklet finished, waiting for the next tasklet of its stack size
+/// and mode (see [`Scheduler::start`]), and its stack as the records of the tasklets it runs
+/// describe it.
+pub(super) struct Idle {
+    coro: Coro,
+    size: u32,
+    mode: StackMode,
+    stack: StackInfo,
+}
+
+/// What a relay coroutine runs: [`run_entry`] for its first tasklet, then for each tasklet
+/// handed to it (`Scheduler::handover`), until it is resumed with none (retired).
+///
+/// Creating a coroutine (its first frame on a fresh stack) and taking it apart cost about a
+/// sixth of a spawn and join: a coroutine whose tasklet finished suspends here, at the bottom
+/// of its stack, and the next tasklet of the same stack size and mode starts on it.
+fn relay_entry(first_task: Rc<Task>, suspender: Suspender, first: Wake) {
+    let (mut task, mut why) = (first_task, first);
+    loop {
+        run_entry(task, suspender, why);
+        why = suspender.suspend_ended();
+        match super::get().handover.take() {
+            Some(next) => task = next,
+            None => return, // retired
+        }
+    }
+}
 
 /// What every tasklet's coroutine runs: the entry closure, with panics and kills caught and
 /// turned into the tasklet's outcome; then its unread messages are dropped, still on its own

@@ -84,7 +84,7 @@ impl Scheduler {
                 continue;
             }
             let mut timeout = next_deadline.map(|d| d.saturating_duration_since(Instant::now()));
-            if self.stacks.borrow().has_untrimmed() {
+            if self.stacks.borrow().has_untrimmed() || !self.idle.borrow().is_empty() {
                 // Idle with free stacks still holding memory: wake up to give it back.
                 timeout = Some(timeout.map_or(TRIM_PERIOD, |t| t.min(TRIM_PERIOD)));
             }
@@ -135,6 +135,8 @@ impl Scheduler {
         let now = Instant::now();
         if now.duration_since(self.last_trim.get()) >= TRIM_PERIOD {
             self.last_trim.set(now);
+            // Waiting relay coroutines give their stacks back, to be trimmed as free stacks.
+            self.retire_idle();
             let mut stacks = self.stacks.borrow_mut();
             if stacks.has_untrimmed() {
                 stacks.trim();

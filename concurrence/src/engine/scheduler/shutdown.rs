@@ -55,6 +55,7 @@ impl Scheduler {
             drop_caught_quietly(payload);
         }
         self.leak_survivors();
+        self.retire_idle();
         self.queue.clear();
         self.front.clear();
         self.next.clear();
