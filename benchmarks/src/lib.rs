@@ -347,6 +347,7 @@ pub fn measure(runtime: Runtime, workload: Workload, n: u64) -> Option<Sample> {
                 tokio_rt::Flavor::MultiThread2
             };
             match workload {
+                PingPongSelect | Selective => return None, // concurrence only
                 Switch => per_op(tokio_rt::switch(flavor, n), n),
                 PingPong => per_op(tokio_rt::ping_pong(flavor, n), n),
                 CallReply => per_op(tokio_rt::call_reply(flavor, n), n),
@@ -363,6 +364,7 @@ pub fn measure(runtime: Runtime, workload: Workload, n: u64) -> Option<Sample> {
         }
         #[cfg(feature = "peers")]
         Runtime::May1 | Runtime::MayDefault => match workload {
+            PingPongSelect | Selective => return None, // concurrence only
             Switch => per_op(may_rt::switch(n), n),
             PingPong => per_op(may_rt::ping_pong(n), n),
             CallReply => per_op(may_rt::call_reply(n), n),
