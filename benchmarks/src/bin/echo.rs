@@ -293,14 +293,13 @@ fn raise_nofile(wanted: u64) -> u64 {
         rlim_max: 0,
     };
     // SAFETY: `limit` is a valid rlimit for getrlimit to fill.
-    assert_eq!(
-        unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) },
-        0
-    );
+    let got = unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) };
+    assert_eq!(got, 0, "getrlimit failed");
     if limit.rlim_cur < wanted {
         limit.rlim_cur = wanted.min(limit.rlim_max);
         // SAFETY: setting a soft limit no higher than the hard limit, from a valid rlimit.
-        assert_eq!(unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &limit) }, 0);
+        let set = unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &limit) };
+        assert_eq!(set, 0, "setrlimit failed");
     }
     limit.rlim_cur
 }
