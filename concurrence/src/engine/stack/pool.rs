@@ -207,8 +207,7 @@ impl StackPool {
             // `GUARD_RUN`, to the end of the region: a program that keeps starting tasklets
             // pays one system call per run, one that starts a few installs few guards ahead.
             let run = carved.clamp(1, GUARD_RUN).min(carver.count - index);
-            install_guards(bottom, slot_len, run)?;
-            carver.guarded = index + run;
+            carver.guarded = index + install_guards(bottom, slot_len, run)?;
         }
         carver.next += slot_len;
         carver.index += 1;
@@ -319,7 +318,9 @@ const GUARD_RUN: usize = 64;
 /// `first` (each slot's lowest page), with one `process_madvise` where the kernel takes
 /// `MADV_GUARD_INSTALL` through it for the calling process (Linux 6.15+, `PIDFD_SELF`), else
 /// one `madvise` each. The slots must be inside a region of this pool that no stack uses.
-fn install_guards(first: usize, slot_len: usize, run: usize) -> io::Result<()> {
+/// Returns how many slots from the first have their guard (at least one); fails only when the
+/// first slot's guard could not be installed.
+fn install_guards(first: usize, slot_len: usize, run: usize) -> io::Result<usize> {
     let page = page_size();
     let mut done = 0;
     if run > 1 && batch_works() {
@@ -353,10 +354,13 @@ fn install_guards(first: usize, slot_len: usize, run: usize) -> io::Result<()> {
         let installed =
             unsafe { libc::madvise(guard as *mut libc::c_void, page, MADV_GUARD_INSTALL) };
         if installed != 0 {
-            return Err(io::Error::last_os_error());
+            return match i {
+                0 => Err(io::Error::last_os_error()),
+                _ => Ok(i), // the slots before it are guarded; it is tried again when carved
+            };
         }
     }
-    Ok(())
+    Ok(run)
 }
 
 /// `PIDFD_SELF_PROCESS` (Linux 6.15+): the calling process, for `process_madvise`.
