@@ -2,14 +2,15 @@
 # HTTP and Redis-protocol servers under real load generators, side by side:
 #   - wrk -t1 -c{1,64,512,2000} against the http example and the same server on tokio current-thread;
 #   - redis-benchmark -t get,set with -P 1 and -P 16 against the kv example and redis-server.
-#   - wrk against GET /hash (a CPU-bound handler) on 1 and 2 dispatchers, tokio-ct and tokio-mt2.
+#   - wrk against GET /hash (a CPU-bound handler) on 1 and 2 dispatchers, tokio-ct and tokio-mt2;
+#   - the echo servers' resident memory per idle connection at 5,000 connections (`echo idle`).
 # Usage: bash benchmarks/io-bench.sh [SECONDS] [SECTIONS]
-#   SECTIONS: a comma-separated subset of http,kv,hash (all by default); http and hash need wrk,
-#   kv needs redis-benchmark and redis-server.
+#   SECTIONS: a comma-separated subset of http,kv,hash,idle (all by default); http and hash need
+#   wrk, kv needs redis-benchmark and redis-server.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs=${1:-3}
-sections=${2:-http,kv,hash}
+sections=${2:-http,kv,hash,idle}
 want() { [[ ",$sections," == *",$1,"* ]]; }
 need() {
     for tool in "$@"; do
@@ -122,4 +123,10 @@ while IFS= read -r line; do
     ratio=$(python3 -c "print(f'{$rps/$tokio_mt2:.2f}x')")
     echo "${line/NAME_$name/$ratio}"
 done < "$table"
+fi
+
+if want idle; then
+echo
+cargo build --release -q -p concurrence-benchmarks --features peers --bin echo
+target/release/echo idle 5000 2>/dev/null
 fi

@@ -203,6 +203,42 @@ fn a_guarded_stack_overflow_aborts_naming_the_tasklet() {
 }
 
 #[test]
+fn an_overflow_on_a_slot_whose_guard_came_with_a_run_of_slots_is_named() {
+    const NAME: &str = "an_overflow_on_a_slot_whose_guard_came_with_a_run_of_slots_is_named";
+    if is_child(NAME) {
+        let _ = Dispatcher::new().stack_mode(StackMode::GUARDED).run(|| {
+            // The main tasklet and five sleepers take slots 0 to 5 of the size class; the guards
+            // of slots 4 to 7 are installed at once when slot 4 is carved, so the diver's slot
+            // (6) got its guard with a run of slots.
+            many_sleepers_default(5);
+            let t = spawn(deep_diver);
+            let _ = t.join();
+        });
+        return;
+    }
+    let out = run_child(NAME);
+    assert_aborted_with(
+        &out,
+        "tasklet 'deep_diver@SITE' (#7) overflowed its stack (guard page hit)",
+    );
+}
+
+/// `n` sleepers on default stacks; returns once every one holds its stack.
+fn many_sleepers_default(n: usize) {
+    let started = std::rc::Rc::new(std::cell::Cell::new(0));
+    for _ in 0..n {
+        let started = started.clone();
+        Builder::new().daemon(true).spawn(move || {
+            started.set(started.get() + 1);
+            sleep(Duration::from_secs(3600))
+        });
+    }
+    while started.get() < n {
+        yield_();
+    }
+}
+
+#[test]
 fn an_infinite_recursion_past_the_old_mapping_budget_is_still_named() {
     const NAME: &str = "an_infinite_recursion_past_the_old_mapping_budget_is_still_named";
     if is_child(NAME) {

@@ -7,6 +7,12 @@
 //! second and the 99th percentile of the round trip. Both run on this machine's two cores.
 //!
 //! `echo server RUNTIME` and `echo client PORT CONNECTIONS SECONDS` are the two halves.
+//!
+//! `echo idle [CONNECTIONS]` measures memory instead: for concurrence (default and compact
+//! stacks) and tokio-ct it starts the echo server, opens CONNECTIONS connections (5,000 by
+//! default) that each send one 64-byte message and read its echo, so that every connection's
+//! task has run and now waits in a read, and reports the server's resident memory (`VmRSS`)
+//! after minus before, per connection, and its page tables (`VmPTE`) the same way.
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, ErrorKind, Read, Write};
@@ -18,6 +24,16 @@ use clap::{Parser, Subcommand};
 
 const MESSAGE: usize = 64;
 const RUNTIMES: [&str; 4] = ["concurrence", "tokio-ct", "may-1", "threads"];
+/// The servers `echo server` can start: the runtimes above, and concurrence on compact stacks.
+const SERVERS: [&str; 5] = [
+    "concurrence",
+    "tokio-ct",
+    "may-1",
+    "threads",
+    "concurrence-compact",
+];
+/// The servers the idle measurement compares.
+const IDLE_SERVERS: [&str; 3] = ["concurrence", "concurrence-compact", "tokio-ct"];
 
 /// TCP echo, side by side: for each runtime and each connection count (1, 100, 1000), an echo
 /// server in a child process and a client in another, which reports messages per second and
@@ -39,7 +55,7 @@ enum Half {
     /// until killed.
     Server {
         /// The runtime to serve on.
-        #[arg(value_parser = RUNTIMES)]
+        #[arg(value_parser = SERVERS)]
         runtime: String,
     },
     /// Keeps CONNECTIONS connections to the server on PORT busy for SECONDS and prints the
@@ -52,6 +68,13 @@ enum Half {
         /// How long to measure, in seconds (a fraction is allowed).
         #[arg(value_parser = seconds)]
         seconds: Duration,
+    },
+    /// Opens CONNECTIONS idle connections to each runtime's server (each sends one message and
+    /// reads its echo, then waits) and prints the server's resident memory per connection.
+    Idle {
+        /// How many connections to hold open at once.
+        #[arg(default_value_t = 5000)]
+        connections: usize,
     },
 }
 
@@ -67,6 +90,7 @@ fn main() {
             let (rate, p99) = client(port, connections, seconds);
             println!("{rate:.0} {}", p99.as_micros());
         }
+        Some(Half::Idle { connections }) => idle(connections),
         None => bench(cli.quick),
     }
 }
@@ -85,8 +109,14 @@ fn server(runtime: &str) {
         println!("{}", listener.local_addr().unwrap().port());
     }
     match runtime {
-        "concurrence" => {
-            let _ = concurrence::dispatch(move || {
+        "concurrence" | "concurrence-compact" => {
+            let mut dispatcher = concurrence::Dispatcher::new();
+            if runtime == "concurrence-compact" {
+                // SAFETY: a connection's tasklet lends nothing on its stack to anyone while it
+                // waits: its buffer is passed to the kernel only within a read or write call.
+                dispatcher = dispatcher.stack_mode(unsafe { concurrence::StackMode::compact() });
+            }
+            let _ = dispatcher.run(move || {
                 let listener = concurrence::net::TcpListener::from_std(listener).unwrap();
                 concurrence::net::Server::serve_with(listener, 100_000, |stream| {
                     let _ = stream.set_nodelay(true);
@@ -224,6 +254,104 @@ fn client(port: u16, conns: usize, time: Duration) -> (f64, Duration) {
     (done as f64 / elapsed.as_secs_f64(), p99)
 }
 
+/// Starts `echo server RUNTIME` in a child process; returns it and the port it serves on.
+fn start_server(runtime: &str) -> (std::process::Child, String) {
+    let exe = std::env::current_exe().unwrap();
+    let mut server = Command::new(exe)
+        .args(["server", runtime])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(server.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    (server, line.trim().to_owned())
+}
+
+/// A field of `/proc/PID/status` in bytes (`VmRSS`, `VmPTE`: the kernel gives kB).
+fn status_bytes(pid: u32, field: &str) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let line = status
+        .lines()
+        .find(|l| l.starts_with(field) && l[field.len()..].starts_with(':'))
+        .unwrap_or_else(|| panic!("no {field} in /proc/{pid}/status"));
+    let kib: u64 = line[field.len() + 1..]
+        .trim()
+        .trim_end_matches("kB")
+        .trim()
+        .parse()
+        .unwrap();
+    kib * 1024
+}
+
+/// Raises this process's soft limit on open files to `wanted` (or the hard limit, if lower);
+/// the servers started afterwards inherit it. Returns the limit now in force.
+fn raise_nofile(wanted: u64) -> u64 {
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: `limit` is a valid rlimit for getrlimit to fill.
+    let got = unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) };
+    assert_eq!(got, 0, "getrlimit failed");
+    if limit.rlim_cur < wanted {
+        limit.rlim_cur = wanted.min(limit.rlim_max);
+        // SAFETY: setting a soft limit no higher than the hard limit, from a valid rlimit.
+        let set = unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &limit) };
+        assert_eq!(set, 0, "setrlimit failed");
+    }
+    limit.rlim_cur
+}
+
+/// For each server of `IDLE_SERVERS`: its resident memory and page tables per idle connection,
+/// `conns` connections that each had one message echoed; prints a table.
+fn idle(conns: usize) {
+    let limit = raise_nofile(conns as u64 + 100);
+    assert!(
+        limit >= conns as u64 + 100,
+        "open files are limited to {limit}: too few for {conns} connections"
+    );
+    let mut rows = Vec::new();
+    for runtime in IDLE_SERVERS {
+        let (mut server, port) = start_server(runtime);
+        let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+        let pid = server.id();
+        std::thread::sleep(Duration::from_millis(200));
+        let (rss0, pte0) = (status_bytes(pid, "VmRSS"), status_bytes(pid, "VmPTE"));
+        let mut streams = Vec::with_capacity(conns);
+        let payload = [7u8; MESSAGE];
+        let mut echo = [0u8; MESSAGE];
+        for _ in 0..conns {
+            let mut stream = std::net::TcpStream::connect(addr).unwrap();
+            stream.set_nodelay(true).unwrap();
+            stream.write_all(&payload).unwrap();
+            stream.read_exact(&mut echo).unwrap();
+            streams.push(stream);
+        }
+        std::thread::sleep(Duration::from_millis(200));
+        let (rss1, pte1) = (status_bytes(pid, "VmRSS"), status_bytes(pid, "VmPTE"));
+        let _ = server.kill();
+        let _ = server.wait();
+        drop(streams);
+        let per = |a: u64, b: u64| (b as f64 - a as f64) / conns as f64;
+        let (rss, pte) = (per(rss0, rss1), per(pte0, pte1));
+        eprintln!("{runtime}: {rss:.0} B RSS and {pte:.0} B page tables per idle connection");
+        rows.push((runtime, rss, pte));
+    }
+    let peer = rows.last().expect("tokio-ct is measured last").1;
+    println!(
+        "| {conns} idle connections | RSS per connection | page tables | ratio (tokio-ct / row) |"
+    );
+    println!("|---|---|---|---|");
+    for (runtime, rss, pte) in rows {
+        println!(
+            "| {runtime} | {rss:.0} B | {pte:.0} B | {:.2}x |",
+            peer / rss
+        );
+    }
+}
+
 /// Every runtime at every size; prints the table.
 fn bench(quick: bool) {
     let exe = std::env::current_exe().unwrap();
@@ -232,16 +360,7 @@ fn bench(quick: bool) {
     let sizes = [1usize, 100, 1000];
     for &conns in &sizes {
         for runtime in RUNTIMES {
-            let mut server = Command::new(&exe)
-                .args(["server", runtime])
-                .stdout(Stdio::piped())
-                .spawn()
-                .unwrap();
-            let mut line = String::new();
-            BufReader::new(server.stdout.take().unwrap())
-                .read_line(&mut line)
-                .unwrap();
-            let port = line.trim().to_owned();
+            let (mut server, port) = start_server(runtime);
             let out = Command::new(&exe)
                 .args(["client", &port, &conns.to_string(), secs])
                 .output()

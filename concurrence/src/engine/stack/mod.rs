@@ -26,7 +26,9 @@
 //!   slot's lowest page becomes a guard page with `madvise(MADV_GUARD_INSTALL)`, which marks it in
 //!   the page tables without splitting the mapping, so guards do not count against
 //!   `vm.max_map_count` (65,530 mappings by default): a million guarded stacks cost a few hundred
-//!   mappings. A fault in the guard page is reported by `overflow.rs` with the tasklet's name.
+//!   mappings. Guards are installed before a slot is handed out, a run of fresh slots at a time
+//!   (one `process_madvise` where the kernel has `PIDFD_SELF`, Linux 6.15+). A fault in the
+//!   guard page is reported by `overflow.rs` with the tasklet's name.
 //! * **Own mappings** (where the kernel refuses `MADV_GUARD_INSTALL`, before Linux 6.13; or when
 //!   the environment variable `CONCURRENCE_STACK_GUARDS=mprotect` asks for it): each stack is a
 //!   mapping with its lowest page `mprotect`ed, two mappings each, up to [`guarded_budget`]

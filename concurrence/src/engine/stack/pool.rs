@@ -3,6 +3,7 @@
 
 use std::io;
 use std::sync::atomic::Ordering;
+use std::sync::OnceLock;
 
 use super::{
     guards, map, mapping_budget, page_size, round_to_page, Guards, Kind, Mode, Stack, StackMode,
@@ -27,6 +28,9 @@ struct Carver {
     count: usize,
     /// The chunk's guard page (canary chunks only).
     guard: usize,
+    /// Index of the first slot of the region whose guard page is not installed yet (guarded
+    /// slots only; guards are installed a run of slots at a time, see `install_guards`).
+    guarded: usize,
 }
 
 /// Free stacks of one size and mode.
@@ -40,6 +44,8 @@ struct Class {
     carver: Option<Carver>,
     /// Regions made so far, to size the next (each doubles).
     regions: u32,
+    /// Slots carved so far, to size the next run of guards installed at once.
+    carved: usize,
 }
 
 /// A dispatcher's stacks: free stacks by size class, and the regions and chunks slots live in.
@@ -100,6 +106,7 @@ impl StackPool {
                     low_water: 0,
                     carver: None,
                     regions: 0,
+                    carved: 0,
                 });
                 self.classes.len() - 1
             }
@@ -163,6 +170,7 @@ impl StackPool {
                         index: 0,
                         count,
                         guard: 0,
+                        guarded: 0,
                     }
                 }
                 Mode::Canary => {
@@ -180,6 +188,7 @@ impl StackPool {
                         index: 0,
                         count,
                         guard: base,
+                        guarded: count,
                     }
                 }
             };
@@ -187,24 +196,25 @@ impl StackPool {
             class.regions += 1;
             class.carver = Some(carver);
         }
-        let carver = self.classes[at]
-            .carver
-            .as_mut()
-            .expect("a carver was made above");
+        let class = &mut self.classes[at];
+        let carved = class.carved;
+        class.carved += 1;
+        let carver = class.carver.as_mut().expect("a carver was made above");
         let bottom = carver.next;
         let index = carver.index;
+        if index == carver.guarded {
+            // As many slots as this class has carved so far (1, 1, 2, 4, ...), at most
+            // `GUARD_RUN`, to the end of the region: a program that keeps starting tasklets
+            // pays one system call per run, one that starts a few installs few guards ahead.
+            let run = carved.clamp(1, GUARD_RUN).min(carver.count - index);
+            carver.guarded = index + install_guards(bottom, slot_len, run)?;
+        }
         carver.next += slot_len;
         carver.index += 1;
         match mode {
             Mode::Guarded | Mode::Compact => {
-                // SAFETY: `bottom` is the first page of a slot never handed out, inside a region
-                // this pool mapped: nothing uses it. The guard marker makes any access to it
-                // fault, which is what it is for.
-                let installed =
-                    unsafe { libc::madvise(bottom as *mut libc::c_void, page, MADV_GUARD_INSTALL) };
-                if installed != 0 {
-                    return Err(io::Error::last_os_error());
-                }
+                // The slot's guard page, at `bottom`, was installed above (this slot or a run
+                // of slots from an earlier one up to past this one).
                 Ok(Stack::new(
                     bottom + slot_len,
                     bottom + page,
@@ -299,6 +309,91 @@ impl StackPool {
             class.low_water = class.free.len();
         }
     }
+}
+
+/// Most guard pages installed by one system call (a run of fresh slots).
+const GUARD_RUN: usize = 64;
+
+/// Installs the guard pages of `run` consecutive fresh slots of `slot_len` bytes, the first at
+/// `first` (each slot's lowest page), with one `process_madvise` where the kernel takes
+/// `MADV_GUARD_INSTALL` through it for the calling process (Linux 6.15+, `PIDFD_SELF`), else
+/// one `madvise` each. The slots must be inside a region of this pool that no stack uses.
+/// Returns how many slots from the first have their guard (at least one); fails only when the
+/// first slot's guard could not be installed.
+fn install_guards(first: usize, slot_len: usize, run: usize) -> io::Result<usize> {
+    let page = page_size();
+    let mut done = 0;
+    if run > 1 && batch_works() {
+        let iov: Vec<libc::iovec> = (0..run)
+            .map(|i| libc::iovec {
+                iov_base: (first + i * slot_len) as *mut libc::c_void,
+                iov_len: page,
+            })
+            .collect();
+        // SAFETY: each range is the first page of a slot never handed out, inside a region this
+        // pool mapped: nothing uses them, and the guard markers make any access to them fault,
+        // which is what they are for. `iov` holds `run` valid entries (at most GUARD_RUN, below
+        // IOV_MAX). PIDFD_SELF_PROCESS names this process, whichever it is (also after a fork).
+        let advised = unsafe {
+            libc::syscall(
+                libc::SYS_process_madvise,
+                PIDFD_SELF_PROCESS,
+                iov.as_ptr(),
+                run,
+                MADV_GUARD_INSTALL,
+                0,
+            )
+        };
+        // The kernel advises the ranges in order and returns the bytes it advised, or -1 when
+        // it advised none; the rest gets one `madvise` each below.
+        done = usize::try_from(advised).map_or(0, |bytes| bytes / page);
+    }
+    for i in done..run {
+        let guard = first + i * slot_len;
+        // SAFETY: as above, for one slot's first page.
+        let installed =
+            unsafe { libc::madvise(guard as *mut libc::c_void, page, MADV_GUARD_INSTALL) };
+        if installed != 0 {
+            return match i {
+                0 => Err(io::Error::last_os_error()),
+                _ => Ok(i), // the slots before it are guarded; it is tried again when carved
+            };
+        }
+    }
+    Ok(run)
+}
+
+/// `PIDFD_SELF_PROCESS` (Linux 6.15+): the calling process, for `process_madvise`.
+const PIDFD_SELF_PROCESS: libc::c_int = -10001;
+
+/// Whether `process_madvise` installs guard pages in this process (it needs Linux 6.15 for
+/// `PIDFD_SELF_PROCESS`); tried once, on a mapping of its own.
+fn batch_works() -> bool {
+    static WORKS: OnceLock<bool> = OnceLock::new();
+    *WORKS.get_or_init(|| {
+        let page = page_size();
+        let Ok(base) = map(3 * page) else {
+            return false;
+        };
+        let iov = [0, 2].map(|i| libc::iovec {
+            iov_base: (base + i * page) as *mut libc::c_void,
+            iov_len: page,
+        });
+        // SAFETY: two pages of a mapping just made, which nothing uses.
+        let advised = unsafe {
+            libc::syscall(
+                libc::SYS_process_madvise,
+                PIDFD_SELF_PROCESS,
+                iov.as_ptr(),
+                2,
+                MADV_GUARD_INSTALL,
+                0,
+            )
+        };
+        // SAFETY: unmapping exactly the mapping made above.
+        unsafe { libc::munmap(base as *mut libc::c_void, 3 * page) };
+        advised == (2 * page) as libc::c_long
+    })
 }
 
 impl Drop for StackPool {
