@@ -117,7 +117,7 @@ impl Scheduler {
 
     /// Ends a waiting relay coroutine: resumed with no tasklet to run, its body returns, and
     /// its stack goes back to the pool. Runs no tasklet's code.
-    fn retire(&self, mut coro: Coro) {
+    fn retire(&self, mut coro: Box<Coro>) {
         debug_assert!(self.handover.take().is_none(), "no tasklet is handed over");
         let returned = coro.resume(Wake::Ready);
         assert!(
@@ -213,7 +213,7 @@ impl Scheduler {
                 relay_entry(me, suspender, first)
             })
         };
-        *task.body.borrow_mut() = Body::Started(coro);
+        *task.body.borrow_mut() = Body::Started(Box::new(coro));
         true
     }
 
@@ -317,7 +317,7 @@ const IDLE_COROUTINES: usize = 32;
 /// and mode (see [`Scheduler::start`]), and its stack as the records of the tasklets it runs
 /// describe it.
 pub(super) struct Idle {
-    coro: Coro,
+    coro: Box<Coro>,
     size: u32,
     mode: StackMode,
     stack: StackInfo,
