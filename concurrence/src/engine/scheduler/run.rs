@@ -51,6 +51,9 @@ impl Scheduler {
         // The coroutine stays borrowed while it runs, not while it is suspended: only its own
         // code runs meanwhile, and nothing touches the coroutine of a running tasklet.
         let resumed = match &mut *task.body.borrow_mut() {
+            // Only a tasklet that asked for a compact stack may have one: the record says so
+            // without a look into the coroutine's box.
+            Body::Started(coro) if !task.stack_mode.is_compact() => coro.resume(why),
             Body::Started(coro) => {
                 if let Some(saved) = coro.compact.as_deref_mut() {
                     self.enter_shared_stack(task, saved);
