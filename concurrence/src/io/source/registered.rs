@@ -228,6 +228,11 @@ impl<T: AsRawFd> Registered<T> {
         deadline: Option<Instant>,
         mut op: impl FnMut(&T) -> io::Result<R>,
     ) -> io::Result<R> {
+        if self.known_drained(dir) {
+            // The last operation drained it: this one would find `WouldBlock`. Wait for the
+            // next event first, without the system call (tokio does the same).
+            self.not_ready(dir, deadline)?;
+        }
         loop {
             match op(&self.inner) {
                 Err(err) if err.kind() == io::ErrorKind::WouldBlock => {}
@@ -236,6 +241,15 @@ impl<T: AsRawFd> Registered<T> {
             }
             self.not_ready(dir, deadline)?;
         }
+    }
+
+    /// Whether the last operation in `dir` found the descriptor drained (`WouldBlock`, or a
+    /// short read or write, see `drained`) and no event has said otherwise since.
+    fn known_drained(&self, dir: Dir) -> bool {
+        self.registration
+            .borrow()
+            .as_ref()
+            .is_some_and(|registration| !dir.of(&registration.state).ready.get())
     }
 
     /// A stream read until `deadline`: the socket types' `Read`. A read that returns fewer bytes
