@@ -60,7 +60,7 @@ impl Suspender {
 
     /// Suspends a relay coroutine whose tasklet has finished, to wait for the next:
     /// [`Coro::resume`] reports [`Resumed::Ended`]. Only a relay's body calls this, on its own
-    /// stack, between tasklets (see `Scheduler::start`).
+    /// stack, between tasklets (see `scheduler::run::relay_entry`).
     pub(crate) fn suspend_ended(self) -> Wake {
         assert!(
             !self.0.is_null(),
@@ -88,7 +88,7 @@ pub(crate) struct Coro {
     co: Option<Coroutine<Wake, bool, (), Stack>>,
     /// For a tasklet with a compact stack: which shared stack, and its bytes while another
     /// tasklet uses that stack. Every other coroutine is a relay: it runs one tasklet after
-    /// another (see `Scheduler::start`).
+    /// another (see `scheduler::run::relay_entry`).
     pub(crate) compact: Option<Box<Saved>>,
 }
 

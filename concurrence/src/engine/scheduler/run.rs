@@ -75,7 +75,7 @@ impl Scheduler {
             crate::engine::overflow::canary_damaged(task.name(), task.id, stack.size);
         }
         // A relay coroutine does not return when its tasklet ends: it waits for the next one
-        // (see `Relay`).
+        // (see `relay_entry`).
         if !matches!(resumed, Resumed::Suspended) {
             let body = std::mem::replace(&mut *task.body.borrow_mut(), Body::Done);
             if let Body::Started(coro) = body {
@@ -150,9 +150,10 @@ impl Scheduler {
     }
 
     /// Gives a new tasklet its stack and coroutine: a waiting relay coroutine of its stack size
-    /// and mode if there is one (see [`relay_entry`]), else a new coroutine on a stack of the pool (a compact tasklet
-    /// on a share of a shared stack). On failure it finishes with `NoStack` (or `Killed`, when
-    /// it was started to be killed), its closure buried, and this returns `false`.
+    /// and mode if there is one (see [`relay_entry`]), else a new coroutine on a stack of the
+    /// pool (a compact tasklet's on a share of a shared stack). On failure it finishes with
+    /// `NoStack` (or `Killed`, when it was started to be killed), its closure buried, and this
+    /// returns `false`.
     fn start(&self, task: &Rc<Task>, why: Wake) -> bool {
         let compact = task.stack_mode.is_compact() && compact::save_below().is_some();
         if !compact {

@@ -79,7 +79,7 @@ pub(crate) struct Inner<T> {
     /// Set when the owning tasklet finished: appends fail from then on.
     closed: Cell<bool>,
     /// Items taken from the front since the mailbox was made, and how many times an item was
-    /// put at the front or taken from the middle: where a selective receive left off
+    /// put at the front or taken from the middle or the back: where a selective receive left off
     /// ([`Looked`]) is found again with them.
     front_taken: Cell<u64>,
     shuffles: Cell<u64>,
@@ -489,7 +489,7 @@ impl<T> Inner<T> {
         self.take_with(
             |inner| match end {
                 End::Front => inner.pop_front(),
-                End::Back => inner.items.borrow_mut().pop_back(),
+                End::Back => inner.pop_back(),
             },
             &self.takers,
             block,
@@ -575,6 +575,16 @@ impl<T> Inner<T> {
         }
     }
 
+    /// Takes the last item. Items appended after it take its place, so a selective receive's
+    /// mark (counted from the front) would skip them: it counts as a shuffle.
+    fn pop_back(&self) -> Option<T> {
+        let item = self.items.borrow_mut().pop_back();
+        if item.is_some() {
+            self.shuffles.set(self.shuffles.get() + 1);
+        }
+        item
+    }
+
     /// Wakes up to `freed` tasklets waiting for room (a bounded mailbox only).
     #[inline]
     fn wake_senders(&self, freed: usize) {
@@ -600,9 +610,10 @@ impl<T> Inner<T> {
 
 /// How far a selective receive has looked without finding its item: every item before `end`,
 /// counted from the first item the mailbox ever held, was rejected. It holds while items only
-/// leave from either end and arrive at the back; an item put at the front or taken from the
-/// middle (`shuffles` moved on) sends the picker back to the start. Taking items from the front
-/// moves the place back with them; taking from the back leaves fewer to skip.
+/// leave from the front and arrive at the back; taking items from the front moves the place
+/// back with them. Any other change (an item put at the front, taken from the middle or from
+/// the back: then later arrivals would take the places of items looked at) moves `shuffles` on
+/// and sends the picker back to the start.
 #[derive(Default)]
 pub(crate) struct Looked {
     end: u64,
