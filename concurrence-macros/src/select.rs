@@ -7,7 +7,7 @@
 //! let fired = {
 //!     let mut c0 = __arm(CONDITION0, Fired::_0);     // the condition, its event mapped
 //!     ..
-//!     let mut all = __or(&mut c0, __or(&mut c1, .. __last(&mut cN))); // arms in order
+//!     let mut all = __or(&mut c0, __or(&mut c1, .. &mut cN)); // arms in order
 //!     any(slice::from_mut(&mut all)).1
 //! };                                                 // the conditions are dropped here
 //! match fired { Fired::_0(event) => { let PAT0 = event; BODY0 } .. }
@@ -136,10 +136,8 @@ pub(crate) fn expand(select: &Select) -> TokenStream {
                     let mut #local = ::concurrence::wait_for::__arm(#expr, #fired::#variant);
                 }
             });
-    // `__or(&mut c0, __or(&mut c1, .. __last(&mut cN)))`, built from the last arm, each link
-    // spanned at its arm. The links hold the conditions by reference, so that nothing but an
-    // arm's own `let` needs to know its condition's type in full: a value that is not a
-    // condition is reported at its arm, and only there.
+    // `__or(&mut c0, __or(&mut c1, .. &mut cN))`, built from the last arm, each link spanned at
+    // its arm, holding the conditions by reference.
     let chain = select
         .arms
         .iter()
@@ -148,7 +146,7 @@ pub(crate) fn expand(select: &Select) -> TokenStream {
         .fold(None, |inner: Option<TokenStream>, (arm, local)| {
             let span = arm.condition.span();
             Some(match inner {
-                None => quote_spanned!(span=> ::concurrence::wait_for::__last(&mut #local)),
+                None => quote_spanned!(span=> &mut #local),
                 Some(inner) => {
                     quote_spanned!(span=> ::concurrence::wait_for::__or(&mut #local, #inner))
                 }

@@ -236,8 +236,9 @@ pub fn idle() -> Idle {
     Idle::new()
 }
 
-/// Used by `select!`: an arm's condition, its event wrapped as that arm's. The result is
-/// opaque, so that a value that is not a condition is reported at its arm only.
+/// Used by `select!`: an arm's condition, its event wrapped as that arm's. Its bounds are
+/// checked at the arm (the call is spanned there), so a value that is not a condition is
+/// reported at its arm.
 #[doc(hidden)]
 pub fn __arm<C: Condition<Output = O>, O, E>(
     condition: C,
@@ -247,16 +248,9 @@ pub fn __arm<C: Condition<Output = O>, O, E>(
 }
 
 /// Used by `select!`: two arms' conditions as one, `first` before `second`, called without a
-/// table of `dyn Condition`s. The result is opaque for the same reason as [`__arm`]'s: a link
-/// of the chain is checked where it is made, at its arm, and nowhere else.
+/// table of `dyn Condition`s. No bounds here: the chain is checked once, where `select!` waits
+/// on it.
 #[doc(hidden)]
 pub fn __or<A, B>(first: A, second: B) -> Or<A, B> {
     Or::new(first, second)
-}
-
-/// Used by `select!`: the last arm's condition, as the end of the chain of [`__or`]s. Opaque
-/// for the same reason: each link only ever sees links checked at their own arms.
-#[doc(hidden)]
-pub fn __last<C>(last: C) -> C {
-    last
 }
