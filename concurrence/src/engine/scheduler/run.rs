@@ -105,7 +105,7 @@ impl Scheduler {
             idle.push(waiting);
         } else {
             drop(idle);
-            self.retire(waiting.coro);
+            self.retire(*waiting.coro);
         }
     }
 
@@ -120,7 +120,7 @@ impl Scheduler {
 
     /// Ends a waiting relay coroutine: resumed with no tasklet to run, its body returns, and
     /// its stack goes back to the pool. Runs no tasklet's code.
-    fn retire(&self, mut coro: Box<Coro>) {
+    fn retire(&self, mut coro: Coro) {
         debug_assert!(self.handover.take().is_none(), "no tasklet is handed over");
         let returned = coro.resume(Wake::Ready);
         assert!(
@@ -136,7 +136,7 @@ impl Scheduler {
         loop {
             let idle = self.idle.borrow_mut().pop();
             match idle {
-                Some(waiting) => self.retire(waiting.coro),
+                Some(waiting) => self.retire(*waiting.coro),
                 None => break,
             }
         }
