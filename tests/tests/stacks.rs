@@ -6,7 +6,9 @@ use std::os::unix::process::ExitStatusExt;
 use std::time::Duration;
 
 use concurrence::{sleep, spawn, yield_, Builder, Dispatcher, StackMode};
-use concurrence_tests::{is_child, rss_bytes, run, run_child, run_status_with, run_with};
+use concurrence_tests::{
+    assert_child_passed, is_child, rss_bytes, run, run_child, run_status_with, run_with,
+};
 
 /// Recurses `depth` frames of at least 1 KiB each.
 fn deep(depth: u32) -> u64 {
@@ -156,12 +158,7 @@ fn a_tasklet_starts_only_on_a_finished_tasklets_coroutine_of_its_own_stack_size(
         });
         return;
     }
-    let out = run_child(NAME);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_child_passed(NAME);
 }
 
 #[test]
