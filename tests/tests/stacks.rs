@@ -39,16 +39,18 @@ fn canary() -> StackMode {
 /// Sleepers past the old guarded-stack budget (a quarter of vm.max_map_count, 16,382 on a
 /// stock machine), each on a 64 KiB stack; returns once every one holds its stack.
 fn many_sleepers(n: usize) {
+    sleepers(n, Builder::new().stack_size(64 * 1024));
+}
+
+/// `n` daemon sleepers spawned by `builder`; returns once every one holds its stack.
+fn sleepers(n: usize, builder: Builder) {
     let started = std::rc::Rc::new(std::cell::Cell::new(0));
     for _ in 0..n {
         let started = started.clone();
-        Builder::new()
-            .stack_size(64 * 1024)
-            .daemon(true)
-            .spawn(move || {
-                started.set(started.get() + 1);
-                sleep(Duration::from_secs(3600))
-            });
+        builder.clone().daemon(true).spawn(move || {
+            started.set(started.get() + 1);
+            sleep(Duration::from_secs(3600))
+        });
     }
     while started.get() < n {
         yield_();
@@ -207,7 +209,7 @@ fn an_overflow_on_a_slot_whose_guard_came_with_a_run_of_slots_is_named() {
             // The main tasklet and five sleepers take slots 0 to 5 of the size class; the guards
             // of slots 4 to 7 are installed at once when slot 4 is carved, so the diver's slot
             // (6) got its guard with a run of slots.
-            many_sleepers_default(5);
+            sleepers(5, Builder::new());
             let t = spawn(deep_diver);
             let _ = t.join();
         });
@@ -218,21 +220,6 @@ fn an_overflow_on_a_slot_whose_guard_came_with_a_run_of_slots_is_named() {
         &out,
         "tasklet 'deep_diver@SITE' (#7) overflowed its stack (guard page hit)",
     );
-}
-
-/// `n` sleepers on default stacks; returns once every one holds its stack.
-fn many_sleepers_default(n: usize) {
-    let started = std::rc::Rc::new(std::cell::Cell::new(0));
-    for _ in 0..n {
-        let started = started.clone();
-        Builder::new().daemon(true).spawn(move || {
-            started.set(started.get() + 1);
-            sleep(Duration::from_secs(3600))
-        });
-    }
-    while started.get() < n {
-        yield_();
-    }
 }
 
 #[test]
